@@ -1,0 +1,107 @@
+"""Step 2 of the flow: schema/package.yaml + data/*.csv -> datapackage.json.
+
+The schemas, package metadata and version come from schema/package.yaml; what
+can be measured (bytes, SHA-256, the bulletins under `sources`) is measured
+here. Writes the descriptor atomically.
+
+    python -m scripts.build_descriptor [--root DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+from pathlib import Path
+
+from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, package_spec
+
+PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+TABLE_SCHEMA = "https://datapackage.org/profiles/2.0/tableschema.json"
+CONSTRAINTS = ("required", "unique", "minimum", "maximum", "enum", "pattern", "minLength", "maxLength")
+SOURCE_TERMS = "https://www.met.police.uk/terms-and-conditions"
+
+
+def field_descriptor(field: dict, patterns: dict) -> dict:
+    """A Table Schema field: the constraints gathered under `constraints`, named patterns resolved."""
+    out = {"name": field["name"], "type": field["type"], "description": field["description"]}
+    if field["type"] == "date":
+        out["format"] = "default"
+    constraints = {}
+    for key in CONSTRAINTS:
+        if key in field:
+            value = field[key]
+            constraints[key] = patterns.get(value, value) if key == "pattern" else value
+    if constraints:
+        out["constraints"] = constraints
+    for key in sorted(set(field) - set(out) - set(CONSTRAINTS)):
+        out[key] = field[key]  # e.g. unit
+    return out
+
+
+def file_facts(path: Path) -> dict:
+    data = path.read_bytes()
+    return {"bytes": len(data), "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+
+
+def read_sources(root: Path) -> list[dict]:
+    with open(root / "data" / "sources.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def descriptor(spec: dict, root: Path) -> dict:
+    patterns = spec.get("patterns", {})
+    resources = []
+    for res in spec["resources"]:
+        path = root / "data" / f"{res['name']}.csv"
+        if not path.exists():
+            raise BuildError(path, "table not built (run `make data`)")
+        schema = {"$schema": TABLE_SCHEMA,
+                  "fields": [field_descriptor(f, patterns) for f in res["fields"]],
+                  "primaryKey": res["primaryKey"], "missingValues": [""]}
+        if res.get("foreignKeys"):
+            schema["foreignKeys"] = res["foreignKeys"]
+        resources.append({"name": res["name"], "type": "table", "title": res["title"],
+                          "description": res["description"], "path": f"data/{res['name']}.csv",
+                          "scheme": "file", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+                          **file_facts(path), "schema": schema})
+    sources = read_sources(root)
+    package_sources = []
+    for src in sources:
+        if src["source_kind"] == "bulletin":
+            text = root / src["path"]
+            resources.append({
+                "name": f"bulletin-{src['source_id']}", "type": "text",
+                "title": f"Archived bulletin: {src['title']}",
+                "description": f"{src['publisher']}, {src['published']}. The bulletin byte for byte as received; "
+                               "evidence offsets point into this text decoded as UTF-8.",
+                "path": src["path"], "scheme": "file", "format": "txt", "mediatype": "text/plain",
+                "encoding": "utf-8", **file_facts(text),
+                "licenses": [{"title": src["rights"], "path": SOURCE_TERMS}]})
+            package_sources.append({"title": f"{src['publisher']}: {src['title']} ({src['published']})",
+                                    "path": src["path"]})
+        else:
+            package_sources.append({"title": f"{src['publisher']}: {src['title']}", "path": src["url"]})
+    return {
+        "$schema": PROFILE,
+        "name": spec["name"], "title": spec["title"], "description": " ".join(spec["description"].split()),
+        "version": spec["version"], "created": f"{spec['released']}T00:00:00Z", "homepage": spec["homepage"],
+        "keywords": spec["keywords"], "licenses": spec["licenses"], "contributors": spec["contributors"],
+        "sources": package_sources, "resources": resources,
+    }
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="package folder (holds data/)")
+    args = parser.parse_args(argv)
+    try:
+        data = json_bytes(descriptor(package_spec(args.root), args.root))
+    except BuildError as error:
+        fail(error)
+    atomic_write_bytes(args.root / "datapackage.json", data)
+    print(f"build_descriptor: wrote {args.root / 'datapackage.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Paths, errors, YAML with line numbers and atomic writes shared by the build scripts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BuildError(Exception):
+    """A problem with the inputs, reported as `file:line: reason` (line optional)."""
+
+    def __init__(self, path, reason, line=None, column=None):
+        self.path, self.reason, self.line, self.column = Path(path), reason, line, column
+        super().__init__(str(self))
+
+    def __str__(self):
+        try:
+            shown = self.path.relative_to(ROOT)
+        except ValueError:
+            shown = self.path
+        where = f"{shown}:{self.line}" if self.line else f"{shown}"
+        if self.column:
+            where += f" (column {self.column})"
+        return f"{where}: {self.reason}"
+
+
+class LineLoader(yaml.SafeLoader):
+    """A YAML loader that records the 1-based line of every mapping as `__line__`
+    and of each of its keys as `__lines__[key]`."""
+
+
+def _mapping_with_line(loader, node, deep=False):
+    mapping = loader.construct_mapping(node, deep=deep)
+    mapping["__line__"] = node.start_mark.line + 1
+    mapping["__lines__"] = {key.value: key.start_mark.line + 1 for key, _ in node.value}
+    return mapping
+
+
+def line_of(entry: dict, key: str | None = None) -> int | None:
+    """The line of `key` in a mapping loaded with LineLoader (else of the mapping)."""
+    return entry.get("__lines__", {}).get(key) or entry.get("__line__")
+
+
+LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+def load_yaml(path: Path, with_lines: bool = False):
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BuildError(path, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise BuildError(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        return yaml.load(text, Loader=LineLoader if with_lines else yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise BuildError(path, f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                         line=mark.line + 1 if mark else None) from None
+
+
+def package_spec(root: Path = ROOT) -> dict:
+    """schema/package.yaml: package metadata and the table schemas."""
+    return load_yaml(Path(root) / "schema" / "package.yaml")
+
+
+def field_names(spec: dict) -> dict[str, list[str]]:
+    """Table name -> ordered field names, as the descriptor defines them."""
+    return {r["name"]: [f["name"] for f in r["fields"]] for r in spec["resources"]}
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def csv_bytes(fields: list[str], rows: list[dict]) -> bytes:
+    """CSV with LF line endings, UTF-8, no BOM; None -> empty, booleans -> true/false."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(fields)
+    for row in rows:
+        extra = set(row) - set(fields)
+        if extra:
+            raise ValueError(f"row {row.get(fields[0])} has fields not in the schema: {sorted(extra)}")
+        writer.writerow([_cell(row.get(name)) for name in fields])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def json_bytes(data) -> bytes:
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def fail(error: Exception, code: int = 1):
+    print(f"error: {error}", file=sys.stderr)
+    sys.exit(code)

@@ -1,0 +1,368 @@
+"""Step 1 of the flow: archived bulletins + curated annotations -> data/*.csv.
+
+For every bulletin folder under data/raw/ (source.txt, metadata.yaml,
+annotations.yaml) it checks the archived bytes against the recorded hash,
+finds each annotated quote exactly once, derives typed values from the quoted
+words (scripts/derive.py), checks that every fact-bearing token of the text is
+covered by some evidence span (scripts/coverage.py), and only then writes the
+tables, each to a temporary file renamed into place.
+
+    python -m scripts.extract [--root DIR]
+
+The root (default: this repository) holds schema/package.yaml, data/raw/ and
+data/reference/; the tables are written to its data/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from datetime import date, timedelta
+from pathlib import Path
+
+from . import coverage, derive
+from .common import (ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of,
+                     load_yaml, package_spec)
+
+# The keys each annotation section accepts: a misspelt key is an error, not a silent gap.
+SECTION_KEYS = {
+    "source": {"title", "dateline"},
+    "organisations": {"id", "quote", "name", "kind"},
+    "people": {"id", "quote", "organisation"},
+    "mentions": {"quote", "person", "organisation"},
+    "events": {"id", "sequence", "event_type", "description", "quote", "date", "latest", "anchor"},
+    "threat_assessments": {"id", "quote", "assessed_by", "event", "meaning_quote"},
+    "personnel": {"id", "quote", "force", "role", "status", "purpose", "organisation", "event"},
+    "contacts": {"id", "quote", "purpose", "confidential", "organisation"},
+    "statements": {"id", "speaker", "attribution_quote", "quote"},
+    "measures": {"id", "quote", "measure_type", "actor", "status", "places"},
+}
+REQUIRED_KEYS = {
+    "source": {"title", "dateline"},
+    "organisations": {"id", "quote", "kind"},
+    "people": {"id", "quote"},
+    "mentions": {"quote"},
+    "events": {"id", "sequence", "event_type", "description", "quote", "date"},
+    "threat_assessments": {"id", "quote", "assessed_by", "event", "meaning_quote"},
+    "personnel": {"id", "quote", "force", "role", "status", "purpose", "organisation", "event"},
+    "contacts": {"id", "quote", "purpose", "confidential"},
+    "statements": {"id", "speaker", "attribution_quote", "quote"},
+    "measures": {"id", "quote", "measure_type", "actor", "status", "places"},
+}
+
+
+def slug(text: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+class Bulletin:
+    """One folder of inputs: the verbatim text, its metadata and its annotations."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.source_path = self.folder / "source.txt"
+        self.annotations_path = self.folder / "annotations.yaml"
+        self.meta = load_yaml(self.folder / "metadata.yaml") or {}
+        for key in ("source_id", "publisher", "title", "category", "published", "sha256", "rights"):
+            if key not in self.meta:
+                raise BuildError(self.folder / "metadata.yaml", f"missing key {key!r}")
+        self.source_id = self.meta["source_id"]
+        try:
+            raw = self.source_path.read_bytes()
+        except FileNotFoundError:
+            raise BuildError(self.source_path, "archived text not found") from None
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != self.meta["sha256"]:
+            raise BuildError(self.source_path, f"archived text changed: its SHA-256 is {digest}, "
+                             f"metadata.yaml records {self.meta['sha256']}. The archive is never "
+                             "rewritten; restore the original bytes")
+        self.text = raw.decode("utf-8")
+        self.annotations = load_yaml(self.annotations_path, with_lines=True) or {}
+        self.published = None  # set from the dateline
+
+    def relpath(self, root: Path) -> str:
+        try:
+            return self.source_path.relative_to(root).as_posix()
+        except ValueError:
+            return self.source_path.as_posix()
+
+    def entries(self, section: str) -> list[dict]:
+        value = self.annotations.get(section, [] if section != "source" else None)
+        if value is None:
+            raise BuildError(self.annotations_path, f"section {section!r} is missing")
+        items = [value] if section == "source" else value
+        if not isinstance(items, list):
+            raise BuildError(self.annotations_path, f"section {section!r} must be a list")
+        for item in items:
+            line = item.get("__line__") if isinstance(item, dict) else None
+            if not isinstance(item, dict):
+                raise BuildError(self.annotations_path, f"an entry of {section!r} is not a mapping")
+            keys = set(item) - {"__line__", "__lines__"}
+            unknown = keys - SECTION_KEYS[section]
+            if unknown:
+                raise BuildError(self.annotations_path, f"{section}: unknown key(s) {sorted(unknown)}; "
+                                 f"allowed: {sorted(SECTION_KEYS[section])}", line)
+            missing = REQUIRED_KEYS[section] - keys
+            if missing:
+                raise BuildError(self.annotations_path, f"{section}: missing key(s) {sorted(missing)}", line)
+        return items
+
+
+class Tables:
+    """Rows of every table, plus the evidence spans, filled bulletin by bulletin."""
+
+    def __init__(self, spec: dict):
+        self.fields = field_names(spec)
+        self.rows = {name: [] for name in self.fields}
+        self.ids: dict[str, str] = {}  # every primary key in the package -> its table
+        self.evidence: dict[tuple, str] = {}
+
+    def add(self, table: str, row: dict, origin: tuple[Path, int | None]) -> dict:
+        key = row[self.fields[table][0]]
+        if key in self.ids:
+            raise BuildError(origin[0], f"ID {key!r} is used twice (already in {self.ids[key]})", origin[1])
+        self.ids[key] = table
+        self.rows[table].append(row)
+        return row
+
+
+def locate(bulletin: Bulletin, tables: Tables, quote, line) -> str:
+    """Find `quote` exactly once in the bulletin; return its evidence ID (shared by equal spans)."""
+    path = bulletin.annotations_path
+    if not isinstance(quote, str) or not quote:
+        raise BuildError(path, "quote must be a non-empty string", line)
+    first = bulletin.text.find(quote)
+    if first < 0:
+        raise BuildError(path, f"quote not found in {bulletin.source_path.name}: {quote!r}", line)
+    second = bulletin.text.find(quote, first + 1)
+    if second >= 0:
+        raise BuildError(path, f"quote found more than once in {bulletin.source_path.name} "
+                         f"(at characters {first} and {second}); quote more words to make it unique: {quote!r}", line)
+    span = (bulletin.source_id, first, first + len(quote))
+    if span not in tables.evidence:
+        evidence_id = f"{bulletin.source_id}-{first}-{first + len(quote)}"
+        tables.evidence[span] = evidence_id
+        tables.rows["evidence"].append({"evidence_id": evidence_id, "source_id": bulletin.source_id,
+                                        "start": first, "end": first + len(quote), "quote": quote})
+    return tables.evidence[span]
+
+
+def derived(bulletin: Bulletin, line, func, *args):
+    """Call a derive.* function; a ValueError becomes an error naming the annotation line."""
+    try:
+        return func(*args)
+    except ValueError as exc:
+        raise BuildError(bulletin.annotations_path, str(exc), line) from None
+
+
+def add_reference(tables: Tables, reference_dir: Path) -> list[str]:
+    """The threat-level scale: the only outside fact. Returns the ordered level names."""
+    path = reference_dir / "uk-threat-levels.yaml"
+    ref = load_yaml(path)
+    tables.add("sources", {"source_id": ref["source_id"], "source_kind": "reference",
+                           "publisher": ref["publisher"], "title": ref["title"], "url": ref["url"],
+                           "rights": ref["rights"]}, (path, None))
+    for rank, level in enumerate(ref["levels"], start=1):
+        tables.add("threat_levels", {"level_id": level, "rank": rank, "source_id": ref["source_id"]}, (path, None))
+    return list(ref["levels"])
+
+
+def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> None:
+    """Every row the bulletin's annotations state, added to `tables`."""
+    sid, path = b.source_id, b.annotations_path
+
+    def ev(entry, key="quote"):
+        return locate(b, tables, entry.get(key), line_of(entry, key))
+
+    def add(table, row, line):
+        return tables.add(table, {"source_id": sid, **row}, (path, line))
+
+    # The source: title and dateline must be printed in the text and agree with metadata.yaml.
+    head = b.entries("source")[0]
+    line = head["__line__"]
+    title_ev = ev(head, "title")
+    dateline = derived(b, line_of(head, "dateline"), derive.parse_dateline, head["dateline"])
+    ev(head, "dateline")
+    for key, found in (("title", head["title"]), ("category", dateline.category),
+                       ("published", dateline.published.isoformat())):
+        if str(b.meta[key]) != found:
+            raise BuildError(b.folder / "metadata.yaml", f"{key} {b.meta[key]!r} disagrees with the "
+                             f"bulletin's own words ({found!r})")
+    b.published = dateline.published
+    tables.add("sources", {
+        "source_id": sid, "source_kind": "bulletin", "publisher": b.meta["publisher"],
+        "title": head["title"], "category": dateline.category, "published": dateline.published.isoformat(),
+        "language": b.meta.get("language"), "path": b.relpath(root), "sha256": b.meta["sha256"],
+        "characters": len(b.text), "url": b.meta.get("url"), "title_evidence_id": title_ev,
+        "rights": " ".join(str(b.meta["rights"]).split())}, (b.folder / "metadata.yaml", None))
+
+    def mention(evidence_id, line, person=None, organisation=None):
+        add("mentions", {"mention_id": f"{evidence_id}-{person or organisation}", "evidence_id": evidence_id,
+                         "person_id": person, "organisation_id": organisation}, line)
+
+    for e in b.entries("organisations"):
+        line = e["__line__"]
+        evidence_id = ev(e)
+        name, abbreviation = derived(b, line_of(e, "quote"), derive.organisation, e["quote"], e.get("name"))
+        if tables.ids.get(e["id"]) != "organisations":  # first bulletin to name it defines it
+            add("organisations", {"organisation_id": e["id"], "name": name, "abbreviation": abbreviation,
+                                  "kind": e["kind"], "evidence_id": evidence_id}, line)
+        mention(evidence_id, line, organisation=e["id"])
+
+    for e in b.entries("people"):
+        line = e["__line__"]
+        evidence_id = ev(e)
+        who = derived(b, line_of(e, "quote"), derive.person, e["quote"])
+        if tables.ids.get(e["id"]) != "people":
+            add("people", {"person_id": e["id"], "name": who.name, "rank": who.rank, "role": who.role,
+                           "organisation_id": e.get("organisation"), "evidence_id": evidence_id}, line)
+        mention(evidence_id, line, person=e["id"])
+
+    for e in b.entries("mentions"):
+        line = e["__line__"]
+        if bool(e.get("person")) == bool(e.get("organisation")):
+            raise BuildError(path, "a mention names exactly one of person and organisation", line)
+        mention(ev(e), line, person=e.get("person"), organisation=e.get("organisation"))
+
+    events = {}
+    for e in sorted(b.entries("events"), key=lambda item: item["sequence"]):
+        line = e["__line__"]
+        row = {"event_id": f"{sid}-{e['id']}", "evidence_id": ev(e), "sequence": e["sequence"],
+               "event_type": e["event_type"], "description": e["description"], "date": None, "time": None,
+               "utc_offset": None, "date_precision": "unknown", "part_of_day": None,
+               "date_basis": "not_stated", "date_rule": None, "date_latest": None, "date_latest_event_id": None}
+        how = e["date"]
+        if how == "dateline":
+            stated = derived(b, line_of(e, "quote"), derive.parse_dateline, e["quote"]).published
+            offset = stated.strftime("%z")
+            row.update(date=stated.date().isoformat(), time=stated.strftime("%H:%M:%S"),
+                       utc_offset=f"{offset[:3]}:{offset[3:]}", date_precision="minute", date_basis="stated",
+                       date_rule="printed in the bulletin's dateline")
+        elif how == "day_phrase":
+            phrase = derived(b, line_of(e, "quote"), derive.resolve_day_phrase, e["quote"], b.published.date())
+            row.update(date=phrase.date.isoformat(), part_of_day=phrase.part_of_day,
+                       date_precision="part_of_day" if phrase.part_of_day else "day",
+                       date_basis="inferred", date_rule=phrase.rule)
+        elif how == "days_into":
+            anchor = events.get(e.get("anchor"))
+            if not anchor or not anchor["date"]:
+                raise BuildError(path, f"anchor {e.get('anchor')!r} must be an earlier event with a date", line)
+            days = derived(b, line_of(e, "quote"), derive.days_into, e["quote"])
+            row.update(date=(date.fromisoformat(anchor["date"]) + timedelta(days=days)).isoformat(),
+                       date_precision="day", date_basis="inferred",
+                       date_rule=f"{days} day(s) after the date of {anchor['event_id']} ({anchor['date']})")
+        elif how == "not_stated":
+            row["date_rule"] = "the bulletin does not give a date"
+        else:
+            raise BuildError(path, f"date must be one of dateline, day_phrase, days_into, not_stated; got {how!r}", line)
+        events[e["id"]] = row
+    for e in b.entries("events"):  # bounds refer to later events, so they are filled in afterwards
+        if e.get("latest"):
+            bound = events.get(e["latest"])
+            if bound is None or not bound["date"] or bound["sequence"] <= e["sequence"]:
+                raise BuildError(path, f"latest {e['latest']!r} must be a later event in this file with a date",
+                                 e["__line__"])
+            events[e["id"]].update(date_latest=bound["date"], date_latest_event_id=bound["event_id"])
+        add("events", events[e["id"]], e["__line__"])
+
+    def event_id(key, line):
+        if key not in events:
+            raise BuildError(path, f"event {key!r} is not an event of this bulletin", line)
+        return events[key]["event_id"]
+
+    for e in b.entries("threat_assessments"):
+        line = e["__line__"]
+        meaning = e["meaning_quote"]
+        add("threat_assessments", {
+            "assessment_id": f"{sid}-{e['id']}", "evidence_id": ev(e),
+            "level_id": derived(b, line_of(e, "quote"), derive.threat_level, e["quote"], levels),
+            "assessed_by": e["assessed_by"], "event_id": event_id(e["event"], line),
+            "meaning": meaning, "meaning_evidence_id": ev(e, "meaning_quote")}, line)
+
+    for e in b.entries("personnel"):
+        line = e["__line__"]
+        if e["role"] not in e["quote"]:
+            raise BuildError(path, f"role {e['role']!r} is not in the quote", line)
+        count = derived(b, line_of(e, "quote"), derive.headcount, e["quote"])
+        window = derived(b, line_of(e, "quote"), derive.window_hours, e["quote"]) or (None, None)
+        add("personnel", {
+            "personnel_id": f"{sid}-{e['id']}", "evidence_id": ev(e), "force": e["force"],
+            "role": e["role"], "qualifier": count.qualifier, "count_min": count.low, "count_max": count.high,
+            "status": e["status"], "purpose": e["purpose"], "window_min_hours": window[0],
+            "window_max_hours": window[1], "organisation_id": e["organisation"],
+            "event_id": event_id(e["event"], line)}, line)
+
+    for e in b.entries("contacts"):
+        line = e["__line__"]
+        number = derived(b, line_of(e, "quote"), derive.phone, e["quote"])
+        add("contacts", {
+            "contact_id": f"{sid}-{e['id']}", "evidence_id": ev(e),
+            "number_as_printed": number.as_printed, "e164": number.e164, "number_type": number.number_type,
+            "emergency": number.emergency, "confidential": bool(e["confidential"]), "purpose": e["purpose"],
+            "organisation_id": e.get("organisation")}, line)
+
+    paragraphs: dict[str, int] = {}
+    for e in b.entries("statements"):
+        line = e["__line__"]
+        paragraphs[e["speaker"]] = paragraphs.get(e["speaker"], 0) + 1
+        add("statements", {
+            "statement_id": f"{sid}-{e['id']}", "evidence_id": ev(e), "person_id": e["speaker"],
+            "attribution_evidence_id": ev(e, "attribution_quote"),
+            "paragraph": paragraphs[e["speaker"]], "text": e["quote"].strip("“”\"‘’ ")}, line)
+
+    for e in b.entries("measures"):
+        line = e["__line__"]
+        evidence_id = ev(e)
+        for place in e["places"]:
+            if place not in e["quote"]:
+                raise BuildError(path, f"place {place!r} is not in the quote", line)
+            add("measures", {
+                "measure_id": f"{sid}-{e['id']}-{slug(place)}", "evidence_id": evidence_id,
+                "measure_type": e["measure_type"], "place_type": place, "status": e["status"],
+                "actor_organisation_id": e["actor"]}, line)
+
+
+def discover(raw_dir: Path) -> list[Path]:
+    """Every bulletin folder (one holding source.txt) under `raw_dir`, in name order."""
+    return sorted((p.parent for p in Path(raw_dir).glob("*/source.txt")), key=lambda p: p.name)
+
+
+def build(root: Path = ROOT) -> dict:
+    """All tables' rows for the package at `root`, checked; raises BuildError."""
+    root = Path(root)
+    tables = Tables(package_spec(root))
+    levels = add_reference(tables, root / "data" / "reference")
+    folders = discover(root / "data" / "raw")
+    if not folders:
+        raise BuildError(root / "data" / "raw", "no bulletin folders (with source.txt) found")
+    bulletins = [Bulletin(folder) for folder in folders]
+    for bulletin in bulletins:
+        add_bulletin(bulletin, tables, levels, root)
+    tables.rows["evidence"].sort(key=lambda r: (r["source_id"], r["start"], r["end"]))
+    for bulletin in bulletins:
+        coverage.check(bulletin, tables.rows, levels)
+    return {"fields": tables.fields, "rows": tables.rows}
+
+
+def write(result: dict, out_dir: Path) -> None:
+    """Render every table first, then rename each into place: a failure leaves the old files."""
+    rendered = {name: csv_bytes(fields, result["rows"][name]) for name, fields in result["fields"].items()}
+    for name, data in rendered.items():
+        atomic_write_bytes(Path(out_dir) / f"{name}.csv", data)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="package folder (default: this repository)")
+    args = parser.parse_args(argv)
+    try:
+        result = build(args.root)
+        write(result, args.root / "data")
+    except BuildError as error:
+        fail(error)
+    counts = ", ".join(f"{name} {len(rows)}" for name, rows in result["rows"].items())
+    print(f"extract: wrote {len(result['rows'])} tables ({counts})")
+
+
+if __name__ == "__main__":
+    main()

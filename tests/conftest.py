@@ -1,0 +1,62 @@
+"""Shared helpers: a copy of the package's inputs in a temporary folder, and a
+way to run one build step on it as a user would (a subprocess, exit code and
+messages)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BULLETIN = "met-2017-05-24-additional-armed-officers"
+SOURCE_TEXT = ROOT / "data" / "raw" / BULLETIN / "source.txt"
+
+
+def read_table(name: str, root: Path = ROOT) -> list[dict]:
+    with open(root / "data" / f"{name}.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def copy_inputs(dest: Path) -> Path:
+    """The hand-kept inputs (schema, raw bulletins, reference) copied to `dest`."""
+    shutil.copytree(ROOT / "schema", dest / "schema")
+    shutil.copytree(ROOT / "data" / "raw", dest / "data" / "raw")
+    shutil.copytree(ROOT / "data" / "reference", dest / "data" / "reference")
+    return dest
+
+
+def run_step(module: str, root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", f"scripts.{module}", "--root", str(root), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def build_package(root: Path) -> None:
+    for step in ("extract", "build_descriptor"):
+        result = run_step(step, root)
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    return copy_inputs(tmp_path / "package")
+
+
+@pytest.fixture(scope="session")
+def source_text() -> str:
+    return SOURCE_TEXT.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def tables() -> dict[str, list[dict]]:
+    names = [p.stem for p in (ROOT / "data").glob("*.csv")]
+    return {name: read_table(name) for name in names}
+
+
+@pytest.fixture(scope="session")
+def evidence(tables) -> dict[str, dict]:
+    return {row["evidence_id"]: row for row in tables["evidence"]}

@@ -1,0 +1,115 @@
+"""The build as a user runs it: reproducible, incremental, and loud about bad input."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import BULLETIN, ROOT, build_package, run_step
+
+
+def published_files(root: Path) -> dict[str, bytes]:
+    files = sorted((root / "data").glob("*.csv")) + [root / "datapackage.json"]
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
+
+
+def test_rebuild_is_deterministic_and_matches_committed_data(inputs):
+    build_package(inputs)
+    first = published_files(inputs)
+    build_package(inputs)
+    assert published_files(inputs) == first, "two builds of the same inputs differ"
+    committed = published_files(ROOT)
+    stale = [name for name in first if first[name] != committed.get(name)]
+    assert not stale, f"committed files are stale (run `make`): {stale}"
+
+
+@pytest.fixture
+def repo_copy(tmp_path):
+    """The repository's build inputs copied (mtimes kept) to run make on, with this venv."""
+    import shutil
+    dest = tmp_path / "repo"
+    dest.mkdir()
+    for name in ("Makefile", "requirements.txt", "datapackage.json"):
+        shutil.copy2(ROOT / name, dest / name)
+    for name in ("schema", "scripts", "data"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def make(repo: Path, *args: str) -> str:
+    result = subprocess.run(["make", f"VENV={ROOT / '.venv'}", *args], cwd=repo, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_second_make_does_nothing(repo_copy):
+    make(repo_copy)
+    assert "Nothing to be done" in make(repo_copy)
+
+
+def test_editing_an_annotation_rebuilds_only_what_depends_on_it(repo_copy):
+    make(repo_copy)
+    (repo_copy / "data" / "raw" / BULLETIN / "annotations.yaml").touch()
+    ran = make(repo_copy)
+    assert "scripts.extract" in ran and "scripts.build_descriptor" in ran
+    assert "pip install" not in ran
+    (repo_copy / "scripts" / "build_descriptor.py").touch()
+    ran = make(repo_copy)
+    assert "scripts.build_descriptor" in ran and "scripts.extract" not in ran
+
+
+def annotations(root: Path) -> Path:
+    return root / "data" / "raw" / BULLETIN / "annotations.yaml"
+
+
+def replace_in(path: Path, old: str, new: str) -> int:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text {old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return text[: text.index(old)].count("\n") + 1
+
+
+def expect_failure(root: Path, *needles: str) -> str:
+    result = run_step("extract", root)
+    assert result.returncode != 0, "the build accepted bad input"
+    for needle in needles:
+        assert needle in result.stderr, f"{needle!r} not in: {result.stderr}"
+    assert not (root / "data" / "sources.csv").exists(), "a failed build published a table"
+    return result.stderr
+
+
+def test_quote_not_in_text(inputs):
+    line = replace_in(annotations(inputs), 'quote: "Operation Temperer was activated on Tuesday night"',
+                      'quote: "Operation Temperer was activated on Monday night"')
+    expect_failure(inputs, f"annotations.yaml:{line}:", "quote not found in source.txt", "Monday night")
+
+
+def test_quote_found_twice(inputs):
+    line = replace_in(annotations(inputs), 'quote: "We are grateful to the military"', 'quote: "military"')
+    expect_failure(inputs, f"annotations.yaml:{line}:", "found more than once")
+
+
+def test_changed_source(inputs):
+    source = inputs / "data" / "raw" / BULLETIN / "source.txt"
+    source.write_bytes(source.read_bytes().replace(b"3,800", b"4,800"))
+    expect_failure(inputs, "source.txt", "archived text changed", "SHA-256")
+
+
+def test_misspelt_annotation_key(inputs):
+    line = replace_in(annotations(inputs), "    force: military", "    forse: military")
+    expect_failure(inputs, "annotations.yaml:", "unknown key(s) ['forse']")
+    assert line > 0
+
+
+def test_metadata_disagreeing_with_the_text(inputs):
+    path = inputs / "data" / "raw" / BULLETIN / "metadata.yaml"
+    replace_in(path, '"2017-05-24T20:15:00+01:00"', '"2017-05-24T21:15:00+01:00"')
+    expect_failure(inputs, "metadata.yaml", "published", "disagrees")
+
+
+@pytest.mark.parametrize("quote", ['"in confidence"', '"the Joint Terrorism Analysis Centre"'])
+def test_quote_without_the_value_it_must_state(inputs, quote):
+    replace_in(annotations(inputs), '"call us in confidence on 0800 789 321"', quote)
+    expect_failure(inputs, "annotations.yaml:", "phone number")
