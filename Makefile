@@ -36,8 +36,12 @@ $(TABLES) &: $(RAW) schema/package.yaml $(EXTRACT_CODE) | $(STAMP)
 datapackage.json: $(TABLES) $(wildcard data/raw/*/source.txt) schema/package.yaml scripts/build_descriptor.py scripts/common.py | $(STAMP)
 	$(PY) -m scripts.build_descriptor
 
-validate: datapackage.json | $(STAMP)
+# The validation gate: everything downstream (database, site, release) depends on this stamp.
+VALIDATED := build/validated.stamp
+validate: $(VALIDATED)
+$(VALIDATED): datapackage.json | $(STAMP)
 	$(VENV)/bin/frictionless validate datapackage.json
+	@mkdir -p $(@D) && touch $@
 
 test: datapackage.json | $(STAMP)
 	$(PY) -m pytest
