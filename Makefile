@@ -1,6 +1,7 @@
 # The flow, one direction only (see README "Preparation"):
 #   data/raw/<bulletin>/ + data/reference/ + schema/package.yaml
-#     -> data/*.csv (scripts/extract.py) -> datapackage.json (scripts/build_descriptor.py)
+#     -> data/*.csv (scripts/extract.py) + datapackage.json (scripts/build_descriptor.py)
+#     -> checked in a staging folder (scripts/validate.py), then published (scripts/publish.py)
 # Targets are real files with real prerequisites: a second `make` does nothing.
 
 SHELL := /bin/bash
@@ -15,7 +16,8 @@ TABLE_NAMES := $(shell sed -n '/^resources:/,$$ s/^  - name: //p' schema/package
 TABLES := $(patsubst %,data/%.csv,$(TABLE_NAMES))
 RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/annotations.yaml) \
        $(wildcard data/reference/*.yaml)
-EXTRACT_CODE := scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py scripts/common.py
+BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py \
+              scripts/build_descriptor.py scripts/validate.py scripts/common.py
 
 .PHONY: data validate test clean serve
 
@@ -30,17 +32,15 @@ $(STAMP): requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(TABLES) &: $(RAW) schema/package.yaml $(EXTRACT_CODE) | $(STAMP)
-	$(PY) -m scripts.extract
-
-datapackage.json: $(TABLES) $(wildcard data/raw/*/source.txt) schema/package.yaml scripts/build_descriptor.py scripts/common.py | $(STAMP)
-	$(PY) -m scripts.build_descriptor
+# Extract, describe and validate in a staging folder; publish only a valid package.
+$(TABLES) datapackage.json &: $(RAW) schema/package.yaml $(BUILD_CODE) | $(STAMP)
+	$(PY) -m scripts.publish
 
 # The validation gate: everything downstream (database, site, release) depends on this stamp.
 VALIDATED := build/validated.stamp
 validate: $(VALIDATED)
-$(VALIDATED): datapackage.json | $(STAMP)
-	$(VENV)/bin/frictionless validate datapackage.json
+$(VALIDATED): datapackage.json $(TABLES) scripts/validate.py | $(STAMP)
+	$(PY) -m scripts.validate
 	@mkdir -p $(@D) && touch $@
 
 test: datapackage.json | $(STAMP)

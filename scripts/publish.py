@@ -1,0 +1,63 @@
+"""The build as `make` runs it: extract, describe, validate, and only then publish.
+
+1. scripts/extract.py builds every table from data/raw/ (stops on bad input);
+2. the tables and a descriptor (scripts/build_descriptor.py) are written to a
+   staging folder under build/;
+3. scripts/validate.py checks the staged package (frictionless + Pandera);
+4. only a valid package replaces the published data/*.csv and datapackage.json,
+   file by file with an atomic rename. A failure at any step leaves the last
+   good files byte for byte as they were, and exits non-zero.
+
+    python -m scripts.publish [--root DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from . import build_descriptor, extract, validate
+from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, package_spec
+
+
+def publish(root: Path = ROOT) -> dict:
+    """Build, stage, validate and publish the package at `root`; returns row counts."""
+    root = Path(root)
+    result = extract.build(root)
+    (root / "build").mkdir(exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix="stage-", dir=root / "build"))
+    try:
+        extract.write(result, stage / "data")
+        (stage / "data" / "raw").symlink_to((root / "data" / "raw").resolve(), target_is_directory=True)
+        atomic_write_bytes(stage / "datapackage.json",
+                           json_bytes(build_descriptor.descriptor(package_spec(root), stage)))
+        failures = validate.validate(stage)
+        if failures:
+            report = "\n".join(f"  {f}" for f in failures)
+            raise BuildError(root / "datapackage.json",
+                             f"the built package is not valid; nothing was published:\n{report}")
+        for name in result["fields"]:
+            os.replace(stage / "data" / f"{name}.csv", root / "data" / f"{name}.csv")
+        os.replace(stage / "datapackage.json", root / "datapackage.json")
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return {name: len(rows) for name, rows in result["rows"].items()}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="package folder (default: this repository)")
+    args = parser.parse_args(argv)
+    try:
+        counts = publish(args.root)
+    except BuildError as error:
+        fail(error)
+    print("publish: " + ", ".join(f"{name} {n}" for name, n in counts.items()), file=sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,429 @@
+"""The validation gate: `frictionless validate`, then Pandera, one report.
+
+Frictionless checks every table against its schema in datapackage.json (types,
+constraints, keys, bytes, hashes). Pandera then checks what a descriptor cannot
+say: the Pandera schemas are generated from the same descriptor (a field added
+there is checked here with no other edit) and extended with checks of meaning
+within and across tables (spans, bounds, dates, phone numbers, foreign keys,
+package-wide ID uniqueness). File-level rules come first: UTF-8 without BOM,
+LF line endings.
+
+Every failure is printed as one line: layer, file, row, column, rule, value.
+Exit status 1 when anything fails.
+
+    python -m scripts.validate [--root DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+import phonenumbers
+from phonenumbers import shortnumberinfo
+
+from .common import ROOT
+
+REGION = "GB"
+
+
+@dataclass(frozen=True)
+class Failure:
+    layer: str  # file, frictionless, pandera
+    file: str
+    row: int | None  # CSV row number, header = 1
+    column: str | None
+    rule: str
+    value: str | None = None
+
+    def __str__(self):
+        where = self.file + (f" row {self.row}" if self.row else "") + (f" column {self.column}" if self.column else "")
+        value = "" if self.value is None else f" (value: {self.value!r})"
+        return f"[{self.layer}] {where}: {self.rule}{value}"
+
+
+# ---------------------------------------------------------------- file level
+
+def file_failures(path: Path, relpath: str) -> list[Failure]:
+    """Bytes rules every published CSV follows: UTF-8, no BOM, LF line endings, not empty."""
+    data = path.read_bytes()
+    failures = []
+    if not data.strip():
+        return [Failure("file", relpath, None, None, "file is empty")]
+    if data.startswith(b"\xef\xbb\xbf"):
+        failures.append(Failure("file", relpath, 1, None, "starts with a UTF-8 byte order mark (BOM)"))
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        failures.append(Failure("file", relpath, row, None, f"not valid UTF-8 at byte {exc.start}",
+                                repr(data[exc.start:exc.start + 4])))
+    if b"\r" in data:
+        failures.append(Failure("file", relpath, data[: data.index(b"\r")].count(b"\n") + 1, None,
+                                "CR line ending (CRLF); the package uses LF only"))
+    return failures
+
+
+# ---------------------------------------------------------------- frictionless
+
+def frictionless_failures(root: Path) -> list[Failure]:
+    from frictionless import validate
+
+    report = validate(str(root / "datapackage.json"))
+    failures = []
+    for task in report.tasks:
+        for error in task.errors:
+            failures.append(Failure("frictionless", task.place or task.name, getattr(error, "row_number", None),
+                                    getattr(error, "field_name", None), f"{error.type}: {error.note}",
+                                    getattr(error, "cell", None)))
+    for error in report.errors:
+        failures.append(Failure("frictionless", "datapackage.json", None, None, f"{error.type}: {error.note}"))
+    return failures
+
+
+# ---------------------------------------------------------------- pandera schemas from the descriptor
+
+def _iso(kind):
+    parse = {"date": date.fromisoformat, "time": time.fromisoformat, "datetime": datetime.fromisoformat}[kind]
+    shape = {"date": r"\d{4}-\d{2}-\d{2}", "time": r"\d{2}:\d{2}:\d{2}",
+             "datetime": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})"}[kind]
+
+    def check(value):
+        if not re.fullmatch(shape, value):
+            return False
+        try:
+            parse(value)
+        except ValueError:
+            return False
+        return True
+
+    return pa.Check(check, element_wise=True, name=f"iso_{kind}", error=f"an ISO 8601 {kind}")
+
+
+def _integer(value):
+    return re.fullmatch(r"-?\d+", value) is not None
+
+
+def _boolean(value):
+    return value in ("true", "false")
+
+
+def field_column(field: dict) -> pa.Column:
+    """A Pandera column for one descriptor field. The frame holds strings (read with
+    dtype=str); empty cells are None. Values are checked in their declared type."""
+    constraints = field.get("constraints", {})
+    kind = field["type"]
+    checks = [pa.Check(lambda v: v == v.strip(), element_wise=True, name="no_surrounding_spaces",
+                       error="no leading or trailing spaces")]
+    if kind == "integer":
+        checks.append(pa.Check(_integer, element_wise=True, name="integer", error="an integer"))
+        if "minimum" in constraints:
+            low = constraints["minimum"]
+            checks.append(pa.Check(lambda v, low=low: not _integer(v) or int(v) >= low, element_wise=True,
+                                   name=f"minimum({low})", error=f">= {low}"))
+        if "maximum" in constraints:
+            high = constraints["maximum"]
+            checks.append(pa.Check(lambda v, high=high: not _integer(v) or int(v) <= high, element_wise=True,
+                                   name=f"maximum({high})", error=f"<= {high}"))
+    elif kind == "boolean":
+        checks.append(pa.Check(_boolean, element_wise=True, name="boolean", error="true or false"))
+    elif kind in ("date", "time", "datetime"):
+        checks.append(_iso(kind))
+    if "enum" in constraints:
+        checks.append(pa.Check.isin(constraints["enum"], name=f"enum{constraints['enum']}"))
+    if "pattern" in constraints:
+        pattern = re.compile(constraints["pattern"])
+        checks.append(pa.Check(lambda v, p=pattern: p.fullmatch(v) is not None, element_wise=True,
+                               name=f"pattern({pattern.pattern})", error="matches the field's pattern"))
+    return pa.Column(None, checks=checks, nullable=not constraints.get("required", False),
+                     unique=constraints.get("unique", False), required=True, name=field["name"])
+
+
+def table_schema(resource: dict, extra_checks: list[pa.Check]) -> pa.DataFrameSchema:
+    fields = resource["schema"]["fields"]
+    return pa.DataFrameSchema(
+        {f["name"]: field_column(f) for f in fields},
+        checks=extra_checks, strict=True, ordered=True, unique=resource["schema"].get("primaryKey"),
+        name=resource["path"])
+
+
+# ---------------------------------------------------------------- checks of meaning (need other tables)
+
+def row_check(name: str, error: str, predicate):
+    """A dataframe-level check applied row by row; failing rows are reported by number."""
+    def check(frame):
+        return pd.Series([bool(predicate(row)) for row in rows(frame)], index=frame.index, dtype=bool)
+    return pa.Check(check, name=name, error=error)
+
+
+def rows(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts; empty cells stay None (iterrows would turn them into NaN)."""
+    return frame.to_dict("records")
+
+
+def _int(value):
+    return int(value) if value is not None and _integer(value) else None
+
+
+class Package:
+    """The published package read as strings, plus what the checks of meaning need."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+        self.resources = {r["name"]: r for r in self.descriptor["resources"]}
+        self.frames: dict[str, pd.DataFrame] = {}
+        for name, res in self.resources.items():
+            if res.get("type") != "table":
+                continue
+            path = root / res["path"]
+            try:
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            except (pd.errors.EmptyDataError, UnicodeDecodeError, pd.errors.ParserError, FileNotFoundError):
+                continue  # reported at file level or by frictionless
+            frame = pd.DataFrame({c: [None if v == "" else v for v in frame[c]] for c in frame.columns},
+                                 columns=list(frame.columns), index=frame.index + 2, dtype=object)
+            # index = CSV row numbers: the header is row 1
+            self.frames[name] = frame
+        self.texts = {}
+        for src in rows(self.frame("sources")):
+            if src.get("path") and (root / src["path"]).exists():
+                self.texts[src["source_id"]] = (root / src["path"]).read_bytes().decode("utf-8", "replace")
+
+    def frame(self, name) -> pd.DataFrame:
+        return self.frames.get(name, pd.DataFrame())
+
+    def column_values(self, table, column) -> set:
+        frame = self.frame(table)
+        return set(frame[column].dropna()) if column in frame else set()
+
+    def published(self) -> dict:
+        out = {}
+        for src in rows(self.frame("sources")):
+            try:
+                out[src["source_id"]] = datetime.fromisoformat(src["published"])
+            except (TypeError, ValueError):
+                pass
+        return out
+
+
+def foreign_key_checks(pkg: Package, resource: dict) -> list[pa.Check]:
+    checks = []
+    for fk in resource["schema"].get("foreignKeys", []):
+        (column,), target = fk["fields"], fk["reference"]
+        (target_column,) = target["fields"]
+        allowed = pkg.column_values(target["resource"] or resource["name"], target_column)
+        checks.append(row_check(
+            f"foreign_key({column} -> {target['resource']}.{target_column})",
+            f"{column} must be a {target_column} of {target['resource']}",
+            lambda row, c=column, a=allowed: row.get(c) is None or row.get(c) in a))
+    return checks
+
+
+def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
+    texts, published = pkg.texts, pkg.published()
+    used = set()
+    for name, frame in pkg.frames.items():
+        if name != "evidence":
+            for column in frame.columns:
+                if column.endswith("evidence_id"):
+                    used |= set(frame[column].dropna())
+    quotes = dict(zip(pkg.frame("evidence").get("evidence_id", []), pkg.frame("evidence").get("quote", [])))
+
+    def span_ok(row):
+        text, start, end = texts.get(row["source_id"]), _int(row["start"]), _int(row["end"])
+        return text is not None and start is not None and end is not None and text[start:end] == row["quote"]
+
+    def in_text(row):
+        text, end = texts.get(row["source_id"]), _int(row["end"])
+        return text is not None and end is not None and end <= len(text)
+
+    def in_quote(column, evidence_column="evidence_id"):
+        return lambda row: row.get(column) is None or row[column] in (quotes.get(row[evidence_column]) or "")
+
+    def bounds(low, high):
+        return lambda row: _int(row.get(low)) is None or _int(row.get(high)) is None or \
+            _int(row[low]) <= _int(row[high])
+
+    def qualifier_ok(row):
+        low, high, q = _int(row.get("count_min")), _int(row.get("count_max")), row.get("qualifier")
+        return {"exact": low is not None and low == high, "up_to": low is None and high is not None,
+                "at_least": low is not None and high is None,
+                "range": low is not None and high is not None and low < high}.get(q, False)
+
+    def precision_ok(row):
+        has = {k: row.get(k) is not None for k in ("date", "time", "part_of_day")}
+        return {"minute": has["date"] and has["time"] and not has["part_of_day"],
+                "part_of_day": has["date"] and has["part_of_day"] and not has["time"],
+                "day": has["date"] and not has["time"] and not has["part_of_day"],
+                "unknown": not any(has.values())}.get(row.get("date_precision"), False) and \
+            (row.get("date_basis") == "not_stated") == (not has["date"])
+
+    def not_after_publication(row):
+        when = published.get(row.get("source_id"))
+        if when is None or row.get("date") is None:
+            return True
+        try:
+            day = date.fromisoformat(row["date"])
+            if row.get("time") and row.get("utc_offset"):
+                return datetime.fromisoformat(f"{row['date']}T{row['time']}{row['utc_offset']}") <= when
+        except ValueError:
+            return True  # reported by the type check
+        return day <= when.date()
+
+    def e164_agrees(row):
+        printed = row.get("number_as_printed") or ""
+        try:
+            parsed = phonenumbers.parse(printed, REGION)
+        except phonenumbers.NumberParseException:
+            return False
+        if phonenumbers.is_valid_number(parsed):
+            return row.get("e164") == phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return row.get("e164") is None and shortnumberinfo.is_valid_short_number_for_region(parsed, REGION)
+
+    def emergency_agrees(row):
+        return (row.get("emergency") == "true") == shortnumberinfo.is_emergency_number(
+            row.get("number_as_printed") or "", REGION)
+
+    ranks = sorted(_int(r) or 0 for r in pkg.frame("threat_levels").get("rank", []))
+    return {
+        "evidence": [
+            row_check("span_matches_text", "quote must equal the archived text at [start, end)", span_ok),
+            row_check("span_within_text", "end must not be past the end of the archived text", in_text),
+            row_check("start_before_end", "start must be before end", bounds("start", "end")),
+            row_check("evidence_used", "every evidence row must be used by a fact row",
+                      lambda row: row["evidence_id"] in used),
+        ],
+        "personnel": [
+            row_check("count_min_le_count_max", "count_min must be <= count_max", bounds("count_min", "count_max")),
+            row_check("window_min_le_window_max", "window_min_hours must be <= window_max_hours",
+                      bounds("window_min_hours", "window_max_hours")),
+            row_check("qualifier_matches_bounds", "qualifier must match the bounds given", qualifier_ok),
+            row_check("role_in_quote", "role must stand in the quoted words", in_quote("role")),
+        ],
+        "events": [
+            row_check("precision_matches_value", "date_precision/date_basis must match the date, time and "
+                      "part_of_day given", precision_ok),
+            row_check("not_after_publication", "an event cannot be dated after its source's publication",
+                      not_after_publication),
+            row_check("date_latest_bounds_date", "date must not be after date_latest",
+                      lambda row: row.get("date") is None or row.get("date_latest") is None
+                      or row["date"] <= row["date_latest"]),
+        ],
+        "contacts": [
+            row_check("e164_matches_printed", "e164 must be the printed number as parsed by phonenumbers "
+                      "(empty only for a valid short number)", e164_agrees),
+            row_check("emergency_flag", "emergency must say whether phonenumbers knows the number as an "
+                      "emergency number", emergency_agrees),
+        ],
+        "threat_levels": [pa.Check(lambda frame: ranks == list(range(1, len(ranks) + 1)),
+                                   name="ordered_scale", error="ranks must run 1..n without gaps")],
+        "threat_assessments": [row_check("meaning_is_quoted", "meaning must equal its evidence quote",
+                                         lambda row: row.get("meaning") == quotes.get(row.get("meaning_evidence_id")))],
+        "organisations": [row_check("name_in_quote", "name must stand in the quoted words", in_quote("name"))],
+        "people": [row_check("name_in_quote", "name must stand in the quoted words", in_quote("name"))],
+        "statements": [row_check("text_in_quote", "text must stand in the quoted words", in_quote("text"))],
+        "measures": [row_check("place_in_quote", "place_type must stand in the quoted words", in_quote("place_type"))],
+        "mentions": [row_check("one_entity", "exactly one of person_id and organisation_id must be set",
+                               lambda row: (row.get("person_id") is None) != (row.get("organisation_id") is None))],
+    }
+
+
+def package_id_failures(pkg: Package) -> list[Failure]:
+    """IDs are unique across the whole package, not just within a table."""
+    seen: dict[str, str] = {}
+    failures = []
+    for name, res in pkg.resources.items():
+        key = res.get("schema", {}).get("primaryKey", [])
+        if len(key) != 1 or name not in pkg.frames or key[0] not in pkg.frames[name]:
+            continue
+        for row, value in pkg.frames[name][key[0]].dropna().items():
+            if value in seen and seen[value] != name:
+                failures.append(Failure("pandera", res["path"], row, key[0],
+                                        f"ID also used in {seen[value]}: IDs must be unique across the package", value))
+            seen.setdefault(value, name)
+    return failures
+
+
+def pandera_failures(pkg: Package) -> list[Failure]:
+    extra = meaning_checks(pkg)
+    failures = []
+    for name, frame in pkg.frames.items():
+        res = pkg.resources[name]
+        schema = table_schema(res, extra.get(name, []) + foreign_key_checks(pkg, res))
+        try:
+            schema.validate(frame, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            for _, case in exc.failure_cases.iterrows():
+                index = case.get("index")
+                row = int(index) if pd.notna(index) else None
+                column = case.get("column") if isinstance(case.get("column"), str) else None
+                if column == res["path"]:
+                    column = None
+                value = case.get("failure_case")
+                failures.append(Failure("pandera", res["path"], row, column, str(case.get("check")),
+                                        None if value is None or (isinstance(value, float) and pd.isna(value))
+                                        else str(value)))
+    return failures + package_id_failures(pkg)
+
+
+# ---------------------------------------------------------------- the gate
+
+def archived_source_failures(pkg: Package) -> list[Failure]:
+    failures = []
+    sources = pkg.frame("sources")
+    for row, src in zip(sources.index, rows(sources)):
+        if src.get("path") and src.get("sha256"):
+            path = pkg.root / src["path"]
+            if not path.exists():
+                failures.append(Failure("file", src["path"], None, None, "archived text not found"))
+            elif hashlib.sha256(path.read_bytes()).hexdigest() != src["sha256"]:
+                failures.append(Failure("file", "data/sources.csv", row, "sha256",
+                                        f"archived text {src['path']} no longer has this SHA-256", src["sha256"]))
+    return failures
+
+
+def validate(root: Path = ROOT) -> list[Failure]:
+    root = Path(root)
+    try:
+        descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [Failure("file", "datapackage.json", None, None, f"cannot read the descriptor: {exc}")]
+    failures = []
+    for res in descriptor.get("resources", []):
+        if res.get("type") == "table":
+            path = root / res["path"]
+            if path.exists():
+                failures += file_failures(path, res["path"])
+    failures += frictionless_failures(root)
+    pkg = Package(root)
+    failures += archived_source_failures(pkg)
+    failures += pandera_failures(pkg)
+    return failures
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="package folder (holds datapackage.json)")
+    args = parser.parse_args(argv)
+    failures = validate(args.root)
+    if failures:
+        print(f"validate: {len(failures)} failure(s) in {args.root}", file=sys.stderr)
+        for failure in failures:
+            print(f"  {failure}", file=sys.stderr)
+        sys.exit(1)
+    tables = sum(1 for r in json.loads((args.root / "datapackage.json").read_text())["resources"]
+                 if r.get("type") == "table")
+    print(f"validate: {tables} tables valid (frictionless + pandera)")
+
+
+if __name__ == "__main__":
+    main()
