@@ -105,7 +105,7 @@ def _iso(kind):
             return False
         return True
 
-    return pa.Check(check, element_wise=True, name=f"iso_{kind}", error=f"an ISO 8601 {kind}")
+    return pa.Check(check, element_wise=True, name=f"iso_{kind}", error=f"iso_{kind}: must be an ISO 8601 {kind}")
 
 
 def _integer(value):
@@ -122,27 +122,29 @@ def field_column(field: dict) -> pa.Column:
     constraints = field.get("constraints", {})
     kind = field["type"]
     checks = [pa.Check(lambda v: v == v.strip(), element_wise=True, name="no_surrounding_spaces",
-                       error="no leading or trailing spaces")]
+                       error="no_surrounding_spaces: no leading or trailing spaces")]
     if kind == "integer":
-        checks.append(pa.Check(_integer, element_wise=True, name="integer", error="an integer"))
+        checks.append(pa.Check(_integer, element_wise=True, name="integer", error="integer: must be an integer"))
         if "minimum" in constraints:
             low = constraints["minimum"]
             checks.append(pa.Check(lambda v, low=low: not _integer(v) or int(v) >= low, element_wise=True,
-                                   name=f"minimum({low})", error=f">= {low}"))
+                                   name=f"minimum({low})", error=f"minimum({low}): must be >= {low}"))
         if "maximum" in constraints:
             high = constraints["maximum"]
             checks.append(pa.Check(lambda v, high=high: not _integer(v) or int(v) <= high, element_wise=True,
-                                   name=f"maximum({high})", error=f"<= {high}"))
+                                   name=f"maximum({high})", error=f"maximum({high}): must be <= {high}"))
     elif kind == "boolean":
-        checks.append(pa.Check(_boolean, element_wise=True, name="boolean", error="true or false"))
+        checks.append(pa.Check(_boolean, element_wise=True, name="boolean", error="boolean: must be true or false"))
     elif kind in ("date", "time", "datetime"):
         checks.append(_iso(kind))
     if "enum" in constraints:
-        checks.append(pa.Check.isin(constraints["enum"], name=f"enum{constraints['enum']}"))
+        allowed = constraints["enum"]
+        checks.append(pa.Check(lambda v, a=frozenset(allowed): v in a, element_wise=True, name="enum",
+                               error=f"enum: must be one of {allowed}"))
     if "pattern" in constraints:
         pattern = re.compile(constraints["pattern"])
         checks.append(pa.Check(lambda v, p=pattern: p.fullmatch(v) is not None, element_wise=True,
-                               name=f"pattern({pattern.pattern})", error="matches the field's pattern"))
+                               name="pattern", error=f"pattern: must match {pattern.pattern}"))
     return pa.Column(None, checks=checks, nullable=not constraints.get("required", False),
                      unique=constraints.get("unique", False), required=True, name=field["name"])
 
@@ -157,11 +159,17 @@ def table_schema(resource: dict, extra_checks: list[pa.Check]) -> pa.DataFrameSc
 
 # ---------------------------------------------------------------- checks of meaning (need other tables)
 
-def row_check(name: str, error: str, predicate):
-    """A dataframe-level check applied row by row; failing rows are reported by number."""
+ROW_CHECK_COLUMNS: dict[str, tuple[str, ...]] = {}  # a row check's report text -> the columns it is about
+
+
+def row_check(name: str, error: str, predicate, columns: tuple[str, ...]):
+    """A dataframe-level check applied row by row; a failing row is reported once per
+    column in `columns` (not once per column of the table)."""
     def check(frame):
         return pd.Series([bool(predicate(row)) for row in rows(frame)], index=frame.index, dtype=bool)
-    return pa.Check(check, name=name, error=error)
+    report = f"{name}: {error}"
+    ROW_CHECK_COLUMNS[report] = columns
+    return pa.Check(check, name=name, error=report)
 
 
 def rows(frame: pd.DataFrame) -> list[dict]:
@@ -224,7 +232,7 @@ def foreign_key_checks(pkg: Package, resource: dict) -> list[pa.Check]:
         checks.append(row_check(
             f"foreign_key({column} -> {target['resource']}.{target_column})",
             f"{column} must be a {target_column} of {target['resource']}",
-            lambda row, c=column, a=allowed: row.get(c) is None or row.get(c) in a))
+            lambda row, c=column, a=allowed: row.get(c) is None or row.get(c) in a, (column,)))
     return checks
 
 
@@ -296,44 +304,52 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
     ranks = sorted(_int(r) or 0 for r in pkg.frame("threat_levels").get("rank", []))
     return {
         "evidence": [
-            row_check("span_matches_text", "quote must equal the archived text at [start, end)", span_ok),
-            row_check("span_within_text", "end must not be past the end of the archived text", in_text),
-            row_check("start_before_end", "start must be before end", bounds("start", "end")),
+            row_check("span_matches_text", "quote must equal the archived text at [start, end)", span_ok,
+                      ("quote",)),
+            row_check("span_within_text", "end must not be past the end of the archived text", in_text, ("end",)),
+            row_check("start_before_end", "start must be before end", bounds("start", "end"), ("start",)),
             row_check("evidence_used", "every evidence row must be used by a fact row",
-                      lambda row: row["evidence_id"] in used),
+                      lambda row: row["evidence_id"] in used, ("evidence_id",)),
         ],
         "personnel": [
-            row_check("count_min_le_count_max", "count_min must be <= count_max", bounds("count_min", "count_max")),
+            row_check("count_min_le_count_max", "count_min must be <= count_max", bounds("count_min", "count_max"),
+                      ("count_min", "count_max")),
             row_check("window_min_le_window_max", "window_min_hours must be <= window_max_hours",
-                      bounds("window_min_hours", "window_max_hours")),
-            row_check("qualifier_matches_bounds", "qualifier must match the bounds given", qualifier_ok),
-            row_check("role_in_quote", "role must stand in the quoted words", in_quote("role")),
+                      bounds("window_min_hours", "window_max_hours"), ("window_min_hours", "window_max_hours")),
+            row_check("qualifier_matches_bounds", "qualifier must match the bounds given", qualifier_ok,
+                      ("qualifier",)),
+            row_check("role_in_quote", "role must stand in the quoted words", in_quote("role"), ("role",)),
         ],
         "events": [
             row_check("precision_matches_value", "date_precision/date_basis must match the date, time and "
-                      "part_of_day given", precision_ok),
+                      "part_of_day given", precision_ok, ("date_precision",)),
             row_check("not_after_publication", "an event cannot be dated after its source's publication",
-                      not_after_publication),
+                      not_after_publication, ("date",)),
             row_check("date_latest_bounds_date", "date must not be after date_latest",
                       lambda row: row.get("date") is None or row.get("date_latest") is None
-                      or row["date"] <= row["date_latest"]),
+                      or row["date"] <= row["date_latest"], ("date",)),
         ],
         "contacts": [
             row_check("e164_matches_printed", "e164 must be the printed number as parsed by phonenumbers "
-                      "(empty only for a valid short number)", e164_agrees),
+                      "(empty only for a valid short number)", e164_agrees, ("e164",)),
             row_check("emergency_flag", "emergency must say whether phonenumbers knows the number as an "
-                      "emergency number", emergency_agrees),
+                      "emergency number", emergency_agrees, ("emergency",)),
         ],
         "threat_levels": [pa.Check(lambda frame: ranks == list(range(1, len(ranks) + 1)),
-                                   name="ordered_scale", error="ranks must run 1..n without gaps")],
+                                   name="ordered_scale", error="ordered_scale: ranks must run 1..n without gaps")],
         "threat_assessments": [row_check("meaning_is_quoted", "meaning must equal its evidence quote",
-                                         lambda row: row.get("meaning") == quotes.get(row.get("meaning_evidence_id")))],
-        "organisations": [row_check("name_in_quote", "name must stand in the quoted words", in_quote("name"))],
-        "people": [row_check("name_in_quote", "name must stand in the quoted words", in_quote("name"))],
-        "statements": [row_check("text_in_quote", "text must stand in the quoted words", in_quote("text"))],
-        "measures": [row_check("place_in_quote", "place_type must stand in the quoted words", in_quote("place_type"))],
+                                         lambda row: row.get("meaning") == quotes.get(row.get("meaning_evidence_id")),
+                                         ("meaning",))],
+        "organisations": [row_check("name_in_quote", "name must stand in the quoted words", in_quote("name"),
+                                    ("name",))],
+        "people": [row_check("name_in_quote", "name must stand in the quoted words", in_quote("name"), ("name",))],
+        "statements": [row_check("text_in_quote", "text must stand in the quoted words", in_quote("text"),
+                                 ("text",))],
+        "measures": [row_check("place_in_quote", "place_type must stand in the quoted words",
+                               in_quote("place_type"), ("place_type",))],
         "mentions": [row_check("one_entity", "exactly one of person_id and organisation_id must be set",
-                               lambda row: (row.get("person_id") is None) != (row.get("organisation_id") is None))],
+                               lambda row: (row.get("person_id") is None) != (row.get("organisation_id") is None),
+                               ("person_id", "organisation_id"))],
     }
 
 
@@ -368,11 +384,14 @@ def pandera_failures(pkg: Package) -> list[Failure]:
                 column = case.get("column") if isinstance(case.get("column"), str) else None
                 if column == res["path"]:
                     column = None
+                about = ROW_CHECK_COLUMNS.get(str(case.get("check")))
+                if about is not None and column not in about:
+                    continue  # a row check is reported on the columns it is about, not on every column
                 value = case.get("failure_case")
                 failures.append(Failure("pandera", res["path"], row, column, str(case.get("check")),
                                         None if value is None or (isinstance(value, float) and pd.isna(value))
                                         else str(value)))
-    return failures + package_id_failures(pkg)
+    return list(dict.fromkeys(failures)) + package_id_failures(pkg)
 
 
 # ---------------------------------------------------------------- the gate

@@ -60,3 +60,17 @@ def tables() -> dict[str, list[dict]]:
 @pytest.fixture(scope="session")
 def evidence(tables) -> dict[str, dict]:
     return {row["evidence_id"]: row for row in tables["evidence"]}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The bad-input suite's summary line (see test_corruptions.py)."""
+    try:
+        from test_corruptions import CORRUPTIONS, RESULTS
+    except ImportError:
+        return
+    if RESULTS:
+        rejected = sum(RESULTS.values())
+        terminalreporter.write_line(f"corruption suite: {rejected}/{len(RESULTS)} kinds rejected")
+        for kind, ok in RESULTS.items():
+            if not ok:
+                terminalreporter.write_line(f"  NOT rejected as expected: {kind}")

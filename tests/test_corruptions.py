@@ -1,0 +1,354 @@
+"""The bad-input suite: each kind of corruption, applied to a copy of the package
+(or of its raw inputs), must be rejected by `scripts.validate` (what `make
+validate` runs) or by the build, with a message naming the file and, where there
+is one, the row and column. A summary line is printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from conftest import BULLETIN, ROOT, run_step
+
+RESULTS: dict[str, bool] = {}
+
+
+@dataclass
+class Corruption:
+    kind: str
+    apply: Callable[[Path], list[str]]  # mutates the copy, returns the needles the report must contain
+    step: str = "validate"  # or "publish" for raw inputs
+    refresh: bool = True  # re-measure bytes/hash so only the intended fault is left
+
+
+# ---------------------------------------------------------------- helpers on a package copy
+
+def read_rows(root: Path, table: str) -> list[list[str]]:
+    with open(root / "data" / f"{table}.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def write_rows(root: Path, table: str, rows: list[list[str]]) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    (root / "data" / f"{table}.csv").write_bytes(buffer.getvalue().encode("utf-8"))
+
+
+def set_cell(root: Path, table: str, key_suffix: str, column: str, value: str) -> list[str]:
+    """Set one cell of the row whose first column ends with `key_suffix`; return file/row/column needles."""
+    rows = read_rows(root, table)
+    col = rows[0].index(column)
+    (index,) = [i for i, r in enumerate(rows) if i and r[0].endswith(key_suffix)]
+    rows[index][col] = value
+    write_rows(root, table, rows)
+    return [f"data/{table}.csv row {index + 1}", f"column {column}"]
+
+
+def edit_bytes(root: Path, relpath: str, change: Callable[[bytes], bytes]) -> None:
+    path = root / relpath
+    path.write_bytes(change(path.read_bytes()))
+
+
+def refresh_descriptor(root: Path) -> None:
+    path = root / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    for res in descriptor["resources"]:
+        data = (root / res["path"]).read_bytes()
+        res["bytes"], res["hash"] = len(data), "sha256:" + hashlib.sha256(data).hexdigest()
+    path.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def edit_descriptor(root: Path, change: Callable[[dict], None]) -> None:
+    path = root / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    change(descriptor)
+    path.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def resource(descriptor: dict, name: str) -> dict:
+    return next(r for r in descriptor["resources"] if r["name"] == name)
+
+
+def replace_line(path: Path, old: str, new: str) -> int:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return text[: text.index(old)].count("\n") + 1
+
+
+ANNOTATIONS = f"data/raw/{BULLETIN}/annotations.yaml"
+SOURCE = f"data/raw/{BULLETIN}/source.txt"
+
+
+# ---------------------------------------------------------------- the corruptions
+
+def wrong_type(root):
+    return set_cell(root, "personnel", "military-mobilisable", "count_max", "lots") + ["integer"]
+
+
+def out_of_range(root):
+    return set_cell(root, "personnel", "armed-officers-freed-up", "count_max", "0") + ["minimum"]
+
+
+def outside_enum(root):
+    return set_cell(root, "measures", "transport-checks-ports", "status", "rumoured") + ["enum"]
+
+
+def duplicate_primary_key(root):
+    return set_cell(root, "organisations", "jtac", "organisation_id", "military") + ["primary-key"]
+
+
+def dangling_foreign_key(root):
+    return set_cell(root, "personnel", "military-mobilisable", "organisation_id", "nobody") + ["foreign"]
+
+
+def blank_required(root):
+    return set_cell(root, "events", "temperer-activated", "description", "") + ["required"]
+
+
+def extra_column(root):
+    rows = read_rows(root, "people")
+    write_rows(root, "people", [r + (["note"] if i == 0 else ["x"]) for i, r in enumerate(rows)])
+    return ["data/people.csv", "extra-label", "note"]
+
+
+def missing_column(root):
+    rows = read_rows(root, "contacts")
+    col = rows[0].index("purpose")
+    write_rows(root, "contacts", [r[:col] + r[col + 1:] for r in rows])
+    return ["data/contacts.csv", "missing", "purpose"]
+
+
+def renamed_header(root):
+    rows = read_rows(root, "statements")
+    rows[0][rows[0].index("paragraph")] = "para"
+    write_rows(root, "statements", rows)
+    return ["data/statements.csv", "incorrect-label", "paragraph"]
+
+
+def reordered_columns(root):
+    rows = read_rows(root, "mentions")
+    write_rows(root, "mentions", [[r[0], r[2], r[1], *r[3:]] for r in rows])
+    return ["data/mentions.csv", "incorrect-label", "column source_id"]
+
+
+def truncated_row(root):
+    rows = read_rows(root, "measures")
+    rows[-1] = rows[-1][:3]
+    write_rows(root, "measures", rows)
+    return [f"data/measures.csv row {len(rows)}", "missing-cell"]
+
+
+def empty_file(root):
+    (root / "data" / "threat_assessments.csv").write_bytes(b"")
+    return ["data/threat_assessments.csv", "empty"]
+
+
+def non_utf8(root):
+    edit_bytes(root, "data/statements.csv", lambda b: b.replace("’".encode(), b"\x92", 1))
+    return ["data/statements.csv row 3", "not valid UTF-8"]
+
+
+def byte_order_mark(root):
+    edit_bytes(root, "data/organisations.csv", lambda b: b"\xef\xbb\xbf" + b)
+    return ["data/organisations.csv row 1", "byte order mark"]
+
+
+def crlf(root):
+    edit_bytes(root, "data/events.csv", lambda b: b.replace(b"\n", b"\r\n"))
+    return ["data/events.csv row 1", "CRLF"]
+
+
+def surrounding_spaces(root):
+    return set_cell(root, "people", "mark-rowley", "name", " Mark Rowley ") + ["no_surrounding_spaces"]
+
+
+def quote_not_matching_span(root):
+    rows = read_rows(root, "evidence")
+    (index,) = [i for i, r in enumerate(rows) if "3,800" in r[-1]]
+    rows[index][-1] = rows[index][-1].replace("3,800", "4,800")
+    write_rows(root, "evidence", rows)
+    return [f"data/evidence.csv row {index + 1}", "span_matches_text"]
+
+
+def span_past_end(root):
+    rows = read_rows(root, "evidence")
+    rows[-1][3] = "5000"
+    write_rows(root, "evidence", rows)
+    return [f"data/evidence.csv row {len(rows)}", "span_within_text"]
+
+
+def min_above_max(root):
+    return set_cell(root, "personnel", "armed-officers-freed-up", "count_min", "2000") + ["count_min_le_count_max"]
+
+
+def window_min_above_max(root):
+    return set_cell(root, "personnel", "military-mobilisable", "window_min_hours", "100") + ["window_min_le_window_max"]
+
+
+def dated_after_publication(root):
+    return set_cell(root, "events", "officers-freed-up", "date", "2017-05-25")[:1] + ["not_after_publication"]
+
+
+def precision_mismatch(root):
+    return set_cell(root, "events", "temperer-activated", "date_precision", "minute")[:1] + ["precision_matches_value"]
+
+
+def malformed_phone(root):
+    return set_cell(root, "contacts", "anti-terrorist-hotline", "e164", "0800-789-321") + ["pattern"]
+
+
+def mismatched_phone(root):
+    return set_cell(root, "contacts", "anti-terrorist-hotline", "e164", "+44800789999")[:1] + ["e164_matches_printed"]
+
+
+def wrong_emergency_flag(root):
+    return set_cell(root, "contacts", "emergency", "emergency", "false")[:1] + ["emergency_flag"]
+
+
+def unused_evidence(root):
+    rows = read_rows(root, "evidence")
+    rows.append(["met-2017-05-24-0-6", "met-2017-05-24", "0", "6", "Follow"])
+    write_rows(root, "evidence", rows)
+    return [f"data/evidence.csv row {len(rows)}", "evidence_used"]
+
+
+def id_reused_across_tables(root):
+    return set_cell(root, "measures", "security-review-key-sites", "measure_id",
+                    "met-2017-05-24-manchester-attack") + ["unique across the package"]
+
+
+def bad_id_pattern(root):
+    return set_cell(root, "mentions", "-jtac", "mention_id", "JTAC Mention") + ["pattern"]
+
+
+def stale_hash(root):
+    edit_descriptor(root, lambda d: resource(d, "events").update(hash="sha256:" + "0" * 64))
+    return ["data/events.csv", "hash-count"]
+
+
+def stale_bytes(root):
+    edit_descriptor(root, lambda d: resource(d, "contacts").update(bytes=resource(d, "contacts")["bytes"] + 1))
+    return ["data/contacts.csv", "byte-count"]
+
+
+def annotation_quote_missing(root):
+    line = replace_line(root / ANNOTATIONS, '"or in an emergency 999"', '"or in an emergency 112"')
+    return [f"annotations.yaml:{line}:", "quote not found"]
+
+
+def annotation_quote_twice(root):
+    line = replace_line(root / ANNOTATIONS, '"police and partners"', '"police"')
+    return [f"annotations.yaml:{line}:", "found more than once"]
+
+
+def edited_source(root):
+    edit_bytes(root, SOURCE, lambda b: b.replace(b"One thousand", b"Two thousand"))
+    return ["source.txt", "archived text changed"]
+
+
+def annotation_invalid_coding(root):
+    """Passes extraction, fails validation: nothing may be published."""
+    line = replace_line(root / ANNOTATIONS, "    status: possible", "    status: rumoured")
+    assert line
+    return ["data/measures.csv row", "column status", "enum", "nothing was published"]
+
+
+CORRUPTIONS = [
+    Corruption("wrong type", wrong_type),
+    Corruption("out-of-range number", out_of_range),
+    Corruption("value outside an enum", outside_enum),
+    Corruption("duplicate primary key", duplicate_primary_key),
+    Corruption("dangling foreign key", dangling_foreign_key),
+    Corruption("blank required cell", blank_required),
+    Corruption("extra column", extra_column),
+    Corruption("missing column", missing_column),
+    Corruption("renamed header", renamed_header),
+    Corruption("reordered columns", reordered_columns),
+    Corruption("truncated row", truncated_row),
+    Corruption("empty file", empty_file),
+    Corruption("non-UTF-8 bytes", non_utf8),
+    Corruption("UTF-8 BOM", byte_order_mark),
+    Corruption("CRLF line endings", crlf),
+    Corruption("leading/trailing spaces", surrounding_spaces),
+    Corruption("quote no longer matches its span", quote_not_matching_span),
+    Corruption("span past the end of the text", span_past_end),
+    Corruption("count_min > count_max", min_above_max),
+    Corruption("window minimum > maximum", window_min_above_max),
+    Corruption("event dated after publication", dated_after_publication),
+    Corruption("date precision not matching the value", precision_mismatch),
+    Corruption("malformed phone number", malformed_phone),
+    Corruption("E.164 not matching the printed number", mismatched_phone),
+    Corruption("emergency flag wrong", wrong_emergency_flag),
+    Corruption("evidence row used by no fact", unused_evidence),
+    Corruption("ID reused across tables", id_reused_across_tables),
+    Corruption("ID not following the pattern", bad_id_pattern),
+    Corruption("stale hash", stale_hash, refresh=False),
+    Corruption("stale byte count", stale_bytes, refresh=False),
+    Corruption("annotation quote missing from the source", annotation_quote_missing, step="publish"),
+    Corruption("annotation quote occurring twice", annotation_quote_twice, step="publish"),
+    Corruption("edited archived source", edited_source, step="publish"),
+    Corruption("annotation coding outside an enum", annotation_invalid_coding, step="publish"),
+]
+
+
+@pytest.fixture
+def package(tmp_path):
+    """A copy of the published package and its inputs."""
+    root = tmp_path / "package"
+    shutil.copytree(ROOT / "data", root / "data")
+    shutil.copytree(ROOT / "schema", root / "schema")
+    shutil.copy2(ROOT / "datapackage.json", root / "datapackage.json")
+    return root
+
+
+def published(root: Path) -> dict[str, bytes]:
+    files = sorted((root / "data").glob("*.csv")) + [root / "datapackage.json"]
+    return {p.name: p.read_bytes() for p in files}
+
+
+def test_the_real_package_is_valid():
+    result = run_step("validate", ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "valid (frictionless + pandera)" in result.stdout
+
+
+@pytest.mark.parametrize("corruption", CORRUPTIONS, ids=[c.kind for c in CORRUPTIONS])
+def test_corruption_is_rejected(package, corruption):
+    RESULTS[corruption.kind] = False
+    before = published(package)
+    needles = corruption.apply(package)
+    if corruption.refresh and corruption.step == "validate":
+        refresh_descriptor(package)
+    result = run_step(corruption.step, package)
+    assert result.returncode != 0, f"{corruption.kind}: accepted"
+    for needle in needles:
+        assert needle in result.stderr, f"{corruption.kind}: {needle!r} not in report:\n{result.stderr}"
+    if corruption.step == "publish":
+        assert published(package) == before, "a failed build changed the published files"
+    RESULTS[corruption.kind] = True
+
+
+def test_suite_covers_at_least_25_kinds():
+    assert len({c.kind for c in CORRUPTIONS}) == len(CORRUPTIONS) >= 25
+
+
+def test_descriptor_field_is_validated_without_other_edits(package):
+    """A constraint added to the descriptor alone is enforced by the Pandera layer."""
+    from scripts.validate import pandera_failures, Package
+
+    def tighten(descriptor):
+        field = next(f for f in resource(descriptor, "personnel")["schema"]["fields"] if f["name"] == "count_max")
+        field["constraints"]["maximum"] = 2000
+    edit_descriptor(package, tighten)
+    failures = pandera_failures(Package(package))
+    assert [(f.file, f.row, f.column, f.rule) for f in failures] == [
+        ("data/personnel.csv", 3, "count_max", "maximum(2000): must be <= 2000")]
