@@ -33,7 +33,11 @@ class BuildError(Exception):
         return f"{where}: {self.reason}"
 
 
-class LineLoader(yaml.SafeLoader):
+# libyaml's C parser when PyYAML has it (it keeps line marks, and is ~10x faster).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LineLoader(_SAFE_LOADER):
     """A YAML loader that records the 1-based line of every mapping as `__line__`
     and of each of its keys as `__lines__[key]`."""
 
@@ -62,7 +66,7 @@ def load_yaml(path: Path, with_lines: bool = False):
     except UnicodeDecodeError as exc:
         raise BuildError(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
-        return yaml.load(text, Loader=LineLoader if with_lines else yaml.SafeLoader)
+        return yaml.load(text, Loader=LineLoader if with_lines else _SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise BuildError(path, f"not valid YAML: {getattr(exc, 'problem', exc)}",

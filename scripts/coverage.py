@@ -29,8 +29,10 @@ def uncovered(text: str, spans: list[tuple[int, int]], levels) -> list[recognise
             if not any(start <= t.start and t.end <= end for start, end in spans)]
 
 
-def check(bulletin, rows: dict[str, list[dict]], levels) -> None:
-    used = used_evidence_ids(rows)
+def check(bulletin, rows: dict[str, list[dict]], levels, used: set[str] | None = None) -> None:
+    """Stop with every uncovered token of `bulletin` listed. `used` (the evidence IDs
+    rows reference) may be passed in when checking many bulletins against one set of rows."""
+    used = used_evidence_ids(rows) if used is None else used
     spans = [(r["start"], r["end"]) for r in rows["evidence"]
              if r["source_id"] == bulletin.source_id and r["evidence_id"] in used]
     missing = uncovered(bulletin.text, spans, levels)

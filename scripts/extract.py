@@ -339,8 +339,9 @@ def build(root: Path = ROOT) -> dict:
     for bulletin in bulletins:
         add_bulletin(bulletin, tables, levels, root)
     tables.rows["evidence"].sort(key=lambda r: (r["source_id"], r["start"], r["end"]))
+    used = coverage.used_evidence_ids(tables.rows)
     for bulletin in bulletins:
-        coverage.check(bulletin, tables.rows, levels)
+        coverage.check(bulletin, tables.rows, levels, used)
     return {"fields": tables.fields, "rows": tables.rows}
 
 

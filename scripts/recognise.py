@@ -81,8 +81,11 @@ def phones(text: str) -> list[Token]:
     for match in re.finditer(r"(?<!\d)(?<!\d )\d{3,6}(?! ?\d)", text):
         if any(t.start <= match.start() < t.end for t in found):
             continue
-        if shortnumberinfo.is_valid_short_number_for_region(
-                phonenumbers.parse(match.group(), REGION), REGION):
+        try:
+            parsed = phonenumbers.parse(match.group(), REGION)
+        except phonenumbers.NumberParseException:
+            continue  # digits that cannot be a phone number at all
+        if shortnumberinfo.is_valid_short_number_for_region(parsed, REGION):
             found.append(Token("phone", match.start(), match.end(), match.group()))
     return found
 
