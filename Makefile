@@ -53,3 +53,9 @@ serve:
 clean:
 	rm -rf build dist .pytest_cache
 	rm -f $(TABLES) datapackage.json
+
+# The scale benchmark (prints figures; never a test). SIZES="1 10 100 1000" by default.
+SIZES ?= 1 10 100 1000
+.PHONY: bench
+bench: | $(STAMP)
+	$(PY) -m scripts.bench --sizes $(SIZES)

@@ -139,9 +139,14 @@ def main(argv=None) -> None:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
     print()
+    previous = None
     for count, total, alone in summary:
-        print(f"N={count:>5}: {total / count * 1000:8.1f} ms per bulletin, "
+        marginal = "" if previous is None else \
+            f", marginal {(total - previous[1]) / (count - previous[0]) * 1000:.1f} ms per added bulletin"
+        print(f"N={count:>5}: {total / count * 1000:8.1f} ms per bulletin{marginal}, "
               f"pipeline / frictionless-alone = {total / alone:.2f}")
+        previous = (count, total)
+    subprocess.run(["make", "--no-print-directory"], cwd=ROOT, capture_output=True)  # settle first
     start = time.perf_counter()
     subprocess.run(["make", "--no-print-directory"], cwd=ROOT, capture_output=True)
     print(f"no-op make: {time.perf_counter() - start:.3f} s")
