@@ -68,8 +68,9 @@ def test_row_counts_at_a_glance_are_the_tables_row_counts():
 
 def test_the_row_citation_quotes_the_row_evidence(tables, evidence):
     citation = block(readme(), "citation")
-    row = next(r for r in tables[build_readme.EXAMPLE_TABLE] if r[f"{build_readme.EXAMPLE_TABLE}_id"]
-               == build_readme.EXAMPLE_ROW)
+    (res,) = [r for r in descriptor()["resources"] if r["name"] == build_readme.EXAMPLE_TABLE]
+    (key,) = res["schema"]["primaryKey"]
+    row = next(r for r in tables[build_readme.EXAMPLE_TABLE] if r[key] == build_readme.EXAMPLE_ROW)
     span = evidence[row["evidence_id"]]
     assert f"row `{build_readme.EXAMPLE_ROW}`; evidence `{span['evidence_id']}`" in citation
     assert f"characters {span['start']}–{span['end']}" in citation and span["quote"] in citation

@@ -1,5 +1,6 @@
 """One version, one place: schema/package.yaml's version and release date are the ones every
-published file states."""
+published file states. A new file that states them (such as the Datasette metadata built from
+datapackage.json) belongs in claims()."""
 
 from __future__ import annotations
 
