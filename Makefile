@@ -2,6 +2,8 @@
 #   data/raw/<bulletin>/ + data/reference/ + schema/package.yaml
 #     -> data/*.csv (scripts/extract.py) + datapackage.json (scripts/build_descriptor.py)
 #     -> checked in a staging folder (scripts/validate.py), then published (scripts/publish.py)
+#     -> (validated) CITATION.cff, README.md's generated blocks, figures/ (make docs)
+#     -> dist/<name>-<version>.zip + dist/SHA256SUMS (make dist)
 # Targets are real files with real prerequisites: a second `make` does nothing.
 
 SHELL := /bin/bash
@@ -19,17 +21,19 @@ RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/anno
 BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py \
               scripts/build_descriptor.py scripts/validate.py scripts/common.py
 
-.PHONY: data validate test clean serve
+.PHONY: data validate test clean serve docs figures dist
 
 data: datapackage.json
 
 # The virtual environment, from pinned requirements. Order-only for the data:
-# a new venv does not make the data stale.
-$(STAMP): requirements.txt
+# a new venv does not make the data stale. requirements-nodeps.txt holds pinned
+# packages installed without their dependencies (see the comment in it).
+$(STAMP): requirements.txt requirements-nodeps.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || \
 	  { echo "error: Python 3.11 or newer is needed as '$(PYTHON)' (set PYTHON=...)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	touch $@
 
 # Extract, describe and validate in a staging folder; publish only a valid package.
@@ -42,6 +46,28 @@ validate: $(VALIDATED)
 $(VALIDATED): datapackage.json $(TABLES) scripts/validate.py | $(STAMP)
 	$(PY) -m scripts.validate
 	@mkdir -p $(@D) && touch $@
+
+# What readers get, derived from the validated data (committed, so that they
+# show on the repository's page; tests fail when they are stale).
+FIGURE := figures/timeline.png
+docs: CITATION.cff README.md figures
+figures: $(FIGURE)
+
+CITATION.cff: $(VALIDATED) schema/package.yaml scripts/build_citation.py scripts/common.py | $(STAMP)
+	$(PY) -m scripts.build_citation
+
+README.md: $(VALIDATED) CITATION.cff scripts/build_readme.py scripts/build_dictionary.py scripts/build_citation.py | $(STAMP)
+	$(PY) -m scripts.build_readme
+
+$(FIGURE): $(VALIDATED) scripts/build_figures.py scripts/build_dictionary.py | $(STAMP)
+	$(PY) -m scripts.build_figures
+
+# The release archive, byte-reproducible, and its checksum.
+DIST_NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)-$(shell sed -n 's/^version: //p' schema/package.yaml)
+DIST := dist/$(DIST_NAME).zip
+dist: $(DIST)
+$(DIST): $(VALIDATED) CITATION.cff README.md $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py | $(STAMP)
+	$(PY) -m scripts.build_dist
 
 test: datapackage.json | $(STAMP)
 	$(PY) -m pytest

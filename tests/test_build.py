@@ -30,7 +30,7 @@ def repo_copy(tmp_path):
     import shutil
     dest = tmp_path / "repo"
     dest.mkdir()
-    for name in ("Makefile", "requirements.txt", "datapackage.json"):
+    for name in ("Makefile", "requirements.txt", "requirements-nodeps.txt", "datapackage.json"):
         shutil.copy2(ROOT / name, dest / name)
     for name in ("schema", "scripts", "data"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))

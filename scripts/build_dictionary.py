@@ -1,0 +1,148 @@
+"""The data dictionary: datapackage.json + data/*.csv -> Markdown.
+
+Every table and every field, with type, constraints and description, and the
+tables at a glance with their row counts, rendered from the descriptor (never
+typed a second time). scripts/build_readme.py puts both into the README;
+run this module alone to print the dictionary.
+
+    python -m scripts.build_dictionary [--root DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+from .common import ROOT, BuildError, fail
+
+
+def load_descriptor(root: Path) -> dict:
+    path = Path(root) / "datapackage.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BuildError(path, "not built (run `make`)") from None
+    except json.JSONDecodeError as exc:
+        raise BuildError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+
+
+def tables(descriptor: dict) -> list[dict]:
+    return [r for r in descriptor["resources"] if r.get("type") == "table"]
+
+
+def texts(descriptor: dict) -> list[dict]:
+    return [r for r in descriptor["resources"] if r.get("type") == "text"]
+
+
+def read_rows(root: Path, resource: dict) -> list[dict]:
+    path = Path(root) / resource["path"]
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise BuildError(path, "table not built (run `make`)") from None
+
+
+def row_count(root: Path, resource: dict) -> int:
+    return len(read_rows(root, resource))
+
+
+def cell(text) -> str:
+    """Text safe inside a Markdown table cell."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def code(text) -> str:
+    return f"`{text}`"
+
+
+def constraints(field: dict) -> str:
+    c = field.get("constraints", {})
+    parts = []
+    if c.get("required"):
+        parts.append("required")
+    if c.get("unique"):
+        parts.append("unique")
+    if "enum" in c:
+        parts.append("one of " + ", ".join(code(v) for v in c["enum"]))
+    if "minimum" in c:
+        parts.append(f"≥ {c['minimum']}")
+    if "maximum" in c:
+        parts.append(f"≤ {c['maximum']}")
+    if "minLength" in c:
+        parts.append(f"length ≥ {c['minLength']}")
+    if "maxLength" in c:
+        parts.append(f"length ≤ {c['maxLength']}")
+    if "pattern" in c:
+        parts.append("pattern " + code(c["pattern"]))
+    return "; ".join(parts)
+
+
+def field_type(field: dict) -> str:
+    kind = field["type"]
+    if "unit" in field:
+        kind += f" ({field['unit']})"
+    return kind
+
+
+def foreign_keys(schema: dict) -> str:
+    keys = []
+    for fk in schema.get("foreignKeys", []):
+        ref = fk["reference"]
+        keys.append(f"{', '.join(code(f) for f in fk['fields'])} → "
+                    f"{code(ref['resource'] + '.' + ', '.join(ref['fields']))}")
+    return "; ".join(keys)
+
+
+def at_a_glance(descriptor: dict, root: Path) -> str:
+    """The tables with their row counts, then the archived texts."""
+    lines = ["| table | rows | what it holds |", "|---|--:|---|"]
+    for res in tables(descriptor):
+        lines.append(f"| {code(res['name'])} | {row_count(root, res)} | {cell(res['description'])} |")
+    for res in texts(descriptor):
+        lines += ["", f"The archived source text: {code(res['path'])} ({res['bytes']:,} bytes, "
+                      f"{res['hash'].replace(':', ' ', 1)}). {cell(res['description'])}"]
+    return "\n".join(lines)
+
+
+def table_entry(res: dict, root: Path) -> str:
+    schema = res["schema"]
+    facts = [f"{row_count(root, res)} rows", f"file {code(res['path'])}",
+             "primary key " + ", ".join(code(k) for k in schema["primaryKey"])]
+    if schema.get("foreignKeys"):
+        facts.append("foreign keys " + foreign_keys(schema))
+    lines = [f"### {code(res['name'])}: {res['title']}", "", cell(res["description"]), "",
+             "*" + " · ".join(facts) + "*", "",
+             "| field | type | constraints | description |", "|---|---|---|---|"]
+    for field in schema["fields"]:
+        lines.append(f"| {code(field['name'])} | {field_type(field)} | {cell(constraints(field))} | "
+                     f"{cell(field['description'])} |")
+    return "\n".join(lines)
+
+
+def missing_values(descriptor: dict) -> set[str]:
+    return {mv for res in tables(descriptor) for mv in res["schema"].get("missingValues", [""])}
+
+
+def dictionary(descriptor: dict, root: Path) -> str:
+    shown = " or ".join("an empty cell" if mv == "" else code(mv) for mv in sorted(missing_values(descriptor)))
+    intro = (f"Every table is a UTF-8 CSV file with a header row and LF line ends. A missing value is "
+             f"{shown}; no other value means missing. Dates are ISO 8601, booleans `true`/`false`, and "
+             f"constraints are checked by `make validate` (Frictionless) on every build.")
+    return "\n\n".join([intro] + [table_entry(res, root) for res in tables(descriptor)])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="package folder (holds datapackage.json)")
+    args = parser.parse_args(argv)
+    try:
+        print(dictionary(load_descriptor(args.root), args.root))
+    except BuildError as error:
+        fail(error)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The README's generated parts: datapackage.json + data/*.csv + the citation -> README.md.
+
+README.md is written by hand except between marker comments such as
+
+    <!-- BEGIN GENERATED dictionary (scripts/build_readme.py; do not edit) -->
+    ...
+    <!-- END GENERATED dictionary -->
+
+whose contents this script replaces: `glance` (the tables with their row
+counts), `dictionary` (every table and field, scripts/build_dictionary.py)
+and `citation` (how to cite the dataset, a version and a row, from the same
+functions that write CITATION.cff). A README that lacks a block, or has one
+twice, is an error, not a silent skip.
+
+    python -m scripts.build_readme [--root DIR] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from . import build_citation, build_dictionary
+from .common import ROOT, BuildError, atomic_write_bytes, fail, package_spec
+
+BLOCKS = ("glance", "dictionary", "citation")
+BEGIN = "<!-- BEGIN GENERATED {name} (scripts/build_readme.py; do not edit) -->"
+END = "<!-- END GENERATED {name} -->"
+# The row the README uses to show how a single row is cited.
+EXAMPLE_TABLE, EXAMPLE_ROW = "personnel", "met-2017-05-24-military-mobilisable"
+
+
+def example_row(descriptor: dict, root: Path) -> tuple[dict, dict, dict]:
+    """The example row, its evidence row and its source row, read from the tables."""
+    def table(name):
+        resource = next((r for r in build_dictionary.tables(descriptor) if r["name"] == name), None)
+        if resource is None:
+            raise BuildError(Path(root) / "datapackage.json", f"no table {name!r}")
+        return resource, build_dictionary.read_rows(root, resource)
+
+    resource, rows = table(EXAMPLE_TABLE)
+    key = resource["schema"]["primaryKey"][0]
+    row = next((r for r in rows if r[key] == EXAMPLE_ROW), None)
+    if row is None:
+        raise BuildError(Path(root) / resource["path"], f"the README's example row {EXAMPLE_ROW!r} is gone")
+    evidence = next(r for r in table("evidence")[1] if r["evidence_id"] == row["evidence_id"])
+    source = next(r for r in table("sources")[1] if r["source_id"] == evidence["source_id"])
+    return row, evidence, source
+
+
+def citation_block(spec: dict, cff: dict, descriptor: dict, root: Path) -> str:
+    row, evidence, source = example_row(descriptor, root)
+    preferred = build_citation.apa(cff)
+    return "\n".join([
+        "**The dataset.** The preferred citation (APA style):", "",
+        f"> {preferred}", "",
+        "BibTeX:", "", "```bibtex", build_citation.bibtex(spec, cff), "```", "",
+        f"[`CITATION.cff`](CITATION.cff) holds the same citation in the Citation File Format, "
+        f"with the bulletin under `references` as the original source.", "",
+        f"**A specific version.** This README describes version **{cff['version']}**, released "
+        f"**{cff['date-released']}** ([CHANGELOG.md](CHANGELOG.md) lists every version). The version is "
+        f"part of the citation above; cite the one you used. `make dist` packs a version into "
+        f"`dist/{spec['name']}-{cff['version']}.zip` and writes its SHA-256 to `dist/SHA256SUMS`, "
+        f"so a reader can check that they hold the same bytes.", "",
+        "**A single row.** Cite the dataset, then the table, the row's stable ID and its evidence "
+        "span (character offsets into the archived bulletin, end-exclusive). IDs are stable strings, "
+        "not row numbers, so they survive a rebuild. For example:", "",
+        f"> {preferred}, table `{EXAMPLE_TABLE}`, row `{EXAMPLE_ROW}`; evidence "
+        f"`{evidence['evidence_id']}`: characters {evidence['start']}–{evidence['end']} of "
+        f"“{source['title']}” ({source['publisher']}, {source['published'][:10]}): "
+        f"“{evidence['quote']}”",
+    ])
+
+
+def render(root: Path) -> dict[str, str]:
+    root = Path(root)
+    spec = package_spec(root)
+    descriptor = build_dictionary.load_descriptor(root)
+    cff = build_citation.build(root)
+    return {"glance": build_dictionary.at_a_glance(descriptor, root),
+            "dictionary": build_dictionary.dictionary(descriptor, root),
+            "citation": citation_block(spec, cff, descriptor, root)}
+
+
+def block_pattern(name: str) -> re.Pattern:
+    return re.compile(re.escape(BEGIN.format(name=name)) + r"\n.*?\n" + re.escape(END.format(name=name)),
+                      re.DOTALL)
+
+
+def fill(text: str, blocks: dict[str, str], path: Path) -> str:
+    for name, content in blocks.items():
+        pattern = block_pattern(name)
+        found = len(pattern.findall(text))
+        if found != 1:
+            raise BuildError(path, f"needs exactly one generated block {name!r} "
+                                   f"({BEGIN.format(name=name)} ... {END.format(name=name)}), found {found}")
+        replacement = f"{BEGIN.format(name=name)}\n{content}\n{END.format(name=name)}"
+        text = pattern.sub(lambda _: replacement, text)
+    return text
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="package folder (holds README.md)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if README.md is stale; write nothing")
+    args = parser.parse_args(argv)
+    path = args.root / "README.md"
+    try:
+        old = path.read_text(encoding="utf-8")
+        new = fill(old, render(args.root), path)
+    except FileNotFoundError:
+        fail(BuildError(path, "file not found"))
+    except BuildError as error:
+        fail(error)
+    if args.check:
+        if new != old:
+            print(f"error: {path}: generated blocks are stale (run `make README.md`)", file=sys.stderr)
+            sys.exit(1)
+        return
+    atomic_write_bytes(path, new.encode("utf-8"))  # even unchanged: make compares times
+    print(f"build_readme: {'updated' if new != old else 'checked, unchanged:'} {path}")
+
+
+if __name__ == "__main__":
+    main()

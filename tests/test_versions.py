@@ -1,0 +1,83 @@
+"""One version, one place: schema/package.yaml's version and release date are the ones every
+published file states. A new file that states them (such as the Datasette metadata built from
+datapackage.json) belongs in claims()."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT
+
+from scripts.common import package_spec
+
+
+def claims(root: Path) -> dict[str, tuple[str, str]]:
+    """(version, release date) as each published file states it, read the way a reader reads it."""
+    package = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    cff = yaml.safe_load((root / "CITATION.cff").read_text(encoding="utf-8"))
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    stated = re.findall(r"describes version \*\*([^*]+)\*\*, released\s+\*\*([^*]+)\*\*", readme)
+    assert len(stated) == 1, "README.md must state its version once ('describes version **X**, released **D**')"
+    apa = re.findall(r"\((\d{4})\)\. .*?\(Version ([^)]+)\) \[Data set\]", readme)
+    bibtex = re.findall(r"version = \{([^}]+)\},", readme)
+    changelog = re.findall(r"^## (\S+) \((\d{4}-\d{2}-\d{2})\)$", (root / "CHANGELOG.md").read_text(encoding="utf-8"),
+                           re.MULTILINE)
+    assert changelog, "CHANGELOG.md has no '## VERSION (DATE)' entry"
+    return {
+        "datapackage.json": (package["version"], package["created"][:10]),
+        "CITATION.cff": (str(cff["version"]), str(cff["date-released"])),
+        "README.md (version statement)": stated[0],
+        **{f"README.md (citation {i + 1})": (version, f"{year}") for i, (year, version) in enumerate(apa)},
+        **{f"README.md (BibTeX {i + 1})": (version, None) for i, version in enumerate(bibtex)},
+        "CHANGELOG.md (newest entry)": changelog[0],
+    }
+
+
+def disagreements(root: Path) -> list[str]:
+    spec = package_spec(root)
+    version, released = str(spec["version"]), str(spec["released"])
+    wrong = []
+    for where, (v, d) in claims(root).items():
+        date_ok = d is None or d == released or (len(d) == 4 and released.startswith(d))
+        if v != version or not date_ok:
+            wrong.append(f"{where} says {v} ({d}); schema/package.yaml says {version} ({released})")
+    return wrong
+
+
+def test_every_file_states_the_same_version_and_date():
+    found = claims(ROOT)
+    assert any(k.startswith("README.md (citation") for k in found) and any("BibTeX" in k for k in found)
+    assert disagreements(ROOT) == []
+
+
+@pytest.fixture
+def published(tmp_path):
+    dest = tmp_path / "package"
+    (dest / "schema").mkdir(parents=True)
+    shutil.copy2(ROOT / "schema" / "package.yaml", dest / "schema" / "package.yaml")
+    for name in ("datapackage.json", "CITATION.cff", "README.md", "CHANGELOG.md"):
+        shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
+VERSION = str(package_spec(ROOT)["version"])
+
+
+@pytest.mark.parametrize("name, old, new", [
+    ("schema/package.yaml", f"version: {VERSION}", f"version: {VERSION}.1"),
+    ("CHANGELOG.md", f"## {VERSION} (", f"## {VERSION}.1 ("),
+    ("CITATION.cff", "date-released: '", "date-released: '1999-01-01'\nx-was: '"),
+    ("README.md", f"(Version {VERSION})", f"(Version {VERSION}.1)"),
+    ("README.md", f"version = {{{VERSION}}}", f"version = {{{VERSION}.1}}"),
+])
+def test_a_file_that_disagrees_is_caught(published, name, old, new):
+    path = published / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text {old!r} not in {name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert disagreements(published), f"a changed {name} went unnoticed"
