@@ -60,3 +60,20 @@ def tables() -> dict[str, list[dict]]:
 @pytest.fixture(scope="session")
 def evidence(tables) -> dict[str, dict]:
     return {row["evidence_id"]: row for row in tables["evidence"]}
+
+
+@pytest.fixture(scope="session")
+def site_files(tmp_path_factory) -> dict[str, Path]:
+    """The Datasette site's files (database, metadata, inspect data) built from this
+    package into a temporary folder, as `make serve` builds them into build/."""
+    import json
+    out = tmp_path_factory.mktemp("site")
+    package = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    files = {"db": out / f"{package['name']}.db", "metadata": out / "metadata.json", "inspect": out / "inspect.json"}
+    for step, key in (("build_db", "db"), ("build_datasette_metadata", "metadata")):
+        result = run_step(step, ROOT, "--out", str(files[key]))
+        assert result.returncode == 0, result.stderr
+    result = subprocess.run([sys.executable, "-m", "datasette", "inspect", str(files["db"]),
+                             "--inspect-file", str(files["inspect"])], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return files
