@@ -191,7 +191,8 @@ def metadata(package: dict, root: Path) -> dict:
     tables_meta = {r["name"]: table_metadata(r, rows[r["name"]]) for r in tables}
     tables_meta.update({n: extra_table_metadata(spec) for n, spec in EXTRA_TABLES.items()})
     for table in FULL_TEXT:  # the tables holding the source's own words carry its rights, not the data licence
-        tables_meta[table].update({"license": rights["title"], "license_url": rights["path"]})
+        tables_meta[table].update({"license": rights["title"].split(". ")[0] + ". Quoted for research and verification",
+                                   "license_url": rights["path"]})
     return {
         "title": package["title"],
         "description": package["description"],

@@ -48,6 +48,7 @@ def percentile(values: list[float], fraction: float) -> float:
 async def run(base: str, mix: list[tuple[str, str]], total: int, concurrency: int, max_seconds: float,
               timeout: float) -> dict:
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {}
     errors: list[str] = []
     jobs = itertools.islice(itertools.cycle(mix), total)
     deadline = time.monotonic() + max_seconds
@@ -66,6 +67,7 @@ async def run(base: str, mix: list[tuple[str, str]], total: int, concurrency: in
                 except httpx.HTTPError as error:
                     errors.append(f"{type(error).__name__} {path}")
                 latencies.append(time.perf_counter() - started)
+                by_kind.setdefault(kind, []).append(latencies[-1])
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -75,7 +77,9 @@ async def run(base: str, mix: list[tuple[str, str]], total: int, concurrency: in
             "p50_ms": 1000 * statistics.median(latencies) if latencies else 0.0,
             "p99_ms": 1000 * percentile(latencies, 0.99) if latencies else 0.0,
             "max_ms": 1000 * max(latencies, default=0.0), "errors": len(errors), "error_samples": errors[:5],
-            "stopped_by_time": len(latencies) < total}
+            "stopped_by_time": len(latencies) < total,
+            "by_kind": {kind: (len(times), 1000 * statistics.median(times), 1000 * percentile(times, 0.99))
+                        for kind, times in sorted(by_kind.items())}}
 
 
 def main(argv=None) -> None:
@@ -105,6 +109,8 @@ def main(argv=None) -> None:
           f"time {result['seconds']:.2f} s  {result['req_per_s']:.1f} req/s  "
           f"p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms  max {result['max_ms']:.1f} ms  "
           f"errors {result['errors']}" + ("  (stopped by --max-seconds)" if result["stopped_by_time"] else ""))
+    for kind, (count, p50, p99) in result["by_kind"].items():
+        print(f"  {kind:<6} {count:>6} requests  p50 {p50:.1f} ms  p99 {p99:.1f} ms")
     for sample in result["error_samples"]:
         print(f"  error: {sample}")
     sys.exit(1 if result["errors"] else 0)

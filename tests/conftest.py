@@ -77,3 +77,22 @@ def site_files(tmp_path_factory) -> dict[str, Path]:
                              "--inspect-file", str(files["inspect"])], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return files
+
+
+@pytest.fixture
+def repo_copy(tmp_path):
+    """The repository's build inputs copied (mtimes kept) to run make on, with this venv."""
+    dest = tmp_path / "repo"
+    dest.mkdir()
+    for name in ("Makefile", "requirements.txt", "datapackage.json"):
+        shutil.copy2(ROOT / name, dest / name)
+    for name in ("schema", "scripts", "data"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def make(repo: Path, *args: str) -> str:
+    result = subprocess.run(["make", f"VENV={ROOT / '.venv'}", *args], cwd=repo, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout

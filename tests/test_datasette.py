@@ -13,7 +13,7 @@ import sqlite3
 from urllib.parse import quote as urlquote
 
 import pytest
-from conftest import ROOT, run_step
+from conftest import ROOT, make, run_step
 from datasette.app import Datasette
 from frictionless import Package
 from markupsafe import escape
@@ -269,3 +269,13 @@ def test_bad_value_stops_the_database_build_and_keeps_the_last_good_one(tmp_path
     assert "data/personnel.csv:3 (column count_max): 'many' is not a valid integer" in result.stderr
     assert out.read_bytes() == good, "a failed build replaced the database"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["package", "site.db"], "a temporary file was left"
+
+
+def test_database_is_rebuilt_only_when_the_package_changes(repo_copy):
+    first = make(repo_copy, "db")
+    assert "scripts.build_db" in first and "scripts.build_datasette_metadata" in first
+    assert "Nothing to be done" in make(repo_copy, "db")
+    (repo_copy / "data" / "personnel.csv").touch()
+    again = make(repo_copy, "db")
+    assert "frictionless validate" in again and "scripts.build_db" in again
+    assert (repo_copy / "build" / f"{DB}.db").exists() and (repo_copy / "build" / "inspect.json").exists()
