@@ -21,7 +21,7 @@ RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/anno
 BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py \
               scripts/build_descriptor.py scripts/validate.py scripts/common.py
 
-.PHONY: data validate test clean serve docs figures dist
+.PHONY: data validate test clean serve db loadcheck docs figures dist
 
 data: datapackage.json
 
@@ -72,9 +72,32 @@ $(DIST): $(VALIDATED) CITATION.cff README.md $(FIGURE) CHANGELOG.md LICENSE LICE
 test: datapackage.json | $(STAMP)
 	$(PY) -m pytest
 
-serve:
-	@echo "make serve: the Datasette site is not built yet (see the Datasette issue); 'make' builds the data package." >&2
-	@exit 1
+# The Datasette site: a database and its metadata, both built from the validated package.
+NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)
+DB := build/$(NAME).db
+METADATA := build/metadata.json
+INSPECT := build/inspect.json
+PORT ?= 8001
+
+db: $(DB) $(METADATA) $(INSPECT)
+
+$(DB): $(VALIDATED) datapackage.json $(TABLES) $(wildcard data/raw/*/source.txt) scripts/build_db.py scripts/common.py | $(STAMP)
+	$(PY) -m scripts.build_db
+
+$(METADATA): $(VALIDATED) datapackage.json $(TABLES) scripts/build_datasette_metadata.py scripts/build_db.py scripts/common.py | $(STAMP)
+	$(PY) -m scripts.build_datasette_metadata
+
+# Row counts and hash for immutable mode, so Datasette need not count on start-up.
+$(INSPECT): $(DB) | $(STAMP)
+	$(VENV)/bin/datasette inspect $(DB) --inspect-file $@.tmp
+	mv $@.tmp $@
+
+serve: $(DB) $(METADATA) $(INSPECT) | $(STAMP)
+	$(PY) -m scripts.serve --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --port $(PORT)
+
+# Against a running `make serve`: N requests at concurrency C (defaults in the script).
+loadcheck: $(METADATA) | $(STAMP)
+	$(PY) -m scripts.load_check --port $(PORT) --metadata $(METADATA) $(if $(N),-n $(N)) $(if $(C),-c $(C))
 
 clean:
 	rm -rf build dist .pytest_cache

@@ -74,3 +74,39 @@ def pytest_terminal_summary(terminalreporter):
         for kind, ok in RESULTS.items():
             if not ok:
                 terminalreporter.write_line(f"  NOT rejected as expected: {kind}")
+
+
+@pytest.fixture(scope="session")
+def site_files(tmp_path_factory) -> dict[str, Path]:
+    """The Datasette site's files (database, metadata, inspect data) built from this
+    package into a temporary folder, as `make serve` builds them into build/."""
+    import json
+    out = tmp_path_factory.mktemp("site")
+    package = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    files = {"db": out / f"{package['name']}.db", "metadata": out / "metadata.json", "inspect": out / "inspect.json"}
+    for step, key in (("build_db", "db"), ("build_datasette_metadata", "metadata")):
+        result = run_step(step, ROOT, "--out", str(files[key]))
+        assert result.returncode == 0, result.stderr
+    result = subprocess.run([sys.executable, "-m", "datasette", "inspect", str(files["db"]),
+                             "--inspect-file", str(files["inspect"])], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return files
+
+
+@pytest.fixture
+def repo_copy(tmp_path):
+    """The repository's build inputs copied (mtimes kept) to run make on, with this venv."""
+    dest = tmp_path / "repo"
+    dest.mkdir()
+    for name in ("Makefile", "requirements.txt", "requirements-nodeps.txt", "datapackage.json"):
+        shutil.copy2(ROOT / name, dest / name)
+    for name in ("schema", "scripts", "data"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def make(repo: Path, *args: str) -> str:
+    result = subprocess.run(["make", f"VENV={ROOT / '.venv'}", *args], cwd=repo, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BULLETIN, ROOT, build_package, run_step
+from conftest import BULLETIN, ROOT, build_package, make, run_step
 
 
 def published_files(root: Path) -> dict[str, bytes]:
@@ -22,26 +21,6 @@ def test_rebuild_is_deterministic_and_matches_committed_data(inputs):
     committed = published_files(ROOT)
     stale = [name for name in first if first[name] != committed.get(name)]
     assert not stale, f"committed files are stale (run `make`): {stale}"
-
-
-@pytest.fixture
-def repo_copy(tmp_path):
-    """The repository's build inputs copied (mtimes kept) to run make on, with this venv."""
-    import shutil
-    dest = tmp_path / "repo"
-    dest.mkdir()
-    for name in ("Makefile", "requirements.txt", "requirements-nodeps.txt", "datapackage.json"):
-        shutil.copy2(ROOT / name, dest / name)
-    for name in ("schema", "scripts", "data"):
-        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-    return dest
-
-
-def make(repo: Path, *args: str) -> str:
-    result = subprocess.run(["make", f"VENV={ROOT / '.venv'}", *args], cwd=repo, capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def test_second_make_does_nothing(repo_copy):

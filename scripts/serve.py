@@ -1,0 +1,68 @@
+"""Step 6 of the flow: serve build/<name>.db with Datasette on 127.0.0.1, read-only.
+
+The database is opened immutable (`-i`, with the inspect file's row counts),
+SQL queries stop after SETTINGS["sql_time_limit_ms"], and no page returns more
+than SETTINGS["max_returned_rows"] rows. Datasette 0.65 has no write API; with
+no plugins installed there are no other write or install routes. A port that
+is already in use is reported before anything starts.
+
+    python -m scripts.serve --db FILE --metadata FILE --inspect FILE [--port 8001]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from pathlib import Path
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8001
+# The settings the site runs with; the tests build their in-process Datasette from the same ones.
+SETTINGS = {
+    "sql_time_limit_ms": 1000,
+    "max_returned_rows": 1000,
+    "facet_time_limit_ms": 200,
+    "allow_download": True,
+}
+
+
+def port_in_use(port: int, host: str = HOST) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def datasette_command(db: Path, metadata: Path, inspect: Path, port: int) -> list[str]:
+    command = [sys.executable, "-m", "datasette", "serve", "-i", str(db), "--inspect-file", str(inspect),
+               "--metadata", str(metadata), "--host", HOST, "--port", str(port)]
+    for name, value in SETTINGS.items():
+        command += ["--setting", name, ("on" if value else "off") if isinstance(value, bool) else str(value)]
+    return command
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--metadata", type=Path, required=True)
+    parser.add_argument("--inspect", type=Path, required=True)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    args = parser.parse_args(argv)
+    for path in (args.db, args.metadata, args.inspect):
+        if not path.exists():
+            sys.exit(f"error: {path} not found (run `make serve`, which builds it)")
+    if port_in_use(args.port):
+        sys.exit(f"error: port {args.port} on {HOST} is already in use (another `make serve`?). "
+                 f"Stop what holds it, or choose another port: make serve PORT={args.port + 1}")
+    print(f"Serving {args.db.stem} at http://{HOST}:{args.port}/  (Ctrl-C stops it)", flush=True)
+    command = datasette_command(args.db, args.metadata, args.inspect, args.port)
+    os.execv(command[0], command)
+
+
+if __name__ == "__main__":
+    main()

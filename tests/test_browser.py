@@ -1,0 +1,116 @@
+"""The site in a real browser: Debian's chromium driven by Playwright, against the
+site as `make serve` runs it (scripts.serve, a Datasette process on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import ROOT, read_table
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+DB = PACKAGE["name"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not CHROMIUM.exists():
+        message = f"the browser test needs Debian's chromium at {CHROMIUM}: install it with `apt-get install -y chromium`"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (under CI=true the test never skips: .ci/run installs it)")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(site_files, tmp_path_factory):
+    """The site served by scripts.serve on a free port of 127.0.0.1; stopped after the tests."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "scripts.serve", "--db", str(site_files["db"]),
+                                    "--metadata", str(site_files["metadata"]), "--inspect", str(site_files["inspect"]),
+                                    "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if process.poll() is not None:
+                pytest.fail(f"the site did not start: {log.read_text()}")
+            try:
+                if httpx.get(f"{base}/-/versions.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"the site did not answer on {base}: {log.read_text()}")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_browse_follow_evidence_run_timeline_and_search(chromium, site, tmp_path):
+    evidence = {row["evidence_id"]: row["quote"] for row in read_table("evidence")}
+    page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto(f"{site}/")
+    assert page.locator("h1").inner_text() == PACKAGE["title"]
+    assert page.locator(f"a[href='{PACKAGE['licenses'][0]['path']}']").first.inner_text() == \
+        PACKAGE["licenses"][0]["name"]
+
+    page.click(f"a[href='/{DB}']")
+    page.wait_for_url(f"{site}/{DB}")
+    page.click(f"a[href='/{DB}/personnel']")
+    page.wait_for_url(f"{site}/{DB}/personnel")
+    figures = read_table("personnel")
+    assert page.locator("table.rows-and-columns tbody tr").count() == len(figures)
+
+    link = page.locator("table.rows-and-columns td.col-evidence_id a").first
+    target = link.get_attribute("href")
+    evidence_id = target.rsplit("/", 1)[1]
+    assert evidence_id in {f["evidence_id"] for f in figures}
+    link.click()
+    page.wait_for_url(f"{site}{target}")
+    assert page.locator("td.col-quote").inner_text() == evidence[evidence_id]
+
+    page.goto(f"{site}/{DB}")
+    page.click("text=Timeline, in date order")
+    page.wait_for_url(f"{site}/{DB}/timeline")
+    shown = page.locator("table.rows-and-columns td.col-event_id").all_inner_texts()
+    assert shown == [e["event_id"] for e in sorted(read_table("events"),
+                                                    key=lambda e: (e["date"] or e["date_latest"], int(e["sequence"])))]
+
+    page.goto(f"{site}/{DB}/evidence")
+    page.fill("#_search", "officers")
+    page.press("#_search", "Enter")
+    page.wait_for_url("**_search=officers**")
+    quotes = page.locator("table.rows-and-columns td.col-quote").all_inner_texts()
+    assert quotes and all("officer" in q for q in quotes)
+    assert len(quotes) == sum("officer" in q for q in evidence.values())
+
+    shot = tmp_path / "evidence-search.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not errors, f"JavaScript errors on the pages: {errors}"
