@@ -17,7 +17,7 @@ RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/anno
        $(wildcard data/reference/*.yaml)
 EXTRACT_CODE := scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py scripts/common.py
 
-.PHONY: data validate test clean serve
+.PHONY: data validate test clean serve draft
 
 data: datapackage.json
 
@@ -45,6 +45,13 @@ $(VALIDATED): datapackage.json | $(STAMP)
 
 test: datapackage.json | $(STAMP)
 	$(PY) -m pytest
+
+# The drafting aid for a new bulletin: `make draft SOURCE=data/raw/<bulletin>/source.txt [OUT=path] [FORCE=1]`
+# writes a draft annotation file (default: annotations.draft.yaml beside SOURCE). A command, not a
+# file target: it never overwrites an existing draft (a curator's work) unless FORCE=1.
+draft: | $(STAMP)
+	@test -n "$(SOURCE)" || { echo "usage: make draft SOURCE=path/to/source.txt [OUT=path] [FORCE=1]" >&2; exit 2; }
+	$(PY) -m scripts.draft_annotations "$(SOURCE)" $(if $(OUT),--out "$(OUT)") $(if $(FORCE),--force)
 
 serve:
 	@echo "make serve: the Datasette site is not built yet (see the Datasette issue); 'make' builds the data package." >&2
