@@ -21,7 +21,7 @@ RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/anno
 BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py \
               scripts/build_descriptor.py scripts/validate.py scripts/common.py
 
-.PHONY: data validate test clean serve db loadcheck docs figures dist
+.PHONY: data validate test clean serve db loadcheck docs figures dist draft bench
 
 data: datapackage.json
 
@@ -99,12 +99,18 @@ serve: $(DB) $(METADATA) $(INSPECT) | $(STAMP)
 loadcheck: $(METADATA) | $(STAMP)
 	$(PY) -m scripts.load_check --port $(PORT) --metadata $(METADATA) $(if $(N),-n $(N)) $(if $(C),-c $(C))
 
+# The drafting aid for a new bulletin: `make draft SOURCE=data/raw/<bulletin>/source.txt [OUT=path] [FORCE=1]`
+# writes a draft annotation file (default: annotations.draft.yaml beside SOURCE). A command, not a
+# file target: it never overwrites an existing draft (a curator's work) unless FORCE=1.
+draft: | $(STAMP)
+	@test -n "$(SOURCE)" || { echo "usage: make draft SOURCE=path/to/source.txt [OUT=path] [FORCE=1]" >&2; exit 2; }
+	$(PY) -m scripts.draft_annotations "$(SOURCE)" $(if $(OUT),--out "$(OUT)") $(if $(FORCE),--force)
+
 clean:
 	rm -rf build dist .pytest_cache
 	rm -f $(TABLES) datapackage.json
 
 # The scale benchmark (prints figures; never a test). SIZES="1 10 100 1000" by default.
 SIZES ?= 1 10 100 1000
-.PHONY: bench
 bench: | $(STAMP)
 	$(PY) -m scripts.bench --sizes $(SIZES)

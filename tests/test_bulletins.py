@@ -1,0 +1,176 @@
+"""A second bulletin is a data-only change: the fictional fixture bulletin under
+tests/fixtures/raw/ goes through the whole build beside the archived one, adds
+its rows to every table, keeps IDs unique and the first bulletin's rows intact,
+is coverage-checked on its own, and the package still validates. The
+repository's published data/ is never touched."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, build_package, copy_inputs, read_table, run_step
+
+from scripts.common import load_yaml, package_spec
+
+FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-10-14-fixture-railway-patrols"
+FIXTURE_ID = load_yaml(FIXTURE / "metadata.yaml")["source_id"]
+SPEC = package_spec()
+TABLES = [res["name"] for res in SPEC["resources"]]
+PRIMARY_KEYS = {res["name"]: res["primaryKey"] for res in SPEC["resources"]}
+
+
+def published_bytes() -> dict[str, bytes]:
+    """Every file of the repository's published package: data/ (tables and raw inputs) and the descriptor."""
+    files = [p for p in (ROOT / "data").rglob("*") if p.is_file()] + [ROOT / "datapackage.json"]
+    return {p.relative_to(ROOT).as_posix(): p.read_bytes() for p in files}
+
+
+def with_fixture(dest: Path) -> Path:
+    root = copy_inputs(dest)
+    shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The package's inputs plus the fixture bulletin, built in a temporary folder;
+    the repository's published files are compared byte for byte before and after."""
+    before = published_bytes()
+    root = with_fixture(tmp_path_factory.mktemp("two-bulletins") / "package")
+    build_package(root)
+    after = published_bytes()
+    assert after == before, "building the fixture changed the repository's published files: " + ", ".join(
+        sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name)))
+    return root
+
+
+@pytest.fixture(scope="module")
+def combined(built):
+    return {name: read_table(name, built) for name in TABLES}
+
+
+def fixture_rows(combined, name):
+    return [row for row in combined[name] if row["source_id"] == FIXTURE_ID]
+
+
+def one(rows, key, value):
+    matches = [row for row in rows if row[key] == value]
+    assert len(matches) == 1, f"expected one row with {key} = {value!r}, found {len(matches)}"
+    return matches[0]
+
+
+def test_fixture_rows_in_every_table_but_the_reference_scale(combined):
+    reference = {row["source_id"] for row in combined["sources"] if row["source_kind"] == "reference"}
+    reference_tables = {name for name, rows in combined.items()
+                        if rows and {r["source_id"] for r in rows} <= reference}
+    assert reference_tables == {"threat_levels"}, reference_tables
+    missing = [name for name in TABLES if name not in reference_tables and not fixture_rows(combined, name)]
+    assert not missing, f"the fixture bulletin added no rows to: {missing}"
+
+
+def test_ids_unique_across_bulletins(combined):
+    seen: dict[str, str] = {}
+    for name in TABLES:
+        keys = [tuple(row[k] for k in PRIMARY_KEYS[name]) for row in combined[name]]
+        assert len(keys) == len(set(keys)), f"{name}: duplicate primary key"
+        for key in keys:
+            assert key not in seen, f"ID {key} in both {seen.get(key)} and {name}"
+            seen[key] = name
+    for name in TABLES:
+        if name in ("sources", "threat_levels", "organisations", "people"):
+            continue  # the bulletin's own ID, the reference scale, and the IDs shared across bulletins
+        key = PRIMARY_KEYS[name][0]
+        for row in fixture_rows(combined, name):
+            assert row[key].startswith(FIXTURE_ID + "-"), f"{name} ID {row[key]!r} lacks its bulletin's prefix"
+
+
+def test_first_bulletin_rows_unchanged(combined):
+    """Adding a later bulletin only adds rows: every published row is still there, byte for byte."""
+    for name in TABLES:
+        published = read_table(name)
+        assert published, name
+        assert [row for row in combined[name] if row in published] == published, name
+
+
+def test_organisations_and_people_are_shared_not_copied(combined):
+    jtac = one(combined["organisations"], "organisation_id", "jtac")
+    assert jtac["source_id"] != FIXTURE_ID, "the first bulletin to name JTAC defines it"
+    mentioned = {row["organisation_id"] for row in fixture_rows(combined, "mentions")}
+    assert {"jtac", "metropolitan-police", "british-transport-police"} <= mentioned
+    btp = one(combined["organisations"], "organisation_id", "british-transport-police")
+    assert (btp["name"], btp["kind"], btp["source_id"]) == ("British Transport Police", "police_force", FIXTURE_ID)
+
+
+def test_fixture_values_come_from_its_words(combined, built):
+    text = (FIXTURE / "source.txt").read_text(encoding="utf-8")
+    evidence = {row["evidence_id"]: row for row in fixture_rows(combined, "evidence")}
+    for row in evidence.values():
+        assert text[int(row["start"]):int(row["end"])] == row["quote"], row["evidence_id"]
+
+    source = one(combined["sources"], "source_id", FIXTURE_ID)
+    assert (source["published"], source["characters"]) == ("2017-10-14T09:30:00+01:00", str(len(text)))
+
+    events = {row["event_id"].removeprefix(FIXTURE_ID + "-"): row for row in fixture_rows(combined, "events")}
+    raised = events["threat-level-raised"]  # "On Friday night", said on Saturday 14 October 2017
+    assert (raised["date"], raised["part_of_day"], raised["date_precision"], raised["date_basis"]) == (
+        "2017-10-13", "night", "part_of_day", "inferred")
+    assert "Friday night" in evidence[raised["evidence_id"]]["quote"]
+    published = events["bulletin-published"]
+    assert (published["date"], published["time"], published["utc_offset"]) == ("2017-10-14", "09:30:00", "+01:00")
+    assert events["officers-freed-up"]["date_latest"] == "2017-10-14"
+
+    level = one(fixture_rows(combined, "threat_assessments"), "assessed_by", "jtac")
+    assert level["level_id"] == "severe" and "“severe”" in evidence[level["evidence_id"]]["quote"]
+
+    personnel = {row["personnel_id"].removeprefix(FIXTURE_ID + "-"): row for row in fixture_rows(combined, "personnel")}
+    words = personnel["armed-officers-freed-up"]  # "Two hundred"
+    assert (words["qualifier"], words["count_min"], words["count_max"]) == ("exact", "200", "200")
+    assert evidence[words["evidence_id"]]["quote"].startswith("Two hundred")
+    span = personnel["transport-police-mobilisable"]  # "Between 40 and 60 ... within 2 to 6 hours"
+    assert (span["qualifier"], span["count_min"], span["count_max"]) == ("range", "40", "60")
+    assert (span["window_min_hours"], span["window_max_hours"]) == ("2", "6")
+
+    contacts = {row["number_as_printed"]: row for row in fixture_rows(combined, "contacts")}
+    assert set(contacts) == {"0800 789 321", "101"}
+    assert (contacts["0800 789 321"]["e164"], contacts["0800 789 321"]["number_type"]) == ("+44800789321", "toll_free")
+    assert (contacts["101"]["e164"], contacts["101"]["emergency"]) == ("", "false")
+
+    marsh = one(combined["people"], "person_id", "helen-marsh")
+    assert (marsh["name"], marsh["rank"], marsh["source_id"]) == ("Helen Marsh", "Chief Superintendent", FIXTURE_ID)
+    statement = one(fixture_rows(combined, "statements"), "person_id", "helen-marsh")
+    assert statement["text"].startswith("Our officers") and not statement["text"].endswith("”")
+    assert {row["place_type"] for row in fixture_rows(combined, "measures")} == {"railway stations", "airports"}
+
+
+def test_package_with_fixture_validates(built):
+    frictionless = Path(sys.executable).parent / "frictionless"
+    result = subprocess.run([str(frictionless), "validate", "--json", "datapackage.json"], cwd=built,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["valid"]
+    validated = {task["name"] for task in report["tasks"]}
+    assert set(TABLES) | {f"bulletin-{FIXTURE_ID}"} <= validated, validated
+
+
+def test_coverage_runs_per_bulletin(tmp_path):
+    """A fixture fact left unannotated stops the build, naming the fixture's files, not the archived bulletin's."""
+    root = with_fixture(tmp_path / "package")
+    path = root / "data" / "raw" / FIXTURE.name / "annotations.yaml"
+    text = path.read_text(encoding="utf-8")
+    entry = re.search(r"  - id: transport-police-mobilisable\n(?:    .*\n)+", text)
+    assert entry, "fixture entry not found"
+    path.write_text(text.replace(entry.group(), ""), encoding="utf-8")
+    result = run_step("extract", root)
+    assert result.returncode != 0, "the build accepted an unannotated fact"
+    assert f"{FIXTURE.name}/annotations.yaml" in result.stderr, result.stderr
+    for token in ("number '40'", "number '60'", "number '2'", "number '6'", "relative_time 'hours'"):
+        assert token in result.stderr, f"{token} not in: {result.stderr}"
+    assert "met-2017-05-24" not in result.stderr
+    assert not (root / "data" / "sources.csv").exists(), "a failed build published a table"
