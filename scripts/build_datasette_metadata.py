@@ -11,14 +11,14 @@ The canned queries researchers ask for are written here, once, as SQL.
 
 from __future__ import annotations
 
-import csv
 import html
 from pathlib import Path
 
 from datasette.views.base import ureg  # Datasette's unit registry (Pint)
 
 from .build_db import EXTRA_TABLES, FULL_TEXT, site_step
-from .common import BuildError, atomic_write_bytes, fail, json_bytes
+from . import build_citation
+from .common import BuildError, atomic_write_bytes, fail, json_bytes, read_csv_rows
 
 SORTABLE_TYPES = {"integer", "number", "boolean", "date", "time", "datetime", "year"}
 FACET_MAX_WORDS = 3  # a free-text column is a facet when its values repeat and are this short
@@ -89,11 +89,6 @@ group by ev.evidence_id""",
 }
 
 
-def read_rows(root: Path, resource: dict) -> list[dict]:
-    with open(root / resource["path"], newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
 def label_column(fields: list[dict], pk: list[str]) -> str | None:
     """A `name` or `title` field, else the first required free-text field (no pattern, no enum)."""
     names = [f["name"] for f in fields]
@@ -159,10 +154,9 @@ def extra_table_metadata(spec: dict) -> dict:
             "sortable_columns": [name for name, (kind, _) in columns.items() if kind is int or name == spec["pk"]]}
 
 
-def citation(package: dict) -> str:
-    authors = "; ".join(c["title"] for c in package.get("contributors", []))
-    year = package["created"][:4]
-    return f"{authors} ({year}). {package['title']} (version {package['version']}) [Data set]. {package['homepage']}"
+def citation(root: Path) -> str:
+    """The preferred citation, the same line as in CITATION.cff and the README (without Markdown)."""
+    return build_citation.apa(build_citation.build(root)).replace("*", "")
 
 
 def metadata(package: dict, root: Path) -> dict:
@@ -173,12 +167,12 @@ def metadata(package: dict, root: Path) -> dict:
         raise BuildError(root / "datapackage.json", "no archived source text (a resource of type text)")
     rights = texts[0]["licenses"][0]
     data_licence = package["licenses"][0]
-    rows = {r["name"]: read_rows(root, r) for r in tables}
+    rows = {r["name"]: read_csv_rows(root / r["path"]) for r in tables}
     archived = [row["source_id"] for row in rows["sources"] if row["path"]]
     source = "; ".join(s["title"] for s in package["sources"] if not s["path"].startswith(("http:", "https:")))
     # The bulletin has no stable web address: the source link opens its archived text in this site.
     source_url = f"/{name}/source_texts/{archived[0]}" if len(archived) == 1 else f"/{name}/source_texts"
-    cite = citation(package)
+    cite = citation(root)
     other_licences = "; ".join(f"{lic['title']}: {lic['path']}" for lic in package["licenses"][1:])
     description_html = "".join([
         f"<p>{html.escape(package['description'])}</p>",

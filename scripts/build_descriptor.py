@@ -10,20 +10,26 @@ here. Writes the descriptor atomically.
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 from pathlib import Path
 
-from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, package_spec
+from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, package_spec, read_csv_rows
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 TABLE_SCHEMA = "https://datapackage.org/profiles/2.0/tableschema.json"
+EXTRA_FIELD_KEYS = ("unit",)  # field properties beyond Table Schema's, kept in the descriptor
 CONSTRAINTS = ("required", "unique", "minimum", "maximum", "enum", "pattern", "minLength", "maxLength")
 SOURCE_TERMS = "https://www.met.police.uk/terms-and-conditions"
 
 
 def field_descriptor(field: dict, patterns: dict) -> dict:
     """A Table Schema field: the constraints gathered under `constraints`, named patterns resolved."""
+    unknown = set(field) - {"name", "type", "description", *CONSTRAINTS, *EXTRA_FIELD_KEYS}
+    missing = {"name", "type", "description"} - set(field)
+    if unknown or missing or not isinstance(field.get("description"), str):
+        # An unquoted comma in a YAML flow mapping silently turns the rest of a description into a key.
+        raise BuildError("schema/package.yaml", f"field {field.get('name')!r}: unknown key(s) {sorted(map(str, unknown))}"
+                         f", missing {sorted(missing)} (quote a description that contains a comma)")
     out = {"name": field["name"], "type": field["type"], "description": field["description"]}
     if field["type"] == "date":
         out["format"] = "default"
@@ -34,19 +40,15 @@ def field_descriptor(field: dict, patterns: dict) -> dict:
             constraints[key] = patterns.get(value, value) if key == "pattern" else value
     if constraints:
         out["constraints"] = constraints
-    for key in sorted(set(field) - set(out) - set(CONSTRAINTS)):
-        out[key] = field[key]  # e.g. unit
+    for key in EXTRA_FIELD_KEYS:
+        if key in field:
+            out[key] = field[key]
     return out
 
 
 def file_facts(path: Path) -> dict:
     data = path.read_bytes()
     return {"bytes": len(data), "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
-
-
-def read_sources(root: Path) -> list[dict]:
-    with open(root / "data" / "sources.csv", newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 def descriptor(spec: dict, root: Path) -> dict:
@@ -65,7 +67,7 @@ def descriptor(spec: dict, root: Path) -> dict:
                           "description": res["description"], "path": f"data/{res['name']}.csv",
                           "scheme": "file", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
                           **file_facts(path), "schema": schema})
-    sources = read_sources(root)
+    sources = read_csv_rows(root / "data" / "sources.csv")
     package_sources = []
     for src in sources:
         if src["source_kind"] == "bulletin":

@@ -11,11 +11,10 @@ run this module alone to print the dictionary.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from pathlib import Path
 
-from .common import ROOT, BuildError, fail
+from .common import ROOT, BuildError, fail, read_csv_rows
 
 
 def load_descriptor(root: Path) -> dict:
@@ -37,12 +36,7 @@ def texts(descriptor: dict) -> list[dict]:
 
 
 def read_rows(root: Path, resource: dict) -> list[dict]:
-    path = Path(root) / resource["path"]
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
-    except FileNotFoundError:
-        raise BuildError(path, "table not built (run `make`)") from None
+    return read_csv_rows(Path(root) / resource["path"])
 
 
 def row_count(root: Path, resource: dict) -> int:

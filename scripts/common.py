@@ -83,6 +83,16 @@ def field_names(spec: dict) -> dict[str, list[str]]:
     return {r["name"]: [f["name"] for f in r["fields"]] for r in spec["resources"]}
 
 
+def read_csv_rows(path: Path) -> list[dict]:
+    """A published table's rows as dicts of strings (empty cells stay "")."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise BuildError(path, "table not built (run `make`)") from None
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file."""
     path = Path(path)

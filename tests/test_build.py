@@ -92,3 +92,13 @@ def test_metadata_disagreeing_with_the_text(inputs):
 def test_quote_without_the_value_it_must_state(inputs, quote):
     replace_in(annotations(inputs), '"call us in confidence on 0800 789 321"', quote)
     expect_failure(inputs, "annotations.yaml:", "phone number")
+
+
+def test_unquoted_comma_in_a_schema_description_is_an_error(inputs):
+    """YAML reads `description: a, b}` as a description plus a key named 'b': the build must say so."""
+    replace_in(inputs / "schema" / "package.yaml", 'description: "Where the source can be read, if a stable address is known."',
+               'description: Where the source can be read, if a stable address is known.')
+    result = run_step("publish", inputs)
+    assert result.returncode != 0
+    assert "schema/package.yaml: field 'url': unknown key(s)" in result.stderr
+    assert "quote a description that contains a comma" in result.stderr

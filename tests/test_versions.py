@@ -28,6 +28,10 @@ def claims(root: Path) -> dict[str, tuple[str, str]]:
     changelog = re.findall(r"^## (\S+) \((\d{4}-\d{2}-\d{2})\)$", (root / "CHANGELOG.md").read_text(encoding="utf-8"),
                            re.MULTILINE)
     assert changelog, "CHANGELOG.md has no '## VERSION (DATE)' entry"
+    from scripts.build_datasette_metadata import metadata
+    about = re.findall(r"^Version (\S+)\. How to cite: .*?\((\d{4})\)\. .*\(Version ([^)]+)\)",
+                       metadata(package, root)["about"])
+    assert len(about) == 1, "the Datasette about text must state the version and the citation"
     return {
         "datapackage.json": (package["version"], package["created"][:10]),
         "CITATION.cff": (str(cff["version"]), str(cff["date-released"])),
@@ -35,6 +39,8 @@ def claims(root: Path) -> dict[str, tuple[str, str]]:
         **{f"README.md (citation {i + 1})": (version, f"{year}") for i, (year, version) in enumerate(apa)},
         **{f"README.md (BibTeX {i + 1})": (version, None) for i, version in enumerate(bibtex)},
         "CHANGELOG.md (newest entry)": changelog[0],
+        "Datasette about text": (about[0][0], None),
+        "Datasette about text (citation)": (about[0][2], about[0][1]),
     }
 
 
@@ -62,6 +68,7 @@ def published(tmp_path):
     shutil.copy2(ROOT / "schema" / "package.yaml", dest / "schema" / "package.yaml")
     for name in ("datapackage.json", "CITATION.cff", "README.md", "CHANGELOG.md"):
         shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "data", dest / "data")  # the Datasette about text is built from it
     return dest
 
 
