@@ -29,12 +29,18 @@ def uncovered(text: str, spans: list[tuple[int, int]], levels) -> list[recognise
             if not any(start <= t.start and t.end <= end for start, end in spans)]
 
 
-def check(bulletin, rows: dict[str, list[dict]], levels, used: set[str] | None = None) -> None:
-    """Stop with every uncovered token of `bulletin` listed. `used` (the evidence IDs
-    rows reference) may be passed in when checking many bulletins against one set of rows."""
-    used = used_evidence_ids(rows) if used is None else used
-    spans = [(r["start"], r["end"]) for r in rows["evidence"]
-             if r["source_id"] == bulletin.source_id and r["evidence_id"] in used]
+def used_spans(rows: dict[str, list[dict]]) -> dict[str, list[tuple[int, int]]]:
+    """Source ID -> the (start, end) spans of the evidence rows that some row uses."""
+    used = used_evidence_ids(rows)
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for r in rows["evidence"]:
+        if r["evidence_id"] in used:
+            spans.setdefault(r["source_id"], []).append((r["start"], r["end"]))
+    return spans
+
+
+def check(bulletin, spans: list[tuple[int, int]], levels) -> None:
+    """Stop with every token of `bulletin` that lies in none of `spans` (see used_spans)."""
     missing = uncovered(bulletin.text, spans, levels)
     if missing:
         lines = []

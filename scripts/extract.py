@@ -339,9 +339,9 @@ def build(root: Path = ROOT) -> dict:
     for bulletin in bulletins:
         add_bulletin(bulletin, tables, levels, root)
     tables.rows["evidence"].sort(key=lambda r: (r["source_id"], r["start"], r["end"]))
-    used = coverage.used_evidence_ids(tables.rows)
+    spans = coverage.used_spans(tables.rows)
     for bulletin in bulletins:
-        coverage.check(bulletin, tables.rows, levels, used)
+        coverage.check(bulletin, spans.get(bulletin.source_id, []), levels)
     return {"fields": tables.fields, "rows": tables.rows}
 
 

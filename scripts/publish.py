@@ -24,6 +24,9 @@ from . import build_descriptor, extract, validate
 from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, package_spec
 
 
+VALIDATED_STAMP = Path("build") / "validated.stamp"  # the Makefile's $(VALIDATED)
+
+
 def publish(root: Path = ROOT) -> dict:
     """Build, stage, validate and publish the package at `root`; returns row counts."""
     root = Path(root)
@@ -43,6 +46,9 @@ def publish(root: Path = ROOT) -> dict:
         for name in result["fields"]:
             os.replace(stage / "data" / f"{name}.csv", root / "data" / f"{name}.csv")
         os.replace(stage / "datapackage.json", root / "datapackage.json")
+        # These very files were just validated: record it as `make validate` does, so make
+        # does not run the same validation a second time.
+        (root / VALIDATED_STAMP).touch()
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return {name: len(rows) for name, rows in result["rows"].items()}
