@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from . import coverage, derive
@@ -67,6 +67,11 @@ class Bulletin:
             if key not in self.meta:
                 raise BuildError(self.folder / "metadata.yaml", f"missing key {key!r}")
         self.source_id = self.meta["source_id"]
+        try:
+            self.published_at = datetime.fromisoformat(str(self.meta["published"]))
+        except ValueError:
+            raise BuildError(self.folder / "metadata.yaml", f"published {self.meta['published']!r} is not an "
+                             "ISO 8601 time with its UTC offset (e.g. 2017-05-24T20:15:00+01:00)") from None
         try:
             raw = self.source_path.read_bytes()
         except FileNotFoundError:
@@ -335,7 +340,10 @@ def build(root: Path = ROOT) -> dict:
     folders = discover(root / "data" / "raw")
     if not folders:
         raise BuildError(root / "data" / "raw", "no bulletin folders (with source.txt) found")
-    bulletins = [Bulletin(folder) for folder in folders]
+    # Oldest first, so that the bulletin that first named an organisation or a person defines its
+    # row, whatever its folder is called; the folder name breaks ties.
+    bulletins = sorted((Bulletin(folder) for folder in folders),
+                       key=lambda b: (b.published_at, b.folder.name))
     for bulletin in bulletins:
         add_bulletin(bulletin, tables, levels, root)
     tables.rows["evidence"].sort(key=lambda r: (r["source_id"], r["start"], r["end"]))

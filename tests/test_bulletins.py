@@ -174,3 +174,14 @@ def test_coverage_runs_per_bulletin(tmp_path):
         assert token in result.stderr, f"{token} not in: {result.stderr}"
     assert "met-2017-05-24" not in result.stderr
     assert not (root / "data" / "sources.csv").exists(), "a failed build published a table"
+
+
+def test_the_oldest_bulletin_defines_shared_entities_whatever_its_folder_name(tmp_path):
+    """The fixture (October 2017) placed in a folder that sorts first must not take over
+    the organisations the May bulletin named first."""
+    root = copy_inputs(tmp_path / "package")
+    shutil.copytree(FIXTURE, root / "data" / "raw" / "aaa-sorts-first")
+    result = run_step("extract", root)
+    assert result.returncode == 0, result.stderr
+    shared = {r["organisation_id"]: r["source_id"] for r in read_table("organisations", root)}
+    assert shared["metropolitan-police"] == shared["jtac"] == "met-2017-05-24"
