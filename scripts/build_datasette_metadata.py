@@ -124,6 +124,9 @@ def column_description(field: dict) -> str:
     return f"{text} Unit: {field['unit']}." if field.get("unit") else text
 
 
+ORDER_FIELDS = ("sequence", "rank", "start")
+
+
 def table_metadata(resource: dict, rows: list[dict]) -> dict:
     schema = resource["schema"]
     fields, pk = schema["fields"], schema["primaryKey"]
@@ -144,6 +147,11 @@ def table_metadata(resource: dict, rows: list[dict]) -> dict:
     label = label_column(fields, pk)
     if label:
         meta["label_column"] = label
+    # Rows in the order a reader expects (the timeline's sequence, the scale's rank, the text's
+    # offsets) rather than by the string ID.
+    order = next((f["name"] for f in fields if f["name"] in ORDER_FIELDS and f["type"] == "integer"), None)
+    if order:
+        meta["sort"] = order
     return meta
 
 

@@ -90,8 +90,8 @@ def test_table_json_equals_its_csv(ds, typed_rows, table):
     assert len(typed_rows[table]) < SETTINGS["max_returned_rows"], "table larger than one page: test would truncate"
     served = get_json(ds, f"/{DB}/{table}.json?_shape=array&_size=max")
     pk = next(r["schema"]["primaryKey"] for r in TABLES if r["name"] == table)
-    key = lambda row: [row[name] for name in pk]  # noqa: E731 (Datasette serves rows in primary-key order)
-    assert served == sorted(typed_rows[table], key=key)
+    key = lambda row: [row[name] for name in pk]  # noqa: E731 (rows compared in primary-key order)
+    assert sorted(served, key=key) == sorted(typed_rows[table], key=key)
 
 
 @pytest.mark.parametrize("table", [r["name"] for r in TABLES])
@@ -279,3 +279,10 @@ def test_database_is_rebuilt_only_when_the_package_changes(repo_copy):
     again = make(repo_copy, "db")
     assert "scripts.validate" in again and "scripts.build_db" in again
     assert (repo_copy / "build" / f"{DB}.db").exists() and (repo_copy / "build" / "inspect.json").exists()
+
+
+@pytest.mark.parametrize("table, column", [("events", "sequence"), ("evidence", "start"), ("threat_levels", "rank")])
+def test_tables_are_listed_in_reading_order(ds, table, column):
+    """The timeline in sequence, evidence in text order, the scale by rank: not by string ID."""
+    served = [row[column] for row in get_json(ds, f"/{DB}/{table}.json?_shape=array&_size=max")]
+    assert served == sorted(served) and len(served) > 1
