@@ -29,6 +29,7 @@ def test_one_thousand_armed_officers_freed_up(tables, evidence):
     row = by_id(tables["personnel"], "personnel_id", "armed-officers-freed-up")
     assert (row["force"], row["qualifier"], row["count_min"], row["count_max"], row["status"]) == (
         "police", "exact", "1000", "1000", "freed_up")
+    assert row["organisation_id"] == "police"
     assert (row["window_min_hours"], row["window_max_hours"]) == ("", "")
     assert quote_of(evidence, row).startswith("One thousand additional armed officers have been freed up")
 
@@ -93,7 +94,7 @@ def test_people_organisations_statements(tables, evidence):
         "counter-terrorism-policing")
     orgs = {r["organisation_id"]: r for r in tables["organisations"]}
     assert set(orgs) == {"metropolitan-police", "counter-terrorism-policing", "jtac", "military",
-                         "police-and-partners"}
+                         "police-and-partners", "police"}
     assert (orgs["jtac"]["name"], orgs["jtac"]["abbreviation"]) == ("Joint Terrorism Analysis Centre", "JTAC")
     for org in orgs.values():
         assert org["name"] in quote_of(evidence, org)
