@@ -10,7 +10,9 @@ tables, each to a temporary file renamed into place.
     python -m scripts.extract [--root DIR]
 
 The root (default: this repository) holds schema/package.yaml, data/raw/ and
-data/reference/; the tables are written to its data/.
+data/reference/; the tables are written to its data/. Run alone, this step is
+for inspecting or benchmarking extraction: `make` publishes through
+scripts/publish.py, which validates the tables before they replace data/.
 """
 
 from __future__ import annotations
