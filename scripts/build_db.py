@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import json
 import os
 import re
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .common import ROOT, BuildError, fail
+from .common import ROOT, BuildError, fail, load_descriptor
 
 # Table Schema type -> SQLite column type (dates and times stay ISO 8601 text).
 SQL_TYPES = {"string": str, "integer": int, "number": float, "boolean": int,
@@ -177,11 +176,10 @@ def site_step(doc: str, out_help: str, argv) -> tuple[argparse.Namespace, dict]:
     parser.add_argument("--root", type=Path, default=ROOT, help="package folder (holds datapackage.json)")
     parser.add_argument("--out", type=Path, help=out_help)
     args = parser.parse_args(argv)
-    descriptor = args.root / "datapackage.json"
     try:
-        return args, json.loads(descriptor.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        fail(BuildError(descriptor, "not built (run `make data`)"))
+        return args, load_descriptor(args.root)
+    except BuildError as error:
+        fail(error)
 
 
 def main(argv=None) -> None:

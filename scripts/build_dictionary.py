@@ -11,20 +11,9 @@ run this module alone to print the dictionary.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from .common import ROOT, BuildError, fail, read_csv_rows
-
-
-def load_descriptor(root: Path) -> dict:
-    path = Path(root) / "datapackage.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BuildError(path, "not built (run `make`)") from None
-    except json.JSONDecodeError as exc:
-        raise BuildError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+from .common import ROOT, BuildError, fail, load_descriptor, read_csv_rows
 
 
 def tables(descriptor: dict) -> list[dict]:

@@ -20,7 +20,7 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
-from .build_dictionary import load_descriptor
+from .common import load_descriptor
 from .common import ROOT, BuildError, atomic_write_bytes, fail
 
 # Beside what the descriptor names: the documents a reader of the package needs.

@@ -31,7 +31,8 @@ import matplotlib.ticker  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from .build_dictionary import load_descriptor, read_rows, tables  # noqa: E402
+from .build_dictionary import read_rows, tables  # noqa: E402
+from .common import load_descriptor  # noqa: E402
 from .common import ROOT, BuildError, atomic_write_bytes, fail  # noqa: E402
 
 FIGURE = Path("figures") / "timeline.png"

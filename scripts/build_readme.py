@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from . import build_citation, build_dictionary
-from .common import ROOT, BuildError, atomic_write_bytes, fail, package_spec
+from .common import ROOT, BuildError, atomic_write_bytes, fail, load_descriptor, package_spec
 
 BLOCKS = ("glance", "dictionary", "citation")
 BEGIN = "<!-- BEGIN GENERATED {name} (scripts/build_readme.py; do not edit) -->"
@@ -57,8 +57,8 @@ def citation_block(spec: dict, cff: dict, descriptor: dict, root: Path) -> str:
         "**The dataset.** The preferred citation (APA style):", "",
         f"> {preferred}", "",
         "BibTeX:", "", "```bibtex", build_citation.bibtex(spec, cff), "```", "",
-        f"[`CITATION.cff`](CITATION.cff) holds the same citation in the Citation File Format, "
-        f"with the bulletin under `references` as the original source.", "",
+        "[`CITATION.cff`](CITATION.cff) holds the same citation in the Citation File Format, "
+        "with the bulletin under `references` as the original source.", "",
         f"**A specific version.** This README describes version **{cff['version']}**, released "
         f"**{cff['date-released']}** ([CHANGELOG.md](CHANGELOG.md) lists every version). The version is "
         f"part of the citation above; cite the one you used. `make dist` packs a version into "
@@ -77,7 +77,7 @@ def citation_block(spec: dict, cff: dict, descriptor: dict, root: Path) -> str:
 def render(root: Path) -> dict[str, str]:
     root = Path(root)
     spec = package_spec(root)
-    descriptor = build_dictionary.load_descriptor(root)
+    descriptor = load_descriptor(root)
     cff = build_citation.build(root)
     return {"glance": build_dictionary.at_a_glance(descriptor, root),
             "dictionary": build_dictionary.dictionary(descriptor, root),

@@ -78,6 +78,17 @@ def package_spec(root: Path = ROOT) -> dict:
     return load_yaml(Path(root) / "schema" / "package.yaml")
 
 
+def load_descriptor(root: Path = ROOT) -> dict:
+    """The built datapackage.json of the package at `root`."""
+    path = Path(root) / "datapackage.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BuildError(path, "not built (run `make`)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BuildError(path, f"not valid JSON: {exc}", line=getattr(exc, "lineno", None)) from None
+
+
 def field_names(spec: dict) -> dict[str, list[str]]:
     """Table name -> ordered field names, as the descriptor defines them."""
     return {r["name"]: [f["name"] for f in r["fields"]] for r in spec["resources"]}

@@ -30,6 +30,20 @@ def copy_inputs(dest: Path) -> Path:
     return dest
 
 
+def copy_package(dest: Path) -> Path:
+    """The published package (descriptor, tables, raw inputs) and its schema source copied to `dest`."""
+    shutil.copytree(ROOT / "data", dest / "data")
+    shutil.copytree(ROOT / "schema", dest / "schema")
+    shutil.copy2(ROOT / "datapackage.json", dest / "datapackage.json")
+    return dest
+
+
+def published_files(root: Path) -> dict[str, bytes]:
+    """The published tables and descriptor of the package at `root`, byte for byte."""
+    files = sorted((root / "data").glob("*.csv")) + [root / "datapackage.json"]
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
+
+
 def run_step(module: str, root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", f"scripts.{module}", "--root", str(root), *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -65,7 +79,7 @@ def evidence(tables) -> dict[str, dict]:
 def pytest_terminal_summary(terminalreporter):
     """The bad-input suite's summary line (see test_corruptions.py)."""
     try:
-        from test_corruptions import CORRUPTIONS, RESULTS
+        from test_corruptions import RESULTS
     except ImportError:
         return
     if RESULTS:

@@ -5,12 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import BULLETIN, ROOT, build_package, make, run_step
-
-
-def published_files(root: Path) -> dict[str, bytes]:
-    files = sorted((root / "data").glob("*.csv")) + [root / "datapackage.json"]
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
+from conftest import BULLETIN, ROOT, build_package, make, published_files, run_step
 
 
 def test_rebuild_is_deterministic_and_matches_committed_data(inputs):

@@ -10,13 +10,12 @@ import csv
 import hashlib
 import io
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import BULLETIN, ROOT, run_step
+from conftest import BULLETIN, ROOT, copy_package, published_files, run_step
 
 RESULTS: dict[str, bool] = {}
 
@@ -303,16 +302,7 @@ CORRUPTIONS = [
 @pytest.fixture
 def package(tmp_path):
     """A copy of the published package and its inputs."""
-    root = tmp_path / "package"
-    shutil.copytree(ROOT / "data", root / "data")
-    shutil.copytree(ROOT / "schema", root / "schema")
-    shutil.copy2(ROOT / "datapackage.json", root / "datapackage.json")
-    return root
-
-
-def published(root: Path) -> dict[str, bytes]:
-    files = sorted((root / "data").glob("*.csv")) + [root / "datapackage.json"]
-    return {p.name: p.read_bytes() for p in files}
+    return copy_package(tmp_path / "package")
 
 
 def test_the_real_package_is_valid():
@@ -324,7 +314,7 @@ def test_the_real_package_is_valid():
 @pytest.mark.parametrize("corruption", CORRUPTIONS, ids=[c.kind for c in CORRUPTIONS])
 def test_corruption_is_rejected(package, corruption):
     RESULTS[corruption.kind] = False
-    before = published(package)
+    before = published_files(package)
     needles = corruption.apply(package)
     if corruption.refresh and corruption.step == "validate":
         refresh_descriptor(package)
@@ -333,7 +323,7 @@ def test_corruption_is_rejected(package, corruption):
     for needle in needles:
         assert needle in result.stderr, f"{corruption.kind}: {needle!r} not in report:\n{result.stderr}"
     if corruption.step == "publish":
-        assert published(package) == before, "a failed build changed the published files"
+        assert published_files(package) == before, "a failed build changed the published files"
     RESULTS[corruption.kind] = True
 
 

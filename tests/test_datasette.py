@@ -8,12 +8,11 @@ import asyncio
 import csv
 import io
 import json
-import shutil
 import sqlite3
 from urllib.parse import quote as urlquote
 
 import pytest
-from conftest import ROOT, make, run_step
+from conftest import ROOT, copy_package, make, run_step
 from datasette.app import Datasette
 from frictionless import Package
 from markupsafe import escape
@@ -251,12 +250,7 @@ def test_expensive_query_is_stopped_and_the_site_keeps_serving(ds):
 
 
 def test_bad_value_stops_the_database_build_and_keeps_the_last_good_one(tmp_path):
-    root = tmp_path / "package"
-    (root / "data").mkdir(parents=True)
-    shutil.copy2(ROOT / "datapackage.json", root / "datapackage.json")
-    for path in (ROOT / "data").glob("*.csv"):
-        shutil.copy2(path, root / "data" / path.name)
-    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    root = copy_package(tmp_path / "package")
     out = tmp_path / "site.db"
     assert run_step("build_db", root, "--out", str(out)).returncode == 0
     good = out.read_bytes()

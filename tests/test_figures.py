@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, copy_package
 
 from scripts import build_figures
 
@@ -39,9 +38,7 @@ def test_no_software_name_or_time_in_the_file(drawn):
 
 
 def test_the_figure_follows_the_data(tmp_path, drawn):
-    root = tmp_path / "package"
-    shutil.copytree(ROOT / "data", root / "data")
-    shutil.copy2(ROOT / "datapackage.json", root / "datapackage.json")
+    root = copy_package(tmp_path / "package")
     personnel = root / "data" / "personnel.csv"
     text = personnel.read_text(encoding="utf-8")
     assert ",3800," in text

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, copy_package
 
 from scripts.common import package_spec
 
@@ -63,12 +63,9 @@ def test_every_file_states_the_same_version_and_date():
 
 @pytest.fixture
 def published(tmp_path):
-    dest = tmp_path / "package"
-    (dest / "schema").mkdir(parents=True)
-    shutil.copy2(ROOT / "schema" / "package.yaml", dest / "schema" / "package.yaml")
-    for name in ("datapackage.json", "CITATION.cff", "README.md", "CHANGELOG.md"):
+    dest = copy_package(tmp_path / "package")  # the Datasette about text is built from data/
+    for name in ("CITATION.cff", "README.md", "CHANGELOG.md"):
         shutil.copy2(ROOT / name, dest / name)
-    shutil.copytree(ROOT / "data", dest / "data")  # the Datasette about text is built from it
     return dest
 
 
