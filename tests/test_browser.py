@@ -15,6 +15,10 @@ import httpx
 import pytest
 from conftest import ROOT, read_table
 
+# Tests sharing a module or session fixture run in one pytest-xdist worker, so it is built once.
+pytestmark = pytest.mark.xdist_group("site")
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]

@@ -17,6 +17,10 @@ from datasette.app import Datasette
 from frictionless import Package
 from markupsafe import escape
 
+# Tests sharing a module or session fixture run in one pytest-xdist worker, so it is built once.
+pytestmark = pytest.mark.xdist_group("site")
+
+
 from scripts.serve import SETTINGS
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
@@ -266,6 +270,8 @@ def test_bad_value_stops_the_database_build_and_keeps_the_last_good_one(tmp_path
 
 
 def test_database_is_rebuilt_only_when_the_package_changes(repo_copy):
+    (repo_copy / "build").mkdir()
+    (repo_copy / "build" / "validated.stamp").touch()  # as `make` leaves it: the package it published is valid
     first = make(repo_copy, "db")
     assert "scripts.build_db" in first and "scripts.build_datasette_metadata" in first
     assert "Nothing to be done" in make(repo_copy, "db")
