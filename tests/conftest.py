@@ -107,13 +107,13 @@ def site_files(tmp_path_factory) -> dict[str, Path]:
     return files
 
 
-def datasette_for(db_files, metadata: dict | None = None, inspect: dict | None = None):
+def datasette_for(db_files, metadata: dict | None = None, inspect: dict | None = None, template_dir=None):
     """An in-process Datasette as scripts.serve runs it: immutable, the same settings, the site's
     plugins (site/plugins/) and templates (site/templates/)."""
     from datasette.app import Datasette
     from scripts.serve import PLUGINS_DIR, SETTINGS, TEMPLATES_DIR
     return Datasette(immutables=[str(f) for f in db_files], settings=SETTINGS, metadata=metadata or {},
-                     inspect_data=inspect, plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR))
+                     inspect_data=inspect, plugins_dir=str(PLUGINS_DIR), template_dir=str(template_dir or TEMPLATES_DIR))
 
 
 @pytest.fixture(scope="session")

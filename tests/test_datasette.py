@@ -314,7 +314,8 @@ def test_database_is_rebuilt_only_when_the_package_changes(repo_copy):
     assert (repo_copy / "build" / f"{DB}.db").exists() and (repo_copy / "build" / "inspect.json").exists()
 
 
-@pytest.mark.parametrize("table, column", [("events", "sequence"), ("evidence", "start"), ("threat_levels", "rank")])
+@pytest.mark.parametrize("table, column", [("events", "sequence"), ("evidence", "start"), ("threat_levels", "rank"),
+                                           ("sentences", "start")])
 def test_tables_are_listed_in_reading_order(ds, table, column):
     """The timeline in sequence, evidence in text order, the scale by rank: not by string ID."""
     served = [row[column] for row in get_json(ds, f"/{DB}/{table}.json?_shape=array&_size=max")]

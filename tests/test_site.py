@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from html.parser import HTMLParser
 from urllib.parse import quote as urlquote, urlsplit
 
@@ -213,6 +214,18 @@ def unescape_text(text: str) -> str:
     return html.unescape(text)
 
 
+def test_every_row_page_answers_and_its_links_too(ds, site_files, checked_links):
+    """Every row page of every table answers; the links of each table's first row page too."""
+    metadata = json.loads(site_files["metadata"].read_text(encoding="utf-8"))
+    for table in metadata["databases"][DB]["tables"]:
+        data = asyncio.run(ds.client.get(f"/{DB}/{table}.json?_size=max&_nofacet=1")).json()
+        (pk,) = data["primary_keys"]
+        for number, row in enumerate(data["rows"]):
+            html = page(ds, f"/{DB}/{table}/{urlquote(str(row[data['columns'].index(pk)]), safe='')}")
+            if number == 0:
+                check_links(ds, Page(html).links, checked_links)
+
+
 def test_row_page_foreign_keys_carry_their_labels(ds):
     html = page(ds, f"/{DB}/personnel/met-2017-05-24-military-mobilisable")
     assert (f'<a href="/{DB}/events/met-2017-05-24-temperer-activated">met-2017-05-24-temperer-activated</a>'
@@ -363,6 +376,23 @@ def test_fixture_row_page_escapes_quote_in_context(fixture_site, checked_links):
     assert f"<mark>{escape_text(quote)}</mark>" in html
     assert "Heading &amp; more" in html and "Troops stood by." in html, "the sentences before and after"
     check_links(fixture_site, Page(html).links, set())
+
+
+def test_optional_partials_are_included_when_present(fixture_site, tmp_path):
+    """_dataset_jsonld.html inside <head> on every page, _cite_row.html on every row page (written
+    by another part of the site; the pages work without them)."""
+    from scripts.serve import TEMPLATES_DIR
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, templates)
+    (templates / "_dataset_jsonld.html").write_text('<script type="application/ld+json">{"x": 1}</script>')
+    (templates / "_cite_row.html").write_text('<p class="cite-row">Cite this row</p>')
+    with_partials = datasette_for([fixture_site.databases["fixture"].path], template_dir=templates)
+    for path in ("/", "/fixture", "/fixture/facts", "/fixture/facts/f-quote", "/fixture/-/bulletin/src"):
+        html = page(with_partials, path)
+        head = html[:html.index("</head>")]
+        assert '<script type="application/ld+json">' in head, path
+        assert ('<p class="cite-row">' in html) == path.endswith("/f-quote"), path
+    assert "ld+json" not in page(fixture_site, "/fixture/facts/f-quote")
 
 
 def test_fixture_retired_id_page_links_to_replacements(fixture_site):
