@@ -500,6 +500,11 @@ def handle_exception(datasette, request, exception):
                    "replacements": replacements,
                    "retired_url": row_url(datasette, database, RETIRED, pk_values[0])
                    if (RETIRED, pk_values[0]) in info["labels"] else None}
+        if url_vars.get("format") == "json":
+            return Response.json({"ok": False, "status": 410, "error": f"{pk_values[0]} was retired",
+                                  **{k: context[k] for k in ("table", "old_id", "version", "reason")},
+                                  "replacements": [{k: r[k] for k in ("id", "table", "url")} for r in replacements]},
+                                 status=410)
         html = await datasette.render_template("retired.html", context, request=request, view_name="retired")
         return Response.html(html, status=410)
     return inner
