@@ -28,7 +28,7 @@ import re
 from urllib.parse import parse_qs
 
 from datasette import hookimpl
-from datasette.utils import path_from_row_pks, tilde_decode, tilde_encode, urlsafe_components
+from datasette.utils import tilde_decode, tilde_encode, urlsafe_components
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
