@@ -29,6 +29,7 @@ import pandera.pandas as pa
 import phonenumbers
 from phonenumbers import shortnumberinfo
 
+from . import coverage
 from .common import ROOT, BuildError, load_descriptor
 
 REGION = "GB"
@@ -299,7 +300,7 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
 
     coding = set()  # evidence that codes a sentence: used by a row of a table other than these
     for name, frame in pkg.frames.items():
-        if name not in ("evidence", "mentions", "sentences"):
+        if name not in coverage.NOT_CODING:
             for column in frame.columns:
                 if column.endswith("evidence_id"):
                     coding |= set(frame[column].dropna())
@@ -365,6 +366,32 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
     }
 
 
+def basis_checks(pkg: Package) -> dict[str, list[pa.Check]]:
+    """Every `<party>_basis` column (derived from the descriptor's field names): stated needs the
+    organisation and the words (`<party>_evidence_id`), inferred the organisation and a rule,
+    not_stated no organisation and no words."""
+    checks: dict[str, list[pa.Check]] = {}
+    for name, res in pkg.resources.items():
+        names = [f["name"] for f in res.get("schema", {}).get("fields", [])]
+        for column in names:
+            if not column.endswith("_basis") or column == "date_basis":
+                continue
+            party = column[:-len("_basis")]
+            org = f"{party}_id" if party.endswith("organisation") else f"{party}_organisation_id"
+            words, rule = f"{party}_evidence_id", f"{party}_rule"
+            if org not in names:
+                continue
+
+            def ok(row, b=column, o=org, w=words, r=rule):
+                return {"stated": row.get(o) is not None and row.get(w) is not None,
+                        "inferred": row.get(o) is not None and row.get(r) is not None and row.get(w) is None,
+                        "not_stated": row.get(o) is None and row.get(w) is None}.get(row.get(b), False)
+            checks.setdefault(name, []).append(row_check(
+                f"basis_matches({column})", f"{column}: stated needs {org} and {words}; inferred needs {org} "
+                f"and {rule}; not_stated leaves {org} and {words} empty", ok, (column,)))
+    return checks
+
+
 def printed_checks(pkg: Package) -> dict[str, list[pa.Check]]:
     """A field marked `printed: <evidence column>` in the descriptor holds words of the bulletin:
     its value must stand in the quote of that evidence row (derived, never listed by hand)."""
@@ -401,7 +428,7 @@ def package_id_failures(pkg: Package) -> list[Failure]:
 
 def pandera_failures(pkg: Package) -> list[Failure]:
     extra = meaning_checks(pkg)
-    for name, checks in printed_checks(pkg).items():
+    for name, checks in [*printed_checks(pkg).items(), *basis_checks(pkg).items()]:
         extra[name] = extra.get(name, []) + checks
     failures = []
     for name, frame in pkg.frames.items():
