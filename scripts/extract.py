@@ -18,6 +18,7 @@ scripts/publish.py, which validates the tables before they replace data/.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import re
 from datetime import date, datetime, timedelta
@@ -652,6 +653,50 @@ def check_printed(tables: Tables) -> None:
                                      f"({evidence_column}: {quote!r}); quote the words or code it elsewhere", line)
 
 
+def add_retired(tables: Tables, releases: Path, version: str) -> None:
+    """The retired_ids table from data/releases/retired-ids.yaml, checked against the IDs each
+    release published (data/releases/<version>-ids.csv): a released ID is still in the package
+    or retired, with its replacements; a retired ID is never used again."""
+    path = releases / "retired-ids.yaml"
+    entries = load_yaml(path, with_lines=True) or []
+    if not isinstance(entries, list):
+        raise BuildError(path, "must be a list of retired IDs")
+    present = {**tables.ids, **{r["evidence_id"]: "evidence" for r in tables.rows["evidence"]}}
+    retired = {}
+    for e in entries:
+        line = e.get("__line__") if isinstance(e, dict) else None
+        keys = set(e) - {"__line__", "__lines__"} if isinstance(e, dict) else set()
+        if keys != {"id", "table", "retired_in", "replaced_by", "reason"}:
+            raise BuildError(path, "an entry needs exactly id, table, retired_in, replaced_by, reason; got "
+                             f"{sorted(keys)}", line)
+        if e["id"] in present:
+            raise BuildError(path, f"retired ID {e['id']!r} is in use again (in {present[e['id']]}); a released "
+                             "ID is never reused: give the new row another ID", line)
+        if str(e["retired_in"]) != version and version_key(str(e["retired_in"])) > version_key(version):
+            raise BuildError(path, f"retired_in {e['retired_in']!r} is later than this version {version}", line)
+        for new in e["replaced_by"] or []:
+            if new not in present:
+                raise BuildError(path, f"replacement {new!r} of {e['id']!r} is not a row of this version", line)
+        retired[e["id"]] = e
+        tables.add("retired_ids", {"retired_id": e["id"], "table_name": e["table"],
+                                   "version_retired": str(e["retired_in"]),
+                                   "replacement_ids": " ".join(e["replaced_by"] or []) or None,
+                                   "reason": " ".join(str(e["reason"]).split())}, (path, line))
+    for released in sorted(releases.glob("*-ids.csv")):
+        with open(released, newline="", encoding="utf-8") as handle:
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                old, table = row["id"], row["table_name"]
+                if present.get(old) == table or old in retired:
+                    continue
+                where = f"is now in {present[old]}" if old in present else "is gone"
+                raise BuildError(released, f"released ID {old!r} of table {table} {where}: keep it, or list it in "
+                                 f"{path.name} with its replacements and the reason", number)
+
+
+def version_key(version: str) -> tuple:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
 def discover(raw_dir: Path) -> list[Path]:
     """Every bulletin folder (one holding source.txt) under `raw_dir`, in name order."""
     return sorted((p.parent for p in Path(raw_dir).glob("*/source.txt")), key=lambda p: p.name)
@@ -678,6 +723,7 @@ def build(root: Path = ROOT) -> dict:
     for bulletin in bulletins:
         coverage.check(bulletin, spans.get(bulletin.source_id, []), levels)
         add_sentences(bulletin, tables, coding.get(bulletin.source_id, []))
+    add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]))
     return {"fields": tables.fields, "rows": tables.rows}
 
 

@@ -314,6 +314,12 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
         return start is not None and end is not None and any(
             s < end and start < e for s, e in used_spans.get(row.get("source_id"), []))
 
+    all_ids = set()
+    for name, frame in pkg.frames.items():
+        key = pkg.resources[name].get("schema", {}).get("primaryKey", [])
+        if len(key) == 1 and key[0] in frame:
+            all_ids |= set(frame[key[0]].dropna())
+
     ranks = sorted(_int(r) or 0 for r in pkg.frame("threat_levels").get("rank", []))
     return {
         "evidence": [
@@ -352,6 +358,11 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
         "threat_assessments": [row_check("meaning_is_quoted", "meaning must equal its evidence quote",
                                          lambda row: row.get("meaning") == quotes.get(row.get("meaning_evidence_id")),
                                          ("meaning",))],
+        "retired_ids": [
+            row_check("replacements_exist", "every replacement ID must be a row of this version",
+                      lambda row: all(i in all_ids for i in (row.get("replacement_ids") or "").split()),
+                      ("replacement_ids",)),
+        ],
         "sentences": [
             row_check("span_matches_text", "text must equal the archived text at [start, end)",
                       lambda row: span_ok({**row, "quote": row.get("text")}), ("text",)),

@@ -280,3 +280,40 @@ def test_at_most_three_excuses(inputs):
     path.write_text(text.replace("uncoded: []\n", "uncoded:\n" + excuses), encoding="utf-8")
     message = build_error(inputs)
     assert "at most 3" in message and "annotations.yaml:" in message
+
+
+# ---------------------------------------------------------------- released IDs stay citable
+
+def test_every_id_of_1_0_0_is_kept_or_retired(tables):
+    import csv
+    from conftest import ROOT
+    present = {next(iter(r.values())) for name, rows in tables.items() if name != "retired_ids" for r in rows}
+    retired = {r["retired_id"]: r for r in tables["retired_ids"]}
+    with open(ROOT / "data" / "releases" / "1.0.0-ids.csv", newline="", encoding="utf-8") as handle:
+        released = list(csv.DictReader(handle))
+    assert len(released) == 75
+    for r in released:
+        assert r["id"] in present or r["id"] in retired, r
+    for r in retired.values():
+        assert r["retired_id"] not in present and r["version_retired"] == "2.0.0"
+        assert all(new in present for new in r["replacement_ids"].split()), r
+
+
+def test_a_released_id_dropped_without_retiring_fails(inputs):
+    edit(inputs, "  - id: call-999\n", "  - id: call-emergency\n")  # a new ID: fine, never released
+    edit(inputs, "  - id: emergency\n", "  - id: emergency-number\n")
+    edit(inputs, "    contact: emergency\n", "    contact: emergency-number\n")
+    message = build_error(inputs)
+    assert "1.0.0-ids.csv:" in message and "'met-2017-05-24-emergency'" in message, message
+
+
+def test_a_retired_id_is_never_reused(inputs):
+    path = inputs / "data" / "releases" / "retired-ids.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + """- id: met-2017-05-24-emergency
+  table: contacts
+  retired_in: 2.0.0
+  replaced_by: []
+  reason: test
+""", encoding="utf-8")
+    message = build_error(inputs)
+    assert "retired-ids.yaml:" in message and "never reused" in message, message
