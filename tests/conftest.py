@@ -78,7 +78,14 @@ def evidence(tables) -> dict[str, dict]:
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The bad-input suite's summary line (see test_corruptions.py)."""
+    """The bad-input suite's summary line (see test_corruptions.py) and the drafting aid's recall
+    and precision on each bulletin it drafted (see test_draft.py)."""
+    try:
+        from test_draft import FIGURES
+    except ImportError:
+        FIGURES = []
+    for line in FIGURES:
+        terminalreporter.write_line(line)
     try:
         from test_corruptions import RESULTS
     except ImportError:
