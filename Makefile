@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed
 TABLE_NAMES := $(shell sed -n '/^resources:/,$$ s/^  - name: //p' schema/package.yaml)
 TABLES := $(patsubst %,data/%.csv,$(TABLE_NAMES))
 RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/annotations.yaml) \
-       $(wildcard data/reference/*.yaml)
+       $(wildcard data/reference/*.yaml) $(wildcard data/releases/*)
 BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py \
               scripts/build_descriptor.py scripts/validate.py scripts/common.py
 

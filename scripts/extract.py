@@ -18,39 +18,62 @@ scripts/publish.py, which validates the tables before they replace data/.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from . import coverage, derive
+from . import coverage, derive, recognise, sentences
 from .common import (ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of,
                      load_yaml, package_spec)
 
 # The keys each annotation section accepts: a misspelt key is an error, not a silent gap.
 SECTION_KEYS = {
     "source": {"title", "dateline"},
-    "organisations": {"id", "quote", "name", "kind"},
-    "people": {"id", "quote", "organisation"},
-    "mentions": {"quote", "person", "organisation"},
+    "organisations": {"id", "name", "aliases", "kind"},
+    "people": {"id", "name", "aliases"},
+    "mentions": set(),
     "events": {"id", "sequence", "event_type", "description", "quote", "date", "latest", "anchor"},
     "threat_assessments": {"id", "quote", "assessed_by", "event", "meaning_quote"},
-    "personnel": {"id", "quote", "force", "role", "status", "purpose", "organisation", "event"},
+    "personnel": {"id", "quote", "force", "role", "status", "purpose", "organisation", "organisation_quote",
+                  "organisation_basis", "organisation_rule", "event"},
     "contacts": {"id", "quote", "purpose", "confidential", "organisation"},
     "statements": {"id", "speaker", "attribution_quote", "quote"},
-    "measures": {"id", "quote", "measure_type", "actor", "status", "places"},
+    "measures": {"id", "quote", "measure_type", "actor", "actor_quote", "actor_basis", "actor_rule", "status", "places"},
+    "advice": {"id", "quote", "audience", "action", "action_type", "wording", "condition", "contact", "statement",
+               "actor", "actor_quote", "actor_basis", "actor_rule"},
+    "tactics": {"id", "quote", "who", "tactic", "tactic_type", "place", "timing", "purpose", "status", "actor", "actor_quote", "actor_basis", "actor_rule"},
+    "partnerships": {"id", "quote", "who", "partner", "activity", "activity_type", "status", "actor", "actor_quote", "actor_basis", "actor_rule",
+                     "partner_organisation", "partner_organisation_quote", "partner_organisation_basis",
+                     "partner_organisation_rule"},
+    "command": {"id", "quote", "commander", "relation", "subordinate", "scope", "status", "actor", "actor_quote", "actor_basis", "actor_rule",
+                "subordinate_organisation", "subordinate_organisation_quote", "subordinate_organisation_basis",
+                "subordinate_organisation_rule"},
+    "uncoded": {"quote", "reason"},
 }
 REQUIRED_KEYS = {
     "source": {"title", "dateline"},
-    "organisations": {"id", "quote", "kind"},
-    "people": {"id", "quote"},
-    "mentions": {"quote"},
+    "organisations": {"id", "name"},
+    "people": {"id", "name"},
+    "mentions": set(),
     "events": {"id", "sequence", "event_type", "description", "quote", "date"},
     "threat_assessments": {"id", "quote", "assessed_by", "event", "meaning_quote"},
-    "personnel": {"id", "quote", "force", "role", "status", "purpose", "organisation", "event"},
+    "personnel": {"id", "quote", "force", "role", "status", "purpose", "organisation_basis", "event"},
     "contacts": {"id", "quote", "purpose", "confidential"},
     "statements": {"id", "speaker", "attribution_quote", "quote"},
-    "measures": {"id", "quote", "measure_type", "actor", "status", "places"},
+    "measures": {"id", "quote", "measure_type", "actor_basis", "status", "places"},
+    "advice": {"id", "quote", "action", "action_type", "wording", "actor_basis"},
+    "tactics": {"id", "quote", "who", "tactic", "tactic_type", "status", "actor_basis"},
+    "partnerships": {"id", "quote", "who", "partner", "activity", "activity_type", "status", "actor_basis",
+                     "partner_organisation_basis"},
+    "command": {"id", "quote", "commander", "relation", "subordinate", "status", "actor_basis",
+                "subordinate_organisation_basis"},
+    "uncoded": {"quote", "reason"},
 }
+# A sentence may be excused from coding only when it states no fact; a bulletin with more
+# excuses than this is being excused rather than coded.
+MAX_UNCODED = 3
 
 
 def slug(text: str) -> str:
@@ -86,6 +109,7 @@ class Bulletin:
         self.text = raw.decode("utf-8")
         self.annotations = load_yaml(self.annotations_path, with_lines=True) or {}
         self.published = None  # set from the dateline
+        self.excuses: dict[int, tuple[str, int]] = {}  # sentence start -> (reason, annotation line)
 
     def relpath(self, root: Path) -> str:
         try:
@@ -94,7 +118,9 @@ class Bulletin:
             return self.source_path.as_posix()
 
     def entries(self, section: str) -> list[dict]:
-        value = self.annotations.get(section, [] if section != "source" else None)
+        value = self.annotations.get(section)
+        if value is None and section != "source":
+            value = []  # a section left out, or written with no entries, states nothing
         if value is None:
             raise BuildError(self.annotations_path, f"section {section!r} is missing")
         items = [value] if section == "source" else value
@@ -120,15 +146,21 @@ class Tables:
 
     def __init__(self, spec: dict):
         self.fields = field_names(spec)
+        # Fields holding the bulletin's words: table -> [(field, the evidence column it stands in)].
+        self.printed = {r["name"]: [(f["name"], f["printed"]) for f in r["fields"] if f.get("printed")]
+                        for r in spec["resources"]}
+        self.origins: dict[str, tuple[Path, int | None]] = {}  # primary key -> annotation file and line
         self.rows = {name: [] for name in self.fields}
         self.ids: dict[str, str] = {}  # every primary key in the package -> its table
         self.evidence: dict[tuple, str] = {}
+        self.entities: dict[str, dict] = {}  # organisation or person ID -> kind, names, defining entry
 
     def add(self, table: str, row: dict, origin: tuple[Path, int | None]) -> dict:
         key = row[self.fields[table][0]]
         if key in self.ids:
             raise BuildError(origin[0], f"ID {key!r} is used twice (already in {self.ids[key]})", origin[1])
         self.ids[key] = table
+        self.origins[key] = origin
         self.rows[table].append(row)
         return row
 
@@ -145,12 +177,17 @@ def locate(bulletin: Bulletin, tables: Tables, quote, line) -> str:
     if second >= 0:
         raise BuildError(path, f"quote found more than once in {bulletin.source_path.name} "
                          f"(at characters {first} and {second}); quote more words to make it unique: {quote!r}", line)
-    span = (bulletin.source_id, first, first + len(quote))
+    return span_evidence(bulletin, tables, first, first + len(quote))
+
+
+def span_evidence(bulletin: Bulletin, tables: Tables, start: int, end: int) -> str:
+    """The evidence ID of bulletin.text[start:end], adding its evidence row once."""
+    span = (bulletin.source_id, start, end)
     if span not in tables.evidence:
-        evidence_id = f"{bulletin.source_id}-{first}-{first + len(quote)}"
+        evidence_id = f"{bulletin.source_id}-{start}-{end}"
         tables.evidence[span] = evidence_id
         tables.rows["evidence"].append({"evidence_id": evidence_id, "source_id": bulletin.source_id,
-                                        "start": first, "end": first + len(quote), "quote": quote})
+                                        "start": start, "end": end, "quote": bulletin.text[start:end]})
     return tables.evidence[span]
 
 
@@ -174,159 +211,492 @@ def add_reference(tables: Tables, reference_dir: Path) -> list[str]:
     return list(ref["levels"])
 
 
-def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> None:
-    """Every row the bulletin's annotations state, added to `tables`."""
-    sid, path = b.source_id, b.annotations_path
+class Context:
+    """What a section function needs: the bulletin, the tables, the threat-level scale, the
+    package root, and what earlier sections of the same bulletin produced (e.g. its events)."""
 
-    def ev(entry, key="quote"):
-        return locate(b, tables, entry.get(key), line_of(entry, key))
+    def __init__(self, bulletin: Bulletin, tables: Tables, levels: list[str], root: Path):
+        self.b, self.tables, self.levels, self.root = bulletin, tables, levels, root
+        self.sid, self.path = bulletin.source_id, bulletin.annotations_path
+        self.events: dict[str, dict] = {}
+        self.entities: list[tuple[str, dict]] = []  # (organisation|person, entry) this bulletin lists
+        self.mentions: dict[str, list[tuple[int, int]]] = {}  # entity ID -> spans of its name here
 
-    def add(table, row, line):
-        return tables.add(table, {"source_id": sid, **row}, (path, line))
+    def ev(self, entry: dict, key: str = "quote") -> str:
+        """The evidence ID of the quote under `key`, located exactly once in the text."""
+        return locate(self.b, self.tables, entry.get(key), line_of(entry, key))
 
-    # The source: title and dateline must be printed in the text and agree with metadata.yaml.
-    head = b.entries("source")[0]
-    line = head["__line__"]
-    title_ev = ev(head, "title")
-    dateline = derived(b, line_of(head, "dateline"), derive.parse_dateline, head["dateline"])
-    ev(head, "dateline")
+    def add(self, table: str, row: dict, line) -> dict:
+        return self.tables.add(table, {"source_id": self.sid, **row}, (self.path, line))
+
+    def derived(self, entry: dict, func, *args, key: str = "quote"):
+        return derived(self.b, line_of(entry, key), func, *args)
+
+    def error(self, reason: str, line) -> BuildError:
+        return BuildError(self.path, reason, line)
+
+    def evidence_at(self, start: int, end: int) -> str:
+        """The evidence ID of text[start:end] (one row per span, shared)."""
+        return span_evidence(self.b, self.tables, start, end)
+
+    def mention(self, evidence_id, line, person=None, organisation=None, name=None, rank=None, role=None,
+                role_organisation=None) -> None:
+        self.add("mentions", {"mention_id": f"{evidence_id}-{person or organisation}", "evidence_id": evidence_id,
+                              "person_id": person, "organisation_id": organisation, "name": name, "rank": rank,
+                              "role": role, "role_organisation_id": role_organisation}, line)
+
+    def event_id(self, key, line) -> str:
+        if key not in self.events:
+            raise self.error(f"event {key!r} is not an event of this bulletin", line)
+        return self.events[key]["event_id"]
+
+
+# The one registry of annotation sections, in the order they are read: section name -> the
+# function that turns that section's entries into rows. A new kind of fact is a schema entry in
+# schema/package.yaml, one function registered here, and its tests.
+SECTIONS: dict = {}
+
+
+def section(name: str):
+    def register(func):
+        SECTIONS[name] = func
+        return func
+    return register
+
+
+@section("source")
+def add_source(c: Context, entries: list[dict]) -> None:
+    """The source: title and dateline must be printed in the text and agree with metadata.yaml."""
+    b, head = c.b, entries[0]
+    title_ev = c.ev(head, "title")
+    dateline = c.derived(head, derive.parse_dateline, head["dateline"], key="dateline")
+    c.ev(head, "dateline")
     for key, found in (("title", head["title"]), ("category", dateline.category),
                        ("published", dateline.published.isoformat())):
         if str(b.meta[key]) != found:
             raise BuildError(b.folder / "metadata.yaml", f"{key} {b.meta[key]!r} disagrees with the "
                              f"bulletin's own words ({found!r})")
     b.published = dateline.published
-    tables.add("sources", {
-        "source_id": sid, "source_kind": "bulletin", "publisher": b.meta["publisher"],
+    c.tables.add("sources", {
+        "source_id": c.sid, "source_kind": "bulletin", "publisher": b.meta["publisher"],
         "title": head["title"], "category": dateline.category, "published": dateline.published.isoformat(),
-        "language": b.meta.get("language"), "path": b.relpath(root), "sha256": b.meta["sha256"],
+        "language": b.meta.get("language"), "path": b.relpath(c.root), "sha256": b.meta["sha256"],
         "characters": len(b.text), "url": b.meta.get("url"), "title_evidence_id": title_ev,
         "rights": " ".join(str(b.meta["rights"]).split())}, (b.folder / "metadata.yaml", None))
 
-    def mention(evidence_id, line, person=None, organisation=None):
-        add("mentions", {"mention_id": f"{evidence_id}-{person or organisation}", "evidence_id": evidence_id,
-                         "person_id": person, "organisation_id": organisation}, line)
 
-    for e in b.entries("organisations"):
-        line = e["__line__"]
-        evidence_id = ev(e)
-        name, abbreviation = derived(b, line_of(e, "quote"), derive.organisation, e["quote"], e.get("name"))
-        if tables.ids.get(e["id"]) != "organisations":  # first bulletin to name it defines it
-            add("organisations", {"organisation_id": e["id"], "name": name, "abbreviation": abbreviation,
-                                  "kind": e["kind"], "evidence_id": evidence_id}, line)
-        mention(evidence_id, line, organisation=e["id"])
+@section("organisations")
+def add_organisations(c: Context, entries: list[dict]) -> None:
+    """Organisations this bulletin names: a name to look for (and aliases); rows come from mentions."""
+    for e in entries:
+        c.entities.append(("organisation", e))
 
-    for e in b.entries("people"):
-        line = e["__line__"]
-        evidence_id = ev(e)
-        who = derived(b, line_of(e, "quote"), derive.person, e["quote"])
-        if tables.ids.get(e["id"]) != "people":
-            add("people", {"person_id": e["id"], "name": who.name, "rank": who.rank, "role": who.role,
-                           "organisation_id": e.get("organisation"), "evidence_id": evidence_id}, line)
-        mention(evidence_id, line, person=e["id"])
 
-    for e in b.entries("mentions"):
-        line = e["__line__"]
-        if bool(e.get("person")) == bool(e.get("organisation")):
-            raise BuildError(path, "a mention names exactly one of person and organisation", line)
-        mention(ev(e), line, person=e.get("person"), organisation=e.get("organisation"))
+@section("people")
+def add_people(c: Context, entries: list[dict]) -> None:
+    """People this bulletin names: a name to look for (and aliases); rows come from mentions."""
+    for e in entries:
+        c.entities.append(("person", e))
 
-    events = {}
-    for e in sorted(b.entries("events"), key=lambda item: item["sequence"]):
+
+def name_pattern(term: str) -> re.Pattern:
+    """A name as a whole-word pattern. Matching ignores case (so "Police" at a sentence start and
+    "police" are one name), except for an abbreviation in capitals ("JTAC"), which must match
+    exactly; any run of spaces (no-break included) matches any other."""
+    words = r"\s+".join(re.escape(w) for w in term.split())
+    flags = 0 if term.isupper() else re.IGNORECASE
+    return re.compile(rf"(?<![\w-]){words}(?![\w-])", flags)
+
+
+@section("mentions")
+def add_mentions(c: Context, entries: list[dict]) -> None:
+    """Every place the text names a known organisation or person, found by code from their names
+    and the aliases the curator lists (the section itself takes no entries). Where names overlap,
+    the longest wins ("Metropolitan Police" over "Police"). An organisation's row is defined by
+    its first mention in the oldest bulletin that names it; a person's rank and role as printed
+    belong to the mention (as of that bulletin), the person row holds the name only."""
+    if entries:
+        raise c.error("mentions are computed from the names under organisations and people; "
+                      "list other spellings there as `aliases`", entries[0]["__line__"])
+    text, known = c.b.text, c.tables.entities
+    for kind, e in c.entities:  # this bulletin's names extend (or repeat) the ones already known
         line = e["__line__"]
-        row = {"event_id": f"{sid}-{e['id']}", "evidence_id": ev(e), "sequence": e["sequence"],
+        if not isinstance(e.get("name"), str) or not e["name"].strip():
+            raise c.error(f"{kind} {e.get('id')!r}: name must be a non-empty string", line_of(e, "name"))
+        terms = [e["name"], *(e.get("aliases") or [])]
+        entity = known.setdefault(e["id"], {"kind": kind, "terms": [], "entry": e, "path": c.path})
+        if entity["kind"] != kind:
+            raise c.error(f"ID {e['id']!r} is already a {entity['kind']}", line)
+        entity["terms"] += [t for t in terms if t not in entity["terms"]]
+    found = []  # (start, end, entity id)
+    for entity_id, entity in known.items():
+        for term in entity["terms"]:
+            found += [(m.start(), m.end(), entity_id) for m in name_pattern(term).finditer(text)]
+    found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+    chosen, last_end = [], -1
+    for start, end, entity_id in found:
+        if start >= last_end:
+            chosen.append((start, end, entity_id))
+            last_end = end
+    org_spans = []
+    for start, end, entity_id in chosen:
+        if known[entity_id]["kind"] == "organisation":
+            abbr = re.match(r"\s*\(([A-Z]{2,})\)", text[end:])
+            full_end = end + abbr.end() if abbr else end
+            org_spans.append((start, full_end, end, entity_id, abbr.group(1) if abbr else None))
+    person_spans = [(start, end, entity_id) for start, end, entity_id in chosen
+                    if known[entity_id]["kind"] == "person"]
+    # An abbreviation in brackets belongs to the name before it, not to a mention of its own.
+    org_spans = [o for o in org_spans if not any(p[0] < o[0] and o[1] <= p[1] for p in org_spans)]
+    named = set()
+    for start, full_end, name_end, entity_id, abbr in org_spans:
+        evidence_id = c.evidence_at(start, full_end)
+        line = line_of(known[entity_id]["entry"])
+        if entity_id not in c.tables.ids:  # the first mention defines the organisation
+            c.add("organisations", {"organisation_id": entity_id, "name": text[start:name_end],
+                                    "abbreviation": abbr, "kind": known[entity_id]["entry"].get("kind"),
+                                    "evidence_id": evidence_id}, line)
+        c.mention(evidence_id, line, organisation=entity_id, name=text[start:name_end])
+        c.mentions.setdefault(entity_id, []).append((start, name_end))
+        named.add(entity_id)
+    for start, end, entity_id in person_spans:
+        rank = None
+        before = re.search(r"(" + recognise.RANK_RE.pattern + r")\s+$", text[max(0, start - 60):start])
+        if before:
+            rank, start_full = before.group(1), start - len(before.group(0))
+        else:
+            start_full = start
+        role, end_full = None, end
+        after = re.match(r",\s+([a-z][^,.:;“”]*?),", text[end:])
+        if after:
+            role, end_full = after.group(1), end + after.end(1)
+        role_org = next((o[3] for o in org_spans if end <= o[0] and o[1] <= end_full), None)
+        evidence_id = c.evidence_at(start_full, end_full)
+        line = line_of(known[entity_id]["entry"])
+        if entity_id not in c.tables.ids:
+            c.add("people", {"person_id": entity_id, "name": text[start:end], "evidence_id": evidence_id}, line)
+        c.mention(evidence_id, line, person=entity_id, name=text[start:end], rank=rank, role=role,
+                  role_organisation=role_org)
+        c.mentions.setdefault(entity_id, []).append((start, end))
+        named.add(entity_id)
+    for kind, e in c.entities:
+        if e["id"] not in named:
+            raise c.error(f"{kind} {e['id']!r} is listed but never named in {c.b.source_path.name}: no mention "
+                          f"of {[e['name'], *(e.get('aliases') or [])]}", e["__line__"])
+        if kind == "organisation" and not e.get("kind") and c.tables.ids.get(e["id"]) != "organisations":
+            raise c.error(f"organisation {e['id']!r}: kind is required where it is first named", e["__line__"])
+
+
+def party(c: Context, e: dict, quote_key: str, prefix: str, key: str = "actor") -> dict:
+    """An actor coded like a date: the organisation (`<key>`), and either the words that name it
+    (`<key>_quote`, inside the row's quote and a mention of that organisation: basis stated), a
+    rule (`<key>_basis: inferred`, `<key>_rule`), or `<key>_basis: not_stated` and no organisation.
+    Returns the columns <prefix>_organisation_id, _evidence_id, _basis, _rule."""
+    line = line_of(e, key) or e["__line__"]
+    org, words, basis, rule = e.get(key), e.get(f"{key}_quote"), e.get(f"{key}_basis"), e.get(f"{key}_rule")
+    if basis not in ("stated", "inferred", "not_stated"):
+        raise c.error(f"{key}_basis must be stated, inferred or not_stated; got {basis!r}",
+                      line_of(e, f"{key}_basis") or line)
+    evidence_id = None
+    if basis == "stated":
+        if not org or not words:
+            raise c.error(f"{key}_basis stated needs {key} and {key}_quote (the words that name it)", line)
+        quote = e[quote_key]
+        where = quote.find(words)
+        if where < 0:
+            raise c.error(f"{key}_quote {words!r} is not in the row's quote: an actor the words do not name needs "
+                          f"{key}_basis inferred (with {key}_rule) or not_stated", line_of(e, f"{key}_quote"))
+        start = c.b.text.find(quote) + where
+        if not any(s <= start and start + len(words) <= t for s, t in c.mentions.get(org, [])):
+            raise c.error(f"{key}_quote {words!r} is not a mention of {org!r} (its name or a listed alias)",
+                          line_of(e, f"{key}_quote"))
+        evidence_id = c.evidence_at(start, start + len(words))
+    elif basis == "inferred":
+        if not org or not isinstance(rule, str) or not rule.strip():
+            raise c.error(f"{key}_basis inferred needs {key} and {key}_rule (the rule that infers it)", line)
+        if words:
+            raise c.error(f"{key}_quote is for a stated {key}; an inferred one has a rule", line_of(e, f"{key}_quote"))
+    elif org or words:
+        raise c.error(f"{key}_basis not_stated: leave {key} and {key}_quote empty", line)
+    id_column = f"{prefix}_id" if prefix.endswith("organisation") else f"{prefix}_organisation_id"
+    return {id_column: org, f"{prefix}_evidence_id": evidence_id, f"{prefix}_basis": basis,
+            f"{prefix}_rule": " ".join(rule.split()) if isinstance(rule, str) else None}
+
+
+def event_date(c: Context, e: dict) -> dict:
+    """The date columns of an event, from how its annotation says the date is given."""
+    how, line = e["date"], e["__line__"]
+    if how == "dateline":
+        stated = c.derived(e, derive.parse_dateline, e["quote"]).published
+        offset = stated.strftime("%z")
+        return dict(date=stated.date().isoformat(), time=stated.strftime("%H:%M:%S"),
+                    utc_offset=f"{offset[:3]}:{offset[3:]}", date_precision="minute", date_basis="stated",
+                    date_rule="printed in the bulletin's dateline")
+    if how == "day_phrase":
+        phrase = c.derived(e, derive.resolve_day_phrase, e["quote"], c.b.published.date())
+        return dict(date=phrase.date.isoformat(), part_of_day=phrase.part_of_day,
+                    date_precision="part_of_day" if phrase.part_of_day else "day",
+                    date_basis="inferred", date_rule=phrase.rule)
+    if how == "days_into":
+        anchor = c.events.get(e.get("anchor"))
+        if not anchor or not anchor["date"]:
+            raise c.error(f"anchor {e.get('anchor')!r} must be an earlier event with a date", line)
+        days = c.derived(e, derive.days_into, e["quote"])
+        return dict(date=(date.fromisoformat(anchor["date"]) + timedelta(days=days)).isoformat(),
+                    date_precision="day", date_basis="inferred",
+                    date_rule=f"{days} day(s) after the date of {anchor['event_id']} ({anchor['date']})")
+    if how == "not_stated":
+        return dict(date_rule="the bulletin does not give a date")
+    raise c.error(f"date must be one of dateline, day_phrase, days_into, not_stated; got {how!r}", line)
+
+
+@section("events")
+def add_events(c: Context, entries: list[dict]) -> None:
+    for e in sorted(entries, key=lambda item: item["sequence"]):
+        row = {"event_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e), "sequence": e["sequence"],
                "event_type": e["event_type"], "description": e["description"], "date": None, "time": None,
                "utc_offset": None, "date_precision": "unknown", "part_of_day": None,
                "date_basis": "not_stated", "date_rule": None, "date_latest": None, "date_latest_event_id": None}
-        how = e["date"]
-        if how == "dateline":
-            stated = derived(b, line_of(e, "quote"), derive.parse_dateline, e["quote"]).published
-            offset = stated.strftime("%z")
-            row.update(date=stated.date().isoformat(), time=stated.strftime("%H:%M:%S"),
-                       utc_offset=f"{offset[:3]}:{offset[3:]}", date_precision="minute", date_basis="stated",
-                       date_rule="printed in the bulletin's dateline")
-        elif how == "day_phrase":
-            phrase = derived(b, line_of(e, "quote"), derive.resolve_day_phrase, e["quote"], b.published.date())
-            row.update(date=phrase.date.isoformat(), part_of_day=phrase.part_of_day,
-                       date_precision="part_of_day" if phrase.part_of_day else "day",
-                       date_basis="inferred", date_rule=phrase.rule)
-        elif how == "days_into":
-            anchor = events.get(e.get("anchor"))
-            if not anchor or not anchor["date"]:
-                raise BuildError(path, f"anchor {e.get('anchor')!r} must be an earlier event with a date", line)
-            days = derived(b, line_of(e, "quote"), derive.days_into, e["quote"])
-            row.update(date=(date.fromisoformat(anchor["date"]) + timedelta(days=days)).isoformat(),
-                       date_precision="day", date_basis="inferred",
-                       date_rule=f"{days} day(s) after the date of {anchor['event_id']} ({anchor['date']})")
-        elif how == "not_stated":
-            row["date_rule"] = "the bulletin does not give a date"
-        else:
-            raise BuildError(path, f"date must be one of dateline, day_phrase, days_into, not_stated; got {how!r}", line)
-        events[e["id"]] = row
-    for e in b.entries("events"):  # bounds refer to later events, so they are filled in afterwards
+        row.update(event_date(c, e))
+        c.events[e["id"]] = row
+    for e in entries:  # bounds refer to later events, so they are filled in afterwards
         if e.get("latest"):
-            bound = events.get(e["latest"])
+            bound = c.events.get(e["latest"])
             if bound is None or not bound["date"] or bound["sequence"] <= e["sequence"]:
-                raise BuildError(path, f"latest {e['latest']!r} must be a later event in this file with a date",
-                                 e["__line__"])
-            events[e["id"]].update(date_latest=bound["date"], date_latest_event_id=bound["event_id"])
-        add("events", events[e["id"]], e["__line__"])
+                raise c.error(f"latest {e['latest']!r} must be a later event in this file with a date",
+                              e["__line__"])
+            c.events[e["id"]].update(date_latest=bound["date"], date_latest_event_id=bound["event_id"])
+        c.add("events", c.events[e["id"]], e["__line__"])
 
-    def event_id(key, line):
-        if key not in events:
-            raise BuildError(path, f"event {key!r} is not an event of this bulletin", line)
-        return events[key]["event_id"]
 
-    for e in b.entries("threat_assessments"):
+@section("threat_assessments")
+def add_threat_assessments(c: Context, entries: list[dict]) -> None:
+    for e in entries:
         line = e["__line__"]
-        meaning = e["meaning_quote"]
-        add("threat_assessments", {
-            "assessment_id": f"{sid}-{e['id']}", "evidence_id": ev(e),
-            "level_id": derived(b, line_of(e, "quote"), derive.threat_level, e["quote"], levels),
-            "assessed_by": e["assessed_by"], "event_id": event_id(e["event"], line),
-            "meaning": meaning, "meaning_evidence_id": ev(e, "meaning_quote")}, line)
+        c.add("threat_assessments", {
+            "assessment_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e),
+            "level_id": c.derived(e, derive.threat_level, e["quote"], c.levels),
+            "assessed_by": e["assessed_by"], "event_id": c.event_id(e["event"], line),
+            "meaning": e["meaning_quote"], "meaning_evidence_id": c.ev(e, "meaning_quote")}, line)
 
-    for e in b.entries("personnel"):
+
+@section("personnel")
+def add_personnel(c: Context, entries: list[dict]) -> None:
+    for e in entries:
         line = e["__line__"]
-        if e["role"] not in e["quote"]:
-            raise BuildError(path, f"role {e['role']!r} is not in the quote", line)
-        count = derived(b, line_of(e, "quote"), derive.headcount, e["quote"])
-        window = derived(b, line_of(e, "quote"), derive.window_hours, e["quote"]) or (None, None)
-        add("personnel", {
-            "personnel_id": f"{sid}-{e['id']}", "evidence_id": ev(e), "force": e["force"],
+        count = c.derived(e, derive.headcount, e["quote"])
+        window = c.derived(e, derive.window_hours, e["quote"]) or (None, None)
+        c.add("personnel", {
+            "personnel_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e), "force": e["force"],
             "role": e["role"], "qualifier": count.qualifier, "count_min": count.low, "count_max": count.high,
             "status": e["status"], "purpose": e["purpose"], "window_min_hours": window[0],
-            "window_max_hours": window[1], "organisation_id": e["organisation"],
-            "event_id": event_id(e["event"], line)}, line)
+            "window_max_hours": window[1], **party(c, e, "quote", "organisation", key="organisation"),
+            "event_id": c.event_id(e["event"], line)}, line)
 
-    for e in b.entries("contacts"):
-        line = e["__line__"]
-        number = derived(b, line_of(e, "quote"), derive.phone, e["quote"])
-        add("contacts", {
-            "contact_id": f"{sid}-{e['id']}", "evidence_id": ev(e),
+
+@section("contacts")
+def add_contacts(c: Context, entries: list[dict]) -> None:
+    for e in entries:
+        number = c.derived(e, derive.phone, e["quote"])
+        c.add("contacts", {
+            "contact_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e),
             "number_as_printed": number.as_printed, "e164": number.e164, "number_type": number.number_type,
             "emergency": number.emergency, "confidential": bool(e["confidential"]), "purpose": e["purpose"],
-            "organisation_id": e.get("organisation")}, line)
+            "organisation_id": e.get("organisation")}, e["__line__"])
 
+
+@section("statements")
+def add_statements(c: Context, entries: list[dict]) -> None:
     paragraphs: dict[str, int] = {}
-    for e in b.entries("statements"):
-        line = e["__line__"]
+    for e in entries:
         paragraphs[e["speaker"]] = paragraphs.get(e["speaker"], 0) + 1
-        add("statements", {
-            "statement_id": f"{sid}-{e['id']}", "evidence_id": ev(e), "person_id": e["speaker"],
-            "attribution_evidence_id": ev(e, "attribution_quote"),
-            "paragraph": paragraphs[e["speaker"]], "text": e["quote"].strip("“”\"‘’ ")}, line)
+        c.add("statements", {
+            "statement_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e), "person_id": e["speaker"],
+            "attribution_evidence_id": c.ev(e, "attribution_quote"),
+            "paragraph": paragraphs[e["speaker"]], "text": e["quote"].strip("“”\"‘’ ")}, e["__line__"])
 
-    for e in b.entries("measures"):
+
+@section("measures")
+def add_measures(c: Context, entries: list[dict]) -> None:
+    for e in entries:
         line = e["__line__"]
-        evidence_id = ev(e)
+        evidence_id = c.ev(e)
         for place in e["places"]:
             if place not in e["quote"]:
-                raise BuildError(path, f"place {place!r} is not in the quote", line)
-            add("measures", {
-                "measure_id": f"{sid}-{e['id']}-{slug(place)}", "evidence_id": evidence_id,
+                raise c.error(f"place {place!r} is not in the quote", line)
+            c.add("measures", {
+                "measure_id": f"{c.sid}-{e['id']}-{slug(place)}", "evidence_id": evidence_id,
                 "measure_type": e["measure_type"], "place_type": place, "status": e["status"],
-                "actor_organisation_id": e["actor"]}, line)
+                **party(c, e, "quote", "actor")}, line)
+
+
+def claim_rows(c: Context, entries: list[dict], table: str, key: str, columns: dict, parties=("actor",)):
+    """One row per entry of a claim table: its ID, evidence, the columns named in `columns`
+    (table column -> annotation key; values marked `printed` in the schema are checked against the
+    quote after the build), and its parties (actor and, e.g., partner_organisation)."""
+    for e in entries:
+        row = {key: f"{c.sid}-{e['id']}", "evidence_id": c.ev(e)}
+        row.update({column: e.get(name) for column, name in columns.items()})
+        for who in parties:
+            prefix = who[:-len("_organisation")] if who.endswith("_organisation") else who
+            row.update(party(c, e, "quote", prefix, key=who))
+        c.add(table, row, e["__line__"])
+
+
+@section("advice")
+def add_advice(c: Context, entries: list[dict]) -> None:
+    """Advice to the public: who is asked to do what, on what condition, in the bulletin's words."""
+    for e in entries:
+        for ref, table in (("contact", "contacts"), ("statement", "statements")):
+            if e.get(ref) and c.tables.ids.get(f"{c.sid}-{e[ref]}") != table:
+                raise c.error(f"{ref} {e[ref]!r} is not a row of {table} of this bulletin", line_of(e, ref))
+    claim_rows(c, entries, "advice", "advice_id", {
+        "audience": "audience", "action_type": "action_type", "action": "action", "wording": "wording",
+        "condition": "condition"})
+    by_id = {f"{c.sid}-{e['id']}": e for e in entries}
+    for row in c.tables.rows["advice"]:
+        e = by_id.get(row["advice_id"])
+        if e is not None:
+            row["contact_id"] = f"{c.sid}-{e['contact']}" if e.get("contact") else None
+            row["statement_id"] = f"{c.sid}-{e['statement']}" if e.get("statement") else None
+
+
+@section("tactics")
+def add_tactics(c: Context, entries: list[dict]) -> None:
+    """Police posture and tactics: how and where officers operate, as the bulletin words it."""
+    claim_rows(c, entries, "tactics", "tactic_id", {
+        "who": "who", "tactic_type": "tactic_type", "tactic": "tactic", "place": "place", "timing": "timing",
+        "purpose": "purpose", "status": "status"})
+
+
+@section("partnerships")
+def add_partnerships(c: Context, entries: list[dict]) -> None:
+    """Partnership work: who works with whom on what."""
+    claim_rows(c, entries, "partnerships", "partnership_id", {
+        "who": "who", "partner": "partner", "activity_type": "activity_type", "activity": "activity",
+        "status": "status"}, parties=("actor", "partner_organisation"))
+
+
+@section("command")
+def add_command(c: Context, entries: list[dict]) -> None:
+    """Command and control: who commands or controls whom (or what)."""
+    claim_rows(c, entries, "command", "command_id", {
+        "commander": "commander", "relation": "relation", "subordinate": "subordinate", "scope": "scope",
+        "status": "status"}, parties=("actor", "subordinate_organisation"))
+
+
+@section("uncoded")
+def add_uncoded(c: Context, entries: list[dict]) -> None:
+    """Sentences the curator excuses from coding (they state no fact), with the reason."""
+    spans = sentences.split(c.b.text)
+    for e in entries:
+        line, quote, reason = e["__line__"], e["quote"], e["reason"]
+        if not isinstance(reason, str) or not reason.strip():
+            raise c.error("uncoded: reason must be a non-empty string", line_of(e, "reason"))
+        if not isinstance(quote, str) or not quote or c.b.text.count(quote) != 1:
+            raise c.error(f"uncoded: quote must be found exactly once in {c.b.source_path.name}: {quote!r}",
+                          line_of(e, "quote"))
+        start = c.b.text.find(quote)
+        inside = [s for s in spans if s[0] <= start and start + len(quote) <= s[1]]
+        if not inside:
+            raise c.error(f"uncoded: quote spans more than one sentence; quote one sentence: {quote!r}",
+                          line_of(e, "quote"))
+        c.b.excuses[inside[0][0]] = (" ".join(reason.split()), line)
+    if len(c.b.excuses) > MAX_UNCODED:
+        raise c.error(f"uncoded: {len(c.b.excuses)} sentences excused, at most {MAX_UNCODED}: code their facts",
+                      entries[MAX_UNCODED]["__line__"])
+
+
+def add_sentences(b: Bulletin, tables: Tables, spans: list[tuple[int, int]]) -> None:
+    """The bulletin's sentences, each coded (some row's evidence overlaps it) or excused in
+    `uncoded:`; stop naming file and line:col of every sentence that is neither."""
+    cut = sentences.split(b.text)
+    missing = []
+    for number, (start, end) in enumerate(cut, 1):
+        coded = any(s < end and start < e for s, e in spans)
+        reason, line = b.excuses.pop(start, (None, None))
+        if coded and reason:
+            raise BuildError(b.annotations_path, f"uncoded: sentence {number} is coded; remove its excuse", line)
+        if not coded and not reason:
+            where = "%d:%d" % sentences.line_col(b.text, start)
+            missing.append(f"  {b.source_path.name}:{where} sentence {number}: {b.text[start:end][:70]!r}")
+        tables.add("sentences", {
+            "sentence_id": sentences.sentence_id(b.source_id, number, len(cut)), "source_id": b.source_id,
+            "number": number, "start": start, "end": end, "text": b.text[start:end], "coded": coded,
+            "reason": reason}, (b.annotations_path, line))
+    if missing:
+        raise BuildError(b.annotations_path, f"{len(missing)} sentence(s) of {b.source_path.name} are neither "
+                         "coded (no row's evidence overlaps them) nor excused under `uncoded:` with a reason; "
+                         "code their facts:\n" + "\n".join(missing))
+
+
+def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> None:
+    """Every row the bulletin's annotations state, added to `tables`, section by section."""
+    context = Context(b, tables, levels, root)
+    for name, add_section in SECTIONS.items():
+        add_section(context, b.entries(name))
+
+
+def check_printed(tables: Tables) -> None:
+    """Every value the schema marks `printed` (the bulletin's words) stands in its evidence quote;
+    otherwise stop naming the annotation file and line of the row: a paraphrase is coding, and
+    belongs in a field that says so."""
+    quotes = {r["evidence_id"]: r["quote"] for r in tables.rows["evidence"]}
+    for table, pairs in tables.printed.items():
+        key = tables.fields[table][0]
+        for row in tables.rows[table]:
+            for column, evidence_column in pairs:
+                value, quote = row.get(column), quotes.get(row.get(evidence_column)) or ""
+                if value not in (None, "") and row.get(evidence_column) and str(value) not in quote:
+                    path, line = tables.origins[row[key]]
+                    raise BuildError(path, f"{table}.{column} {value!r} is not in the bulletin's words it cites "
+                                     f"({evidence_column}: {quote!r}); quote the words or code it elsewhere", line)
+
+
+def add_retired(tables: Tables, releases: Path, version: str) -> None:
+    """The retired_ids table from data/releases/retired-ids.yaml, checked against the IDs each
+    release published (data/releases/<version>-ids.csv): a released ID is still in the package
+    or retired, with its replacements; a retired ID is never used again."""
+    path = releases / "retired-ids.yaml"
+    if not releases.exists():
+        return  # a package with no release yet: nothing published, nothing retired
+    entries = load_yaml(path, with_lines=True) or []
+    if not isinstance(entries, list):
+        raise BuildError(path, "must be a list of retired IDs")
+    present = {**tables.ids, **{r["evidence_id"]: "evidence" for r in tables.rows["evidence"]}}
+    retired = {}
+    for e in entries:
+        line = e.get("__line__") if isinstance(e, dict) else None
+        keys = set(e) - {"__line__", "__lines__"} if isinstance(e, dict) else set()
+        if keys != {"id", "table", "retired_in", "replaced_by", "reason"}:
+            raise BuildError(path, "an entry needs exactly id, table, retired_in, replaced_by, reason; got "
+                             f"{sorted(keys)}", line)
+        if e["id"] in present:
+            raise BuildError(path, f"retired ID {e['id']!r} is in use again (in {present[e['id']]}); a released "
+                             "ID is never reused: give the new row another ID", line)
+        if str(e["retired_in"]) != version and version_key(str(e["retired_in"])) > version_key(version):
+            raise BuildError(path, f"retired_in {e['retired_in']!r} is later than this version {version}", line)
+        for new in e["replaced_by"] or []:
+            if new not in present:
+                raise BuildError(path, f"replacement {new!r} of {e['id']!r} is not a row of this version", line)
+        retired[e["id"]] = e
+        tables.add("retired_ids", {"retired_id": e["id"], "table_name": e["table"],
+                                   "version_retired": str(e["retired_in"]),
+                                   "replacement_ids": " ".join(e["replaced_by"] or []) or None,
+                                   "reason": " ".join(str(e["reason"]).split())}, (path, line))
+    for released in sorted(releases.glob("*-ids.csv")):
+        with open(released, newline="", encoding="utf-8") as handle:
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                old, table = row["id"], row["table_name"]
+                if present.get(old) == table or old in retired:
+                    continue
+                where = f"is now in {present[old]}" if old in present else "is gone"
+                raise BuildError(released, f"released ID {old!r} of table {table} {where}: keep it, or list it in "
+                                 f"{path.name} with its replacements and the reason", number)
+
+
+def version_key(version: str) -> tuple:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
 
 
 def discover(raw_dir: Path) -> list[Path]:
@@ -348,10 +718,14 @@ def build(root: Path = ROOT) -> dict:
                        key=lambda b: (b.published_at, b.folder.name))
     for bulletin in bulletins:
         add_bulletin(bulletin, tables, levels, root)
+    check_printed(tables)
     tables.rows["evidence"].sort(key=lambda r: (r["source_id"], r["start"], r["end"]))
     spans = coverage.used_spans(tables.rows)
+    coding = coverage.used_spans(tables.rows, skip=coverage.NOT_CODING)
     for bulletin in bulletins:
         coverage.check(bulletin, spans.get(bulletin.source_id, []), levels)
+        add_sentences(bulletin, tables, coding.get(bulletin.source_id, []))
+    add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]))
     return {"fields": tables.fields, "rows": tables.rows}
 
 

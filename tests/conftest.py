@@ -32,6 +32,7 @@ def copy_inputs(dest: Path) -> Path:
     shutil.copytree(ROOT / "schema", dest / "schema")
     shutil.copytree(ROOT / "data" / "raw", dest / "data" / "raw")
     shutil.copytree(ROOT / "data" / "reference", dest / "data" / "reference")
+    shutil.copytree(ROOT / "data" / "releases", dest / "data" / "releases")
     return dest
 
 
@@ -100,19 +101,25 @@ def evidence(tables) -> dict[str, dict]:
     return {row["evidence_id"]: row for row in tables["evidence"]}
 
 
-# The bad-input suite's summary line (see test_corruptions.py). Each corruption test records its
-# kind as a user property; the reports reach this hook in the process that prints the summary,
-# also when pytest-xdist runs the tests in worker processes.
+# Lines printed at the end of the run: the bad-input suite's count (test_corruptions.py records each
+# test's corruption kind) and the drafting aid's recall and precision per bulletin (test_draft.py
+# records a "summary_line"). Both travel as user properties in the test reports, so they reach this
+# process also when pytest-xdist runs the tests in worker processes.
 CORRUPTION_RESULTS: dict[str, bool] = {}
+SUMMARY_LINES: list[str] = []
 
 
 def pytest_runtest_logreport(report):
-    kinds = [value for name, value in report.user_properties if name == "corruption_kind"]
-    if kinds and (report.when == "call" or not report.passed):
-        CORRUPTION_RESULTS[kinds[0]] = CORRUPTION_RESULTS.get(kinds[0], True) and report.passed
+    for name, value in report.user_properties:
+        if name == "corruption_kind" and (report.when == "call" or not report.passed):
+            CORRUPTION_RESULTS[value] = CORRUPTION_RESULTS.get(value, True) and report.passed
+        elif name == "summary_line" and report.when == "call":
+            SUMMARY_LINES.append(value)
 
 
 def pytest_terminal_summary(terminalreporter):
+    for line in sorted(SUMMARY_LINES):
+        terminalreporter.write_line(line)
     if CORRUPTION_RESULTS:
         rejected = sum(CORRUPTION_RESULTS.values())
         terminalreporter.write_line(f"corruption suite: {rejected}/{len(CORRUPTION_RESULTS)} kinds rejected")

@@ -146,7 +146,7 @@ def test_from_the_home_page_to_a_figure_in_its_words_and_back_to_its_evidence(ch
     assert context.locator("mark").inner_text() == quote
     assert len(context.inner_text()) > len(quote) + 40, "the quote is shown with the sentences around it"
     page.screenshot(path=str(SCREENSHOTS / "row.png"), full_page=True)
-    page.locator("a.evidence-link").first.click()
+    page.locator(f".evidence-item[data-evidence='{figure['evidence_id']}'] a.evidence-link").click()
     page.wait_for_url(f"{site}/{DB}/evidence/{figure['evidence_id']}")
     assert page.locator("td.col-quote").inner_text() == quote
     assert page.locator(f"section.used-by a[href='/{DB}/personnel/{figure['personnel_id']}']").count() == 1

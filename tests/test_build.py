@@ -63,7 +63,8 @@ def test_quote_not_in_text(inputs):
 
 
 def test_quote_found_twice(inputs):
-    line = replace_in(annotations(inputs), 'quote: "We are grateful to the military"', 'quote: "military"')
+    line = replace_in(annotations(inputs), 'quote: "At this time there are no plans for military to patrol the streets or other public places."',
+                      'quote: "military"')
     expect_failure(inputs, f"annotations.yaml:{line}:", "found more than once")
 
 

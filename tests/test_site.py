@@ -277,10 +277,10 @@ def test_search_box_only_where_search_works_and_a_message_elsewhere(ds):
     for table in ("personnel", "events", "organisations", "measures", "evidence", "sentences"):
         assert 'id="_search"' in page(ds, f"/{DB}/{table}"), f"no search on {table}"
     assert page(ds, f"/{DB}/personnel.json?_search=military&_shape=array")
-    html = page(ds, f"/{DB}/mentions?_search=police")
+    html = page(ds, f"/{DB}/threat_levels?_search=police")
     assert 'id="_search"' not in html
-    assert "The table mentions has no full-text search" in html
-    response = get(ds, f"/{DB}/mentions.json?_search=police")
+    assert "The table threat_levels has no full-text search" in html
+    response = get(ds, f"/{DB}/threat_levels.json?_search=police")
     assert response.status_code == 400 and "no full-text search" in response.json()["error"]
 
 
@@ -415,3 +415,25 @@ def test_fixture_retired_id_page_links_to_replacements(fixture_site):
     gone = get(fixture_site, "/fixture/facts/f-gone")
     assert gone.status_code == 410 and "It has no replacement." in gone.text
     assert get(fixture_site, "/fixture/facts/never-existed").status_code == 404
+
+
+def test_every_retired_id_of_the_package_answers_with_its_replacements(ds):
+    """The package's own retired_ids (a 1.0.0 row URL that may be cited): 410 and a link to each
+    replacement, which answers."""
+    retired = read_table("retired_ids")
+    assert retired, "the package records no retired IDs"
+    table_of = {}  # every current row ID -> its table (IDs are unique across the package)
+    for name, resource in TABLES.items():
+        key = resource["schema"]["primaryKey"]
+        if isinstance(key, list) and len(key) == 1:
+            key = key[0]
+        if isinstance(key, str):
+            table_of.update({row[key]: name for row in read_table(name)})
+    for row in retired:
+        response = get(ds, f"/{DB}/{row['table_name']}/{row['retired_id']}")
+        assert response.status_code == 410, row["retired_id"]
+        assert f"version {row['version_retired']}" in response.text
+        for new in row["replacement_ids"].split():
+            table = table_of[new]
+            assert f'href="/{DB}/{table}/{new}"' in response.text, (row["retired_id"], new)
+            assert get(ds, f"/{DB}/{table}/{new}").status_code == 200
