@@ -19,9 +19,6 @@ from markupsafe import escape
 
 from scripts.serve import PLUGINS_DIR, SETTINGS
 
-# Tests sharing a module or session fixture run in one pytest-xdist worker, so it is built once.
-pytestmark = pytest.mark.xdist_group("site")
-
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]
 TABLES = [r for r in PACKAGE["resources"] if r["type"] == "table"]
