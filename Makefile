@@ -74,11 +74,11 @@ dist: $(DIST)
 $(DIST): $(VALIDATED) CITATION.cff README.md $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py | $(STAMP)
 	$(PY) -m scripts.build_dist
 
-# The suite runs on every core (pytest-xdist; tests that share a built fixture are grouped in one
-# worker, so it is built once) and lists its ten slowest tests, so a slow newcomer is seen.
+# The suite runs on every core (pytest-xdist; a worker that runs out of tests takes some from
+# the other) and lists its ten slowest tests, so a slow newcomer is seen.
 TEST_WORKERS ?= auto
 test: datapackage.json | $(STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=10
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=10
 
 # The Datasette site: a database and its metadata, both built from the validated package.
 NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)

@@ -16,8 +16,6 @@ from conftest import ROOT, read_table
 
 from scripts.screenshots import CHROMIUM, CHROMIUM_ARGS, FIGURE
 
-# The browser tests share one chromium and one served site: one pytest-xdist worker runs them all.
-pytestmark = pytest.mark.xdist_group("browser")
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]

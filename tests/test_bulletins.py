@@ -14,8 +14,6 @@ import frictionless
 import pytest
 from conftest import ROOT, build_package, copy_inputs, read_table, run_step
 
-# Tests sharing a module or session fixture run in one pytest-xdist worker, so it is built once.
-pytestmark = pytest.mark.xdist_group("two-bulletins")
 
 
 from scripts.common import load_yaml, package_spec

@@ -13,8 +13,6 @@ import frictionless
 import pytest
 from conftest import ROOT, run_step
 
-# Tests sharing a module or session fixture run in one pytest-xdist worker, so it is built once.
-pytestmark = pytest.mark.xdist_group("release")
 
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
