@@ -310,10 +310,10 @@ def test_database_is_rebuilt_only_when_the_package_changes(repo_copy):
     first = make(repo_copy, "db")
     assert "scripts.build_db" in first and "scripts.build_datasette_metadata" in first
     assert "Nothing to be done" in make(repo_copy, "db")
-    (repo_copy / "data" / "personnel.csv").touch()
-    again = make(repo_copy, "db")
-    assert "scripts.validate" in again and "scripts.build_db" in again
     assert (repo_copy / "build" / f"{DB}.db").exists() and (repo_copy / "build" / "inspect.json").exists()
+    (repo_copy / "data" / "personnel.csv").touch()
+    again = make(repo_copy, "--dry-run", "db")  # what make would run: the same commands that ran above
+    assert "scripts.validate" in again and "scripts.build_db" in again
 
 
 @pytest.mark.parametrize("table, column", [("events", "sequence"), ("evidence", "start"), ("threat_levels", "rank"),
