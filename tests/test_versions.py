@@ -23,7 +23,7 @@ def claims(root: Path) -> dict[str, tuple[str, str]]:
     readme = (root / "README.md").read_text(encoding="utf-8")
     stated = re.findall(r"describes version \*\*([^*]+)\*\*, released\s+\*\*([^*]+)\*\*", readme)
     assert len(stated) == 1, "README.md must state its version once ('describes version **X**, released **D**')"
-    apa = re.findall(r"\((\d{4})\)\. .*?\(Version ([^)]+)\) \[Data set\]", readme)
+    apa = re.findall(r"\((\d{4})\)\. .*?\(Version ([^)]+)\) \[Data ?set\]", readme)
     bibtex = re.findall(r"version = \{([^}]+)\},", readme)
     changelog = re.findall(r"^## (\S+) \((\d{4}-\d{2}-\d{2})\)$", (root / "CHANGELOG.md").read_text(encoding="utf-8"),
                            re.MULTILINE)
@@ -66,6 +66,7 @@ def published(tmp_path):
     dest = copy_package(tmp_path / "package")  # the Datasette about text is built from data/
     for name in ("CITATION.cff", "README.md", "CHANGELOG.md"):
         shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "citation", dest / "citation")  # the site serves the citation files
     return dest
 
 
