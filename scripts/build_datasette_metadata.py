@@ -21,6 +21,7 @@ from .build_db import EXTRA_TABLES, FULL_TEXT, site_step
 from . import build_citation
 from .common import BuildError, atomic_write_bytes, fail, json_bytes, read_csv_rows
 
+ROOT_DESCRIPTOR = "datapackage.json"
 SORTABLE_TYPES = {"integer", "number", "boolean", "date", "time", "datetime", "year"}
 FACET_MAX_WORDS = 3  # a free-text column is a facet when its values repeat and are this short
 
@@ -73,21 +74,57 @@ left join events e on e.event_id = a.event_id
 left join evidence ev on ev.evidence_id = a.evidence_id
 order by l.rank, a.assessment_id""",
     },
-    "evidence_for_row": {
+}
+
+# The tables a visitor comes for, shown first on the home and database pages (then every other
+# table in the descriptor's order, then the tables that exist only in the database).
+HEADLINE_TABLES = ["personnel", "events", "threat_assessments", "contacts", "measures"]
+# The plugin in site/plugins/ that reads the settings below from the metadata.
+SITE_PLUGIN = "provenance"
+
+
+def evidence_for_row(tables: list[dict]) -> dict:
+    """The canned query that takes the ID of a row of any table (or an evidence ID) and returns each
+    piece of evidence the row cites: which column cites it, the quote, its offsets, and the sentence
+    before and after it (context == source text[context_start:context_end])."""
+    cites = []
+    for res in tables:
+        schema = res["schema"]
+        if len(schema["primaryKey"]) != 1:
+            continue
+        for fk in schema.get("foreignKeys", []):
+            if fk["reference"].get("resource") == "evidence" and fk["reference"]["fields"] == ["evidence_id"]:
+                cites.append(f"select '{res['name']}' as row_table, [{schema['primaryKey'][0]}] as row_id, "
+                             f"'{fk['fields'][0]}' as cited_by, [{fk['fields'][0]}] as evidence_id "
+                             f"from [{res['name']}] where [{schema['primaryKey'][0]}] = :row_id")
+    cites.append("select 'evidence', evidence_id, 'evidence_id', evidence_id from evidence where evidence_id = :row_id")
+    union = "\n  union all ".join(cites)
+    return {
         "title": "The evidence for any row",
-        "description": "Give the evidence_id of any row: the quote, its offsets in the archived text, and the "
-                       "sentence(s) of the source around it (context == source text[context_start:context_end]).",
-        "sql": """
-select ev.evidence_id, ev.source_id, ev.start, ev.end, ev.quote,
+        "description": "Give the ID of a row of any table (or an evidence_id): each piece of evidence the row cites, "
+                       "the quote, its offsets in the archived text, and the sentences around it, from the one "
+                       "before to the one after (context == source text[context_start:context_end]).",
+        "sql": f"""
+with cited as (
+  {union}
+),
+spans as (
+  select c.row_table, c.row_id, c.cited_by, ev.evidence_id, ev.source_id, ev.start, ev.end, ev.quote,
+         min(s.number) as first_number, max(s.number) as last_number
+  from cited c
+  join evidence ev on ev.evidence_id = c.evidence_id
+  join sentences s on s.source_id = ev.source_id and s.start < ev.end and s.end > ev.start
+  group by c.row_table, c.row_id, c.cited_by, ev.evidence_id
+)
+select sp.row_table, sp.row_id, sp.cited_by, sp.evidence_id, sp.source_id, sp.start, sp.end, sp.quote,
        min(s.start) as context_start, max(s.end) as context_end,
        substr(t.text, min(s.start) + 1, max(s.end) - min(s.start)) as context
-from evidence ev
-join source_texts t on t.source_id = ev.source_id
-join sentences s on s.source_id = ev.source_id and s.start < ev.end and s.end > ev.start
-where ev.evidence_id = :evidence_id
-group by ev.evidence_id""",
-    },
-}
+from spans sp
+join source_texts t on t.source_id = sp.source_id
+join sentences s on s.source_id = sp.source_id and s.number between sp.first_number - 1 and sp.last_number + 1
+group by sp.row_table, sp.row_id, sp.cited_by, sp.evidence_id
+order by sp.row_table, sp.cited_by""",
+    }
 
 
 def label_column(fields: list[dict], pk: list[str]) -> str | None:
@@ -158,9 +195,30 @@ def table_metadata(resource: dict, rows: list[dict]) -> dict:
 
 def extra_table_metadata(spec: dict) -> dict:
     columns = spec["columns"]
-    return {"title": spec["title"], "description": spec["description"],
+    meta = {"title": spec["title"], "description": spec["description"],
             "columns": {name: text for name, (_, text) in columns.items()},
             "sortable_columns": [name for name, (kind, _) in columns.items() if kind is int or name == spec["pk"]]}
+    order = next((name for name in ORDER_FIELDS if columns.get(name, (None,))[0] is int), None)
+    if order:  # sentences in reading order, not by their string ID
+        meta["sort"] = order
+    return meta
+
+
+def site_settings(package: dict, tables: list[dict]) -> dict:
+    """What site/plugins/provenance.py reads from the metadata: the headline tables, the reading order
+    of the tables, and each table's canonical file (the site's CSV export matches it)."""
+    names = [r["name"] for r in tables]
+    missing = [t for t in HEADLINE_TABLES if t not in names]
+    if missing:
+        raise BuildError(ROOT_DESCRIPTOR, f"headline tables {missing} are not tables of the package")
+    homepage = package["homepage"].rstrip("/")
+    return {
+        "headline_tables": HEADLINE_TABLES,
+        "table_order": HEADLINE_TABLES + [n for n in names if n not in HEADLINE_TABLES] + list(EXTRA_TABLES),
+        "canonical_files": {r["name"]: {"path": r["path"], "url": f"{homepage}/blob/main/{r['path']}",
+                                        "descriptor_url": f"{homepage}/blob/main/datapackage.json"}
+                            for r in tables},
+    }
 
 
 def citation(root: Path) -> str:
@@ -212,6 +270,10 @@ def metadata(package: dict, root: Path) -> dict:
         f"The archived bulletin and the quotes: {html.escape(rights['title'])}</p>",
     ])
     tables_meta = {r["name"]: table_metadata(r, rows[r["name"]]) for r in tables}
+    for res in tables:  # the site's CSV export writes these as true/false, as the package does
+        booleans = [f["name"] for f in res["schema"]["fields"] if f["type"] == "boolean"]
+        if booleans:
+            tables_meta[res["name"]]["plugins"] = {SITE_PLUGIN: {"boolean_columns": booleans}}
     tables_meta.update({n: extra_table_metadata(spec) for n, spec in EXTRA_TABLES.items()})
     for table in FULL_TEXT:  # the tables holding the source's own words carry its rights, not the data licence
         tables_meta[table].update({"license": rights["title"].split(". ")[0] + ". Quoted for research and verification",
@@ -231,7 +293,9 @@ def metadata(package: dict, root: Path) -> dict:
             "title": package["title"],
             "description_html": description_html,
             "tables": tables_meta,
-            "queries": {key: {**query, "sql": query["sql"].strip()} for key, query in QUERIES.items()},
+            "queries": {key: {**query, "sql": query["sql"].strip()}
+                        for key, query in {**QUERIES, "evidence_for_row": evidence_for_row(tables)}.items()},
+            "plugins": {SITE_PLUGIN: site_settings(package, tables)},
         }},
     }
 

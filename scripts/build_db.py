@@ -5,8 +5,8 @@ column types, primary key, foreign keys (indexed) and NOT NULL for required
 fields. Two tables exist only in the database, to read the archived text in
 place: `source_texts` (each bulletin's full text) and `sentences` (the text cut
 into sentences with their character offsets). Full-text search (FTS5, porter
-stemming) covers the evidence quotes, the statements, the source texts and the
-sentences. The database is written to a temporary file and renamed.
+stemming) covers the evidence quotes, the statements, the source texts, the
+sentences and the free-text columns of every other table that has one. The database is written to a temporary file and renamed.
 
     python -m scripts.build_db [--root DIR] [--out FILE]
 """
@@ -32,6 +32,19 @@ TRUE_VALUES, FALSE_VALUES = ("true", "True", "TRUE", "1"), ("false", "False", "F
 
 # Columns searchable with full-text search: the words of the source, as quoted or archived.
 FULL_TEXT = {"evidence": ["quote"], "statements": ["text"], "source_texts": ["text"], "sentences": ["text"]}
+
+FTS5_RESERVED = {"rank", "rowid"}  # column names an FTS5 table cannot have
+
+
+def search_columns(resource: dict) -> list[str]:
+    """The columns of a package table a reader searches: free text (strings with no pattern, no enum,
+    not a key). Every table with one gets full-text search, so a search box is offered where it works."""
+    schema = resource["schema"]
+    keys = set(schema["primaryKey"]) | {f for fk in schema.get("foreignKeys", []) for f in fk["fields"]}
+    return [f["name"] for f in schema["fields"]
+            if f["type"] == "string" and f["name"] not in keys | FTS5_RESERVED and not f["name"].endswith("_id")
+            and not {"pattern", "enum"} & set(f.get("constraints", {}))]
+
 
 # The tables that exist only in the database: their columns and what they hold.
 # build_datasette_metadata documents them from here.
@@ -166,8 +179,11 @@ def build(db: sqlite_utils.Database, package: dict, root: Path) -> None:
     for table, column, _, _ in foreign_keys:
         if [column] != db[table].pks:
             db[table].create_index([column], find_unique_name=True)
-    for table, columns in FULL_TEXT.items():
-        db[table].enable_fts(columns, tokenize="porter")
+    searched = {res["name"]: search_columns(res) for res in tables}
+    searched.update(FULL_TEXT)
+    for table, columns in searched.items():
+        if columns and table in rows:
+            db[table].enable_fts(columns, tokenize="porter")
 
 
 def site_step(doc: str, out_help: str, argv) -> tuple[argparse.Namespace, dict]:

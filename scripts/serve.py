@@ -2,9 +2,11 @@
 
 The database is opened immutable (`-i`, with the inspect file's row counts),
 SQL queries stop after SETTINGS["sql_time_limit_ms"], and no page returns more
-than SETTINGS["max_returned_rows"] rows. Datasette 0.65 has no write API; with
-no plugins installed there are no other write or install routes. A port that
-is already in use is reported before anything starts.
+than SETTINGS["max_returned_rows"] rows. Datasette 0.65 has no write API; no
+plugins are installed from packages (no write or install routes): the site's own
+pages (the annotated bulletin, rows in context) are the plugins in site/plugins/
+and the templates in site/templates/, which only read. A port that is already
+in use is reported before anything starts.
 
     python -m scripts.serve --db FILE --metadata FILE --inspect FILE [--port 8001]
 """
@@ -18,6 +20,9 @@ import sys
 from pathlib import Path
 
 HOST = "127.0.0.1"
+SITE = Path(__file__).resolve().parent.parent / "site"
+PLUGINS_DIR = SITE / "plugins"      # Datasette's --plugins-dir
+TEMPLATES_DIR = SITE / "templates"  # Datasette's --template-dir
 DEFAULT_PORT = 8001
 # The settings the site runs with; the tests build their in-process Datasette from the same ones.
 SETTINGS = {
@@ -40,7 +45,8 @@ def port_in_use(port: int, host: str = HOST) -> bool:
 
 def datasette_command(db: Path, metadata: Path, inspect: Path, port: int) -> list[str]:
     command = [sys.executable, "-m", "datasette", "serve", "-i", str(db), "--inspect-file", str(inspect),
-               "--metadata", str(metadata), "--host", HOST, "--port", str(port)]
+               "--metadata", str(metadata), "--plugins-dir", str(PLUGINS_DIR), "--template-dir", str(TEMPLATES_DIR),
+               "--host", HOST, "--port", str(port)]
     for name, value in SETTINGS.items():
         command += ["--setting", name, ("on" if value else "off") if isinstance(value, bool) else str(value)]
     return command
