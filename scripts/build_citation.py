@@ -55,6 +55,8 @@ FILES = {"cff": "CITATION.cff", "zenodo": ".zenodo.json", "bibtex": "citation/da
          "ris": "citation/dataset.ris", "csl": "citation/dataset.csl.json", "jsonld": "citation/dataset.jsonld"}
 MEDIA_TYPES = {"bibtex": "application/x-bibtex", "ris": "application/x-research-info-systems",
                "csl": "application/vnd.citationstyles.csl+json", "jsonld": "application/ld+json"}
+# What a reader sees on a link to each file.
+LABELS = {"bibtex": "BibTeX", "ris": "RIS", "csl": "CSL-JSON", "jsonld": "JSON-LD"}
 # How each kind of source (sources.source_kind) is typed as a CFF reference.
 REFERENCE_TYPES = {"bulletin": "generic", "reference": "website"}
 # A release is the Git tag v<version> of the repository, with the archive `make dist` writes

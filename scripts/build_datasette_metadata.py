@@ -234,7 +234,8 @@ def citation_plugin_config(package: dict, root: Path) -> dict:
     for kind, media_type in build_citation.MEDIA_TYPES.items():
         path = Path(root) / build_citation.FILES[kind]
         try:
-            files[path.name] = {"content_type": media_type, "text": path.read_text(encoding="utf-8")}
+            files[path.name] = {"content_type": media_type, "label": build_citation.LABELS[kind],
+                                "text": path.read_text(encoding="utf-8")}
         except FileNotFoundError:
             raise BuildError(path, "not built (run `make docs`)") from None
     spec, _ = build_citation.facts(root)
@@ -260,12 +261,17 @@ def metadata(package: dict, root: Path) -> dict:
     # The source link opens the archived text in this site (the Met's own address may not last).
     source_url = f"/{name}/source_texts/{archived[0]}" if len(archived) == 1 else f"/{name}/source_texts"
     cite = citation(root)
+    cite_config = citation_plugin_config(package, root)
+    # Served by site/plugins/citation.py under /-/citation/.
+    downloads = " · ".join(f'<a href="/-/citation/{html.escape(name)}" download>{html.escape(file["label"])}</a>'
+                           for name, file in cite_config["files"].items())
     other_licences = "; ".join(f"{lic['title']}: {lic['path']}" for lic in package["licenses"][1:])
     description_html = "".join([
         f"<p>{html.escape(package['description'])}</p>",
         f"<p><strong>Version {html.escape(package['version'])}</strong> "
         f"(released {html.escape(package['created'][:10])}).</p>",
         f"<p><strong>How to cite:</strong> {html.escape(cite)}</p>",
+        f"<p class=\"citation-downloads\">The citation for reference managers: {downloads}.</p>",
         f"<p><strong>Licence:</strong> {html.escape(data_licence['title'])}. {html.escape(other_licences)}. "
         f"The archived bulletin and the quotes: {html.escape(rights['title'])}</p>",
     ])
@@ -288,7 +294,7 @@ def metadata(package: dict, root: Path) -> dict:
         "source_url": source_url,
         "about": f"Version {package['version']}. How to cite: {cite}",
         "about_url": package["homepage"],
-        "plugins": {"citation": citation_plugin_config(package, root)},
+        "plugins": {"citation": cite_config},
         "databases": {name: {
             "title": package["title"],
             "description_html": description_html,
