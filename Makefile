@@ -22,7 +22,7 @@ RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/anno
 BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py \
               scripts/build_descriptor.py scripts/validate.py scripts/common.py
 
-.PHONY: data validate test clean serve db loadcheck docs figures dist draft bench
+.PHONY: data validate test clean serve db loadcheck docs figures dist draft bench screenshots
 
 data: datapackage.json
 
@@ -102,8 +102,17 @@ $(INSPECT): $(DB) | $(STAMP)
 	$(VENV)/bin/datasette inspect $(DB) --inspect-file $@.tmp
 	mv $@.tmp $@
 
+# The site's own pages (annotated bulletin, rows in context): Datasette plugins and templates.
+SITE_CODE := $(wildcard site/plugins/*.py site/templates/*.html)
+
 serve: $(DB) $(METADATA) $(INSPECT) | $(STAMP)
 	$(PY) -m scripts.serve --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --port $(PORT)
+
+# The README's picture of the site (the annotated bulletin), taken in Debian's chromium (Playwright).
+SCREENSHOT := figures/site-bulletin.png
+screenshots: $(SCREENSHOT)
+$(SCREENSHOT): $(DB) $(METADATA) $(INSPECT) $(SITE_CODE) scripts/screenshots.py scripts/serve.py | $(STAMP)
+	$(PY) -m scripts.screenshots
 
 # Against a running `make serve`: N requests at concurrency C (defaults in the script).
 loadcheck: $(METADATA) | $(STAMP)

@@ -276,10 +276,9 @@ def metadata(package: dict, root: Path) -> dict:
         f"The archived bulletin and the quotes: {html.escape(rights['title'])}</p>",
     ])
     tables_meta = {r["name"]: table_metadata(r, rows[r["name"]]) for r in tables}
-    for res in tables:  # the site's CSV export writes these as true/false, as the package does
-        booleans = [f["name"] for f in res["schema"]["fields"] if f["type"] == "boolean"]
-        if booleans:
-            tables_meta[res["name"]]["plugins"] = {SITE_PLUGIN: {"boolean_columns": booleans}}
+    for res in tables:  # the site's CSV export of a package table writes booleans as true/false, as the package does
+        tables_meta[res["name"]]["plugins"] = {SITE_PLUGIN: {"boolean_columns": [
+            f["name"] for f in res["schema"]["fields"] if f["type"] == "boolean"]}}
     tables_meta.update({n: extra_table_metadata(spec) for n, spec in EXTRA_TABLES.items()})
     for table in FULL_TEXT:  # the tables holding the source's own words carry its rights, not the data licence
         tables_meta[table].update({"license": rights["title"].split(". ")[0] + ". Quoted for research and verification",

@@ -18,6 +18,7 @@ import json
 import statistics
 import sys
 import time
+from urllib.parse import quote
 from collections import Counter
 from pathlib import Path
 
@@ -27,16 +28,34 @@ from .common import ROOT
 from .serve import DEFAULT_PORT, HOST
 
 
-def paths(metadata: dict, evidence_id: str) -> list[tuple[str, str]]:
-    """(kind, path) of every page in the mix."""
+def paths(metadata: dict, evidence_id: str, rows: dict[str, str] | None = None,
+          sources: list[str] | None = None) -> list[tuple[str, str]]:
+    """(kind, path) of every page in the mix: `rows` maps a table to the path of one of its rows,
+    `sources` lists the archived sources (each has an annotated bulletin page)."""
     out = [("home", "/")]
     for db, spec in metadata["databases"].items():
         for table in spec["tables"]:
             out += [("table", f"/{db}/{table}"), ("json", f"/{db}/{table}.json?_shape=array&_size=max"),
                     ("csv", f"/{db}/{table}.csv?_size=max")]
         for query in spec.get("queries", {}):
-            out.append(("query", f"/{db}/{query}.json?_shape=array&evidence_id={evidence_id}"))
+            out.append(("query", f"/{db}/{query}.json?_shape=array&evidence_id={evidence_id}&row_id={evidence_id}"))
+        out += [("row", f"/{db}/{table}/{quote(str(pk), safe='')}") for table, pk in (rows or {}).items()]
+        out += [("bulletin", f"/{db}/-/bulletin/{quote(source, safe='')}") for source in sources or []]
     return out
+
+
+def sample_rows(base: str, db: str, metadata: dict, timeout: float) -> tuple[dict[str, str], list[str]]:
+    """The first row of every table (by its primary key) and the sources with an archived text."""
+    rows = {}
+    for table in metadata["databases"][db]["tables"]:
+        response = httpx.get(f"{base}/{db}/{table}.json?_size=1", timeout=timeout)
+        response.raise_for_status()
+        data = response.json()
+        if data["rows"] and len(data["primary_keys"]) == 1:
+            rows[table] = data["rows"][0][data["columns"].index(data["primary_keys"][0])]
+    texts = httpx.get(f"{base}/{db}/source_texts.json?_shape=array&_col=source_id", timeout=timeout)
+    sources = [row["source_id"] for row in texts.json()] if texts.status_code == 200 else []
+    return rows, sources
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -101,7 +120,8 @@ def main(argv=None) -> None:
         first.raise_for_status()
     except httpx.HTTPError as error:
         sys.exit(f"error: no site answering at {base}/{db} ({error}); start it with `make serve`")
-    mix = paths(metadata, first.json()[0]["evidence_id"])
+    rows, sources = sample_rows(base, db, metadata, args.timeout)
+    mix = paths(metadata, first.json()[0]["evidence_id"], rows, sources)
     result = asyncio.run(run(base, mix, args.requests, args.concurrency, args.max_seconds, args.timeout))
     print(f"load check against {base}: {len(mix)} distinct pages "
           f"({', '.join(f'{k} {n}' for k, n in sorted(Counter(k for k, _ in mix).items()))})")
@@ -109,8 +129,14 @@ def main(argv=None) -> None:
           f"time {result['seconds']:.2f} s  {result['req_per_s']:.1f} req/s  "
           f"p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms  max {result['max_ms']:.1f} ms  "
           f"errors {result['errors']}" + ("  (stopped by --max-seconds)" if result["stopped_by_time"] else ""))
+    table_p50 = result["by_kind"].get("table", (0, 0.0, 0.0))[1]
     for kind, (count, p50, p99) in result["by_kind"].items():
-        print(f"  {kind:<6} {count:>6} requests  p50 {p50:.1f} ms  p99 {p99:.1f} ms")
+        ratio = f"  {p50 / table_p50:.2f}x a table page's p50" if table_p50 and kind != "table" else ""
+        print(f"  {kind:<8} {count:>6} requests  p50 {p50:.1f} ms  p99 {p99:.1f} ms{ratio}")
+    slow = [kind for kind in ("bulletin", "row") if kind in result["by_kind"] and table_p50
+            and result["by_kind"][kind][1] > 2 * table_p50]
+    print("new pages (bulletin, row) within 2x of a plain table page's p50: "
+          + (f"NO ({', '.join(slow)})" if slow else "yes"))
     for sample in result["error_samples"]:
         print(f"  error: {sample}")
     sys.exit(1 if result["errors"] else 0)

@@ -107,6 +107,23 @@ def site_files(tmp_path_factory) -> dict[str, Path]:
     return files
 
 
+def datasette_for(db_files, metadata: dict | None = None, inspect: dict | None = None, template_dir=None):
+    """An in-process Datasette as scripts.serve runs it: immutable, the same settings, the site's
+    plugins (site/plugins/) and templates (site/templates/)."""
+    from datasette.app import Datasette
+    from scripts.serve import PLUGINS_DIR, SETTINGS, TEMPLATES_DIR
+    return Datasette(immutables=[str(f) for f in db_files], settings=SETTINGS, metadata=metadata or {},
+                     inspect_data=inspect, plugins_dir=str(PLUGINS_DIR), template_dir=str(template_dir or TEMPLATES_DIR))
+
+
+@pytest.fixture(scope="session")
+def ds(site_files):
+    """The site built from this package, in process (Datasette's own client)."""
+    import json
+    return datasette_for([site_files["db"]], json.loads(site_files["metadata"].read_text(encoding="utf-8")),
+                         json.loads(site_files["inspect"].read_text(encoding="utf-8")))
+
+
 @pytest.fixture
 def repo_copy(tmp_path):
     """The repository's build inputs copied (mtimes kept) to run make on, with this venv."""

@@ -9,15 +9,13 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from conftest import ROOT, read_table
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+from scripts.screenshots import CHROMIUM, CHROMIUM_ARGS, FIGURE
+
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]
 
@@ -113,4 +111,44 @@ def test_browse_follow_evidence_run_timeline_and_search(chromium, site, tmp_path
     shot = tmp_path / "evidence-search.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not errors, f"JavaScript errors on the pages: {errors}"
+
+
+SCREENSHOTS = ROOT / "build" / "screenshots"
+
+
+def test_from_the_home_page_to_a_figure_in_its_words_and_back_to_its_evidence(chromium, site):
+    """Open the annotated bulletin from the home page, click the 3,800 figure's words, land on its
+    personnel row, see the quote marked in its sentences, and follow the evidence link."""
+    figure = next(row for row in read_table("personnel") if row["count_max"] == "3800")
+    quote = next(row["quote"] for row in read_table("evidence") if row["evidence_id"] == figure["evidence_id"])
+    page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    page.goto(f"{site}/")
+    page.locator("a.bulletin-link").first.click()
+    page.wait_for_url(f"{site}/{DB}/-/bulletin/**")
+    text = page.locator("#bulletin-text")
+    assert text.locator("mark").count() >= len(read_table("evidence"))
+    words = text.locator("a", has_text="3,800")
+    words.hover()  # the side panel lists the spans under the pointer
+    assert figure["personnel_id"] in page.locator("#focus-list").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "bulletin.png"), full_page=True)
+    words.click()
+    page.wait_for_url(f"{site}/{DB}/personnel/{figure['personnel_id']}")
+
+    context = page.locator(f".evidence-item[data-evidence='{figure['evidence_id']}'] blockquote.in-context")
+    assert context.locator("mark").inner_text() == quote
+    assert len(context.inner_text()) > len(quote) + 40, "the quote is shown with the sentences around it"
+    page.screenshot(path=str(SCREENSHOTS / "row.png"), full_page=True)
+    page.locator("a.evidence-link").first.click()
+    page.wait_for_url(f"{site}/{DB}/evidence/{figure['evidence_id']}")
+    assert page.locator("td.col-quote").inner_text() == quote
+    assert page.locator(f"section.used-by a[href='/{DB}/personnel/{figure['personnel_id']}']").count() == 1
+    assert f"]({FIGURE.as_posix()})" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert (ROOT / FIGURE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "run `make screenshots`"
+    for shot in ("bulletin.png", "row.png"):
+        assert (SCREENSHOTS / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not errors, f"JavaScript errors on the pages: {errors}"

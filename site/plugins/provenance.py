@@ -10,7 +10,7 @@
   links to its replacements instead of a bare 404.
 - The home and database pages list the headline tables, the annotated bulletin and the canned
   queries first, and every table in reading order (from the metadata's plugin settings).
-- A table's CSV export writes booleans as `true`/`false`, as the package's CSV files do, so a
+- A table's CSV export writes booleans as `true`/`false` and LF line ends, as the package's CSV files do, so a
   whole-table export validates against datapackage.json; `_search` on a table without full-text
   search is answered with a clear message instead of being ignored.
 
@@ -513,10 +513,10 @@ def asgi_wrapper(datasette):
                 body = json.dumps({"ok": False, "error": message["text"] + " Tables with search: "
                                    + ", ".join(t["name"] for t in message["tables"]), "status": 400}).encode()
                 return await _send(send, 400, "application/json; charset=utf-8", body)
-            booleans = settings(datasette, database, table).get("boolean_columns") or []
-            if fmt != "csv" or not booleans:
+            booleans = settings(datasette, database, table).get("boolean_columns")
+            if fmt != "csv" or booleans is None:  # not a table of the package
                 return await app(scope, receive, send)
-            return await _csv_with_booleans(app, scope, receive, send, set(booleans))
+            return await _csv_as_published(app, scope, receive, send, set(booleans))
         return wrapped
     return wrap
 
@@ -530,7 +530,9 @@ async def _send(send, status: int, content_type: str, body: bytes, headers=None)
     await send({"type": "http.response.body", "body": body})
 
 
-async def _csv_with_booleans(app, scope, receive, send, booleans: set[str]):
+async def _csv_as_published(app, scope, receive, send, booleans: set[str]):
+    """Datasette's CSV export of a package table, written as the package writes its CSV files:
+    booleans true/false (Datasette writes the stored 1/0) and LF line ends."""
     start, chunks = {}, []
 
     async def collect(message):
@@ -553,5 +555,5 @@ async def _csv_with_booleans(app, scope, receive, send, booleans: set[str]):
                 if i < len(row):
                     row[i] = {"1": "true", "0": "false"}.get(row[i], row[i])
     out = io.StringIO(newline="")
-    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    csv.writer(out, lineterminator="\n").writerows(rows)
     await _send(send, 200, content_type, out.getvalue().encode("utf-8"), start.get("headers"))

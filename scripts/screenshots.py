@@ -1,0 +1,91 @@
+"""The README's picture of the site: the annotated bulletin, as `make serve` serves it, taken in
+Debian's chromium driven by Playwright (`make screenshots`).
+
+Serves build/<name>.db with scripts.serve on a free port of 127.0.0.1, opens the annotated
+bulletin, points at the 3,800 figure's words (the side panel lists the rows that use them), and
+writes the top of the page to figures/site-bulletin.png. Stops the site afterwards.
+
+    python -m scripts.screenshots [--root DIR] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from .common import ROOT, atomic_write_bytes
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+FIGURE = Path("figures") / "site-bulletin.png"
+VIEWPORT = {"width": 1280, "height": 1100}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_site(build: Path, name: str, log: Path) -> tuple[subprocess.Popen, str]:
+    """scripts.serve on a free port, answering; the caller stops the process."""
+    port = free_port()
+    with open(log, "w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "scripts.serve", "--db", str(build / f"{name}.db"),
+                                    "--metadata", str(build / "metadata.json"), "--inspect", str(build / "inspect.json"),
+                                    "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        if process.poll() is not None:
+            break
+        try:
+            if httpx.get(f"{base}/-/versions.json", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.terminate()
+    sys.exit(f"error: the site did not start: {log.read_text()}")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT)
+    parser.add_argument("--out", type=Path, help=f"PNG file (default: ROOT/{FIGURE})")
+    args = parser.parse_args(argv)
+    if not CHROMIUM.exists():
+        sys.exit(f"error: {CHROMIUM} not found: install Debian's chromium (`apt-get install -y chromium`)")
+    name = json.loads((args.root / "datapackage.json").read_text(encoding="utf-8"))["name"]
+    build = args.root / "build"
+    from playwright.sync_api import sync_playwright
+    process, base = start_site(build, name, build / "screenshots-serve.log")
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=VIEWPORT)
+            page.goto(f"{base}/")
+            page.locator("a.bulletin-link").first.click()
+            page.wait_for_url(f"{base}/{name}/-/bulletin/**")
+            words = page.locator("#bulletin-text a", has_text="3,800")
+            words.hover()
+            page.evaluate("window.scrollTo(0, 0)")
+            data = page.screenshot()
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    out = args.out or args.root / FIGURE
+    atomic_write_bytes(out, data)
+    out.chmod(0o644)
+    print(f"screenshots: wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
