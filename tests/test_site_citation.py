@@ -11,24 +11,21 @@ from pathlib import Path
 import extruct
 import pytest
 from conftest import ROOT, read_table
-from datasette.app import Datasette
 from jinja2 import Environment, FileSystemLoader
 from lxml import html as lxml_html
 from test_citation_formats import PACKAGE, VERSION, check_dataset_jsonld
 
 from scripts import build_citation
-from scripts.serve import PLUGINS_DIR, SETTINGS, TEMPLATES_DIR
+from scripts.serve import PLUGINS_DIR, TEMPLATES_DIR
 
 DB = PACKAGE["name"]
 TABLES = [r for r in PACKAGE["resources"] if r["type"] == "table"]
 
 
 @pytest.fixture(scope="module")
-def site(site_files):
-    return Datasette(immutables=[str(site_files["db"])], settings=SETTINGS,
-                     metadata=json.loads(site_files["metadata"].read_text(encoding="utf-8")),
-                     inspect_data=json.loads(site_files["inspect"].read_text(encoding="utf-8")),
-                     plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR))
+def site(ds):
+    """The site as scripts.serve runs it (conftest's `ds`: site/plugins and site/templates)."""
+    return ds
 
 
 def get(site, path):
