@@ -13,7 +13,9 @@ import pytest
 from conftest import ROOT, read_table
 from jinja2 import Environment, FileSystemLoader
 from lxml import html as lxml_html
+from test_browser import chromium  # noqa: F401 (a fixture: Debian's chromium, skipped when absent)
 from test_citation_formats import PACKAGE, VERSION, check_dataset_jsonld
+from test_use_the_data import served  # noqa: F401 (a fixture: the site as `make serve` runs it)
 
 from scripts import build_citation
 from scripts.serve import PLUGINS_DIR, TEMPLATES_DIR
@@ -130,3 +132,21 @@ def test_the_partials_render_alone_as_the_contract_says():
             "version": VERSION, "text": "A <b>, table t, row r<1>"}
     page = env.get_template("_cite_row.html").render(cite_row=cite, citation_downloads=[])
     assert "row r&lt;1&gt;" in page and "A <b>" not in page
+
+
+def test_a_reader_copies_a_row_citation_in_a_real_browser(chromium, served):
+    """Chromium on the site as `make serve` runs it: "Copy citation" puts the row's citation on the
+    clipboard, with no JavaScript error."""
+    path = f"/{DB}/personnel/met-2017-05-24-military-mobilisable"
+    context = chromium.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(served + path)
+    page.locator("button.cite-row-copy").click()
+    page.locator(".cite-row-copied", has_text="Copied.").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.locator("#cite-row-text").input_value()
+    assert copied.endswith(f"(version {VERSION}), {served}{path}")
+    assert not errors, errors
+    context.close()
