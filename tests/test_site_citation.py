@@ -17,11 +17,12 @@ from test_browser import chromium  # noqa: F401 (a fixture: Debian's chromium, s
 from test_citation_formats import PACKAGE, VERSION, check_dataset_jsonld
 from test_use_the_data import served  # noqa: F401 (a fixture: the site as `make serve` runs it)
 
-from scripts import build_citation
+from scripts import build_citation, build_readme
 from scripts.serve import PLUGINS_DIR, TEMPLATES_DIR
 
 DB = PACKAGE["name"]
 TABLES = [r for r in PACKAGE["resources"] if r["type"] == "table"]
+ROW_PATH = f"/{DB}/{build_readme.EXAMPLE_TABLE}/{build_readme.EXAMPLE_ROW}"  # the README's example row
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_search_engines_find_the_dataset_on_the_home_page(site):
 
 
 @pytest.mark.parametrize("path", [f"/{DB}", f"/{DB}/personnel", f"/{DB}/timeline",
-                                  f"/{DB}/personnel/met-2017-05-24-military-mobilisable"])
+                                  ROW_PATH])
 def test_every_page_carries_the_json_ld(site, path):
     page = get(site, path).text
     assert [i["version"] for i in jsonld_of(page, "http://localhost" + path)] == [VERSION]
@@ -110,7 +111,7 @@ def test_every_row_page_has_a_cite_block(site, table):
 
 
 def test_the_cite_block_gives_the_apa_line_a_permanent_url_that_resolves_and_the_downloads(site):
-    path = f"/{DB}/personnel/met-2017-05-24-military-mobilisable"
+    path = ROW_PATH
     block = cite_block(get(site, path).text)
     dataset = json.loads((ROOT / build_citation.FILES["csl"]).read_text(encoding="utf-8"))[0]
     assert block.find_class("cite-row-apa")[0].text_content() == build_citation.render_apa(dataset)
@@ -137,7 +138,7 @@ def test_the_partials_render_alone_as_the_contract_says():
 def test_a_reader_copies_a_row_citation_in_a_real_browser(chromium, served):
     """Chromium on the site as `make serve` runs it: "Copy citation" puts the row's citation on the
     clipboard, with no JavaScript error."""
-    path = f"/{DB}/personnel/met-2017-05-24-military-mobilisable"
+    path = ROW_PATH
     context = chromium.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     errors = []
