@@ -214,7 +214,7 @@ def site_settings(package: dict, tables: list[dict]) -> dict:
     homepage = package["homepage"].rstrip("/")
     return {
         "headline_tables": HEADLINE_TABLES,
-        "table_order": HEADLINE_TABLES + [n for n in names if n not in HEADLINE_TABLES] + list(EXTRA_TABLES),
+        "table_order": list(dict.fromkeys(HEADLINE_TABLES + names + list(EXTRA_TABLES))),
         "canonical_files": {r["name"]: {"path": r["path"], "url": f"{homepage}/blob/main/{r['path']}",
                                         "descriptor_url": f"{homepage}/blob/main/datapackage.json"}
                             for r in tables},

@@ -251,8 +251,10 @@ def test_evidence_row_lists_the_rows_that_use_it(ds, tables, checked_links):
 # ---------------------------------------------------------------------------------------------
 # The home page, search, exports
 
-def test_home_page_leads_with_headline_tables_bulletin_and_queries(ds, site_files):
+def test_home_page_leads_with_headline_tables_bulletin_and_queries(ds, site_files, checked_links):
     html = page(ds, "/")
+    check_links(ds, Page(html).links, checked_links)
+    check_links(ds, Page(page(ds, f"/{DB}")).links, checked_links)
     metadata = json.loads(site_files["metadata"].read_text(encoding="utf-8"))
     settings = metadata["databases"][DB]["plugins"]["provenance"]
     headline = html[html.index('class="bullets headline-tables"'):]
@@ -404,6 +406,9 @@ def test_fixture_retired_id_page_links_to_replacements(fixture_site):
     for new in ("f-quote", "f-sentence"):
         assert f'<a href="/fixture/facts/{new}">{new}</a>' in html
         assert get(fixture_site, f"/fixture/facts/{new}").status_code == 200
+    answer = get(fixture_site, "/fixture/facts/f-old.json")
+    assert answer.status_code == 410
+    assert [r["url"] for r in answer.json()["replacements"]] == ["/fixture/facts/f-quote", "/fixture/facts/f-sentence"]
     gone = get(fixture_site, "/fixture/facts/f-gone")
     assert gone.status_code == 410 and "It has no replacement." in gone.text
     assert get(fixture_site, "/fixture/facts/never-existed").status_code == 404
