@@ -2,7 +2,8 @@
 #   data/raw/<bulletin>/ + data/reference/ + schema/package.yaml
 #     -> data/*.csv (scripts/extract.py) + datapackage.json (scripts/build_descriptor.py)
 #     -> checked in a staging folder (scripts/validate.py), then published (scripts/publish.py)
-#     -> (validated) CITATION.cff, README.md's generated blocks, figures/ (make docs)
+#     -> (validated) CITATION.cff, .zenodo.json, citation/ (BibTeX, RIS, CSL-JSON, JSON-LD),
+#        README.md's generated blocks, figures/ (make docs)
 #     -> dist/<name>-<version>.zip + dist/SHA256SUMS (make dist)
 # Targets are real files with real prerequisites: a second `make` does nothing.
 
@@ -55,13 +56,16 @@ $(VALIDATED): $(VALIDATED_BY) | $(STAMP)
 # What readers get, derived from the validated data (committed, so that they
 # show on the repository's page; tests fail when they are stale).
 FIGURE := figures/timeline.png
-docs: CITATION.cff README.md figures
+# Every citation format, written together by one step from one set of facts.
+CITATIONS := CITATION.cff .zenodo.json citation/dataset.bib citation/dataset.ris citation/dataset.csl.json \
+             citation/dataset.jsonld
+docs: $(CITATIONS) README.md figures
 figures: $(FIGURE)
 
-CITATION.cff: $(VALIDATED) schema/package.yaml scripts/build_citation.py scripts/common.py | $(STAMP)
+$(CITATIONS) &: $(VALIDATED) schema/package.yaml scripts/build_citation.py scripts/common.py | $(STAMP)
 	$(PY) -m scripts.build_citation
 
-README.md: $(VALIDATED) CITATION.cff scripts/build_readme.py scripts/build_dictionary.py scripts/build_citation.py | $(STAMP)
+README.md: $(VALIDATED) $(CITATIONS) scripts/build_readme.py scripts/build_dictionary.py scripts/build_citation.py | $(STAMP)
 	$(PY) -m scripts.build_readme
 
 $(FIGURE): $(VALIDATED) scripts/build_figures.py scripts/build_dictionary.py | $(STAMP)
@@ -71,7 +75,7 @@ $(FIGURE): $(VALIDATED) scripts/build_figures.py scripts/build_dictionary.py | $
 DIST_NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)-$(shell sed -n 's/^version: //p' schema/package.yaml)
 DIST := dist/$(DIST_NAME).zip
 dist: $(DIST)
-$(DIST): $(VALIDATED) CITATION.cff README.md $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py | $(STAMP)
+$(DIST): $(VALIDATED) $(CITATIONS) scripts/load.py README.md $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py | $(STAMP)
 	$(PY) -m scripts.build_dist
 
 # The suite runs on every core (pytest-xdist; a worker that runs out of tests takes some from
@@ -92,7 +96,8 @@ db: $(DB) $(METADATA) $(INSPECT)
 $(DB): $(VALIDATED) datapackage.json $(TABLES) $(wildcard data/raw/*/source.txt) scripts/build_db.py scripts/common.py | $(STAMP)
 	$(PY) -m scripts.build_db
 
-$(METADATA): $(VALIDATED) datapackage.json $(TABLES) scripts/build_datasette_metadata.py scripts/build_db.py scripts/common.py | $(STAMP)
+$(METADATA): $(VALIDATED) datapackage.json $(TABLES) $(CITATIONS) scripts/build_datasette_metadata.py scripts/build_citation.py \
+             scripts/build_db.py scripts/common.py | $(STAMP)
 	$(PY) -m scripts.build_datasette_metadata
 
 # Row counts and hash for immutable mode, so Datasette need not count on start-up.

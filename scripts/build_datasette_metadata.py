@@ -12,6 +12,7 @@ The canned queries researchers ask for are written here, once, as SQL.
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 from datasette.views.base import ureg  # Datasette's unit registry (Pint)
@@ -223,8 +224,28 @@ def site_settings(package: dict, tables: list[dict]) -> dict:
 
 
 def citation(root: Path) -> str:
-    """The preferred citation, the same line as in CITATION.cff and the README (without Markdown)."""
-    return build_citation.apa(build_citation.build(root)).replace("*", "")
+    """The preferred citation: the APA line rendered from the CSL-JSON, as in the README (plain text)."""
+    spec, _ = build_citation.facts(root)
+    return build_citation.render_apa(build_citation.csl_dataset(spec))
+
+
+def citation_plugin_config(package: dict, root: Path) -> dict:
+    """What site/plugins/citation.py serves: the committed citation files (BibTeX, RIS, CSL-JSON,
+    JSON-LD) byte for byte, the dataset's APA line and the version."""
+    files = {}
+    for kind, media_type in build_citation.MEDIA_TYPES.items():
+        path = Path(root) / build_citation.FILES[kind]
+        try:
+            files[path.name] = {"content_type": media_type, "label": build_citation.LABELS[kind],
+                                "text": path.read_text(encoding="utf-8")}
+        except FileNotFoundError:
+            raise BuildError(path, "not built (run `make docs`)") from None
+    spec, _ = build_citation.facts(root)
+    item = build_citation.csl_dataset(spec)
+    jsonld_name = Path(build_citation.FILES["jsonld"]).name
+    return {"version": package["version"], "apa": build_citation.render_apa(item),
+            "apa_html": build_citation.render_apa(item, "html"),
+            "jsonld": json.loads(files[jsonld_name]["text"]), "files": files}
 
 
 def metadata(package: dict, root: Path) -> dict:
@@ -237,10 +258,15 @@ def metadata(package: dict, root: Path) -> dict:
     data_licence = package["licenses"][0]
     rows = {r["name"]: read_csv_rows(root / r["path"]) for r in tables}
     archived = [row["source_id"] for row in rows["sources"] if row["path"]]
-    source = "; ".join(s["title"] for s in package["sources"] if not s["path"].startswith(("http:", "https:")))
-    # The bulletin has no stable web address: the source link opens its archived text in this site.
+    bulletins = [row for row in rows["sources"] if row["source_kind"] == "bulletin"]
+    source = "; ".join(f"{row['publisher']}: {row['title']} ({row['published']})" for row in bulletins)
+    # The source link opens the archived text in this site (the Met's own address may not last).
     source_url = f"/{name}/source_texts/{archived[0]}" if len(archived) == 1 else f"/{name}/source_texts"
     cite = citation(root)
+    cite_config = citation_plugin_config(package, root)
+    # Served by site/plugins/citation.py under /-/citation/.
+    downloads = " · ".join(f'<a href="/-/citation/{html.escape(name)}" download>{html.escape(file["label"])}</a>'
+                           for name, file in cite_config["files"].items())
     other_licences = "; ".join(f"{lic['title']}: {lic['path']}" for lic in package["licenses"][1:])
     description_html = "".join([
         f"<p>{html.escape(package['description'])}</p>",
@@ -248,6 +274,7 @@ def metadata(package: dict, root: Path) -> dict:
         f"(released {html.escape(package['created'][:10])}).</p>",
         f"<p><strong>Coverage:</strong> {html.escape(build_dictionary.sentence_coverage(package, root))}.</p>",
         f"<p><strong>How to cite:</strong> {html.escape(cite)}</p>",
+        f"<p class=\"citation-downloads\">The citation for reference managers: {downloads}.</p>",
         f"<p><strong>Licence:</strong> {html.escape(data_licence['title'])}. {html.escape(other_licences)}. "
         f"The archived bulletin and the quotes: {html.escape(rights['title'])}</p>",
     ])
@@ -269,6 +296,7 @@ def metadata(package: dict, root: Path) -> dict:
         "source_url": source_url,
         "about": f"Version {package['version']}. How to cite: {cite}",
         "about_url": package["homepage"],
+        "plugins": {"citation": cite_config},
         "databases": {name: {
             "title": package["title"],
             "description_html": description_html,

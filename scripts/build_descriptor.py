@@ -83,8 +83,9 @@ def descriptor(spec: dict, root: Path) -> dict:
                 "path": src["path"], "scheme": "file", "format": "txt", "mediatype": "text/plain",
                 "encoding": "utf-8", **file_facts(text),
                 "licenses": [{"title": src["rights"], "path": SOURCE_TERMS}]})
+            # Where the bulletin was published, when its address is known; else the archived copy.
             package_sources.append({"title": f"{src['publisher']}: {src['title']} ({src['published']})",
-                                    "path": src["path"]})
+                                    "path": src["url"] or src["path"]})
         else:
             package_sources.append({"title": f"{src['publisher']}: {src['title']}", "path": src["url"]})
     return {

@@ -2,11 +2,11 @@
 
 The archive holds every file datapackage.json names (the tables and the
 archived bulletins), the rest of each bulletin's folder (its metadata and
-annotations), the reference data, and the documents a reader needs (README,
-figures, CITATION.cff, CHANGELOG, licences), all under one folder named
-<name>-<version>/. It is byte-reproducible: entries in sorted order, every
-timestamp set to the release date, fixed permissions and compression, no
-directory entries or extra fields. SHA256SUMS is in `sha256sum -c` format.
+annotations), the reference data, and what a reader needs (README, figures,
+every citation format, CHANGELOG, licences, the loader scripts/load.py), all
+under one folder named <name>-<version>/. It is byte-reproducible: entries in
+sorted order, every timestamp set to the release date, fixed permissions and
+compression, no directory entries or extra fields. SHA256SUMS is in `sha256sum -c` format.
 
     python -m scripts.build_dist [--root DIR] [--out DIR]
 """
@@ -23,10 +23,12 @@ from pathlib import Path
 from .common import load_descriptor
 from .common import ROOT, BuildError, atomic_write_bytes, fail
 
-# Beside what the descriptor names: the documents a reader of the package needs.
-DOCUMENTS = ("README.md", "CITATION.cff", "CHANGELOG.md", "LICENSE", "LICENSE-DATA")
-# Folders packed whole: the inputs behind the tables, and the figures the README shows.
-FOLDERS = ("data/raw", "data/reference", "figures")
+# Beside what the descriptor names: the documents a reader of the package needs, every citation
+# format, and the loader the README's recipes use (it needs nothing but the package).
+DOCUMENTS = ("README.md", "CITATION.cff", ".zenodo.json", "CHANGELOG.md", "LICENSE", "LICENSE-DATA",
+             "scripts/load.py")
+# Folders packed whole: the inputs behind the tables, the figures the README shows, the citations.
+FOLDERS = ("data/raw", "data/reference", "figures", "citation")
 FILE_MODE = 0o644
 
 

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from . import build_citation, build_dictionary
-from .common import ROOT, BuildError, atomic_write_bytes, fail, load_descriptor, package_spec
+from .common import ROOT, BuildError, atomic_write_bytes, fail, load_descriptor
 
 BLOCKS = ("glance", "dictionary", "citation")
 BEGIN = "<!-- BEGIN GENERATED {name} (scripts/build_readme.py; do not edit) -->"
@@ -50,23 +50,39 @@ def example_row(descriptor: dict, root: Path) -> tuple[dict, dict, dict]:
     return row, evidence, source
 
 
-def citation_block(spec: dict, cff: dict, descriptor: dict, root: Path) -> str:
+def citation_block(spec: dict, sources: list[dict], descriptor: dict, root: Path) -> str:
     row, evidence, source = example_row(descriptor, root)
-    preferred = build_citation.apa(cff)
+    preferred = build_citation.render_apa(build_citation.csl_dataset(spec), "markdown")
+    originals = [build_citation.render_apa(build_citation.csl_bulletin(s), "markdown")
+                 for s in build_citation.bulletins(sources)]
+    files = build_citation.FILES
+    dataset_bibtex = build_citation.bibtex(spec, []).removeprefix(build_citation.BIBTEX_HEADER).strip()
     return "\n".join([
         "**The dataset.** The preferred citation (APA style):", "",
         f"> {preferred}", "",
-        "BibTeX:", "", "```bibtex", build_citation.bibtex(spec, cff), "```", "",
-        "[`CITATION.cff`](CITATION.cff) holds the same citation in the Citation File Format, "
-        "with the bulletin under `references` as the original source.", "",
-        f"**A specific version.** This README describes version **{cff['version']}**, released "
-        f"**{cff['date-released']}** ([CHANGELOG.md](CHANGELOG.md) lists every version). The version is "
+        "**The bulletin.** When you quote the bulletin or rely on its words, cite it too "
+        "(its text and quotes are © Metropolitan Police Service, not covered by the dataset's licence):", "",
+        *[f"> {line}\n" for line in originals],
+        "BibTeX:", "", "```bibtex", dataset_bibtex, "```", "",
+        "The same citation, generated from `schema/package.yaml` by `scripts/build_citation.py` "
+        "(the APA lines above are rendered from the CSL-JSON by citeproc-py):", "",
+        f"- [`{files['bibtex']}`]({files['bibtex']}) (BibTeX), [`{files['ris']}`]({files['ris']}) (RIS) and "
+        f"[`{files['csl']}`]({files['csl']}) (CSL-JSON), for reference managers: the dataset, then the "
+        "bulletin it is coded from;",
+        f"- [`{files['cff']}`]({files['cff']}) (Citation File Format, with the bulletin under `references` "
+        "as the original source) and [`.zenodo.json`](.zenodo.json) (Zenodo files a release as a data set, "
+        "derived from the bulletin);",
+        f"- [`{files['jsonld']}`]({files['jsonld']}) (schema.org `Dataset`, for search engines; the site "
+        "puts it in every page's `<head>`, and serves every format under `/-/citation/`).", "",
+        f"**A specific version.** This README describes version **{spec['version']}**, released "
+        f"**{spec['released']}** ([CHANGELOG.md](CHANGELOG.md) lists every version). The version is "
         f"part of the citation above; cite the one you used. `make dist` packs a version into "
-        f"`dist/{spec['name']}-{cff['version']}.zip` and writes its SHA-256 to `dist/SHA256SUMS`, "
+        f"`dist/{spec['name']}-{spec['version']}.zip` and writes its SHA-256 to `dist/SHA256SUMS`, "
         f"so a reader can check that they hold the same bytes.", "",
         "**A single row.** Cite the dataset, then the table, the row's stable ID and its evidence "
         "span (character offsets into the archived bulletin, end-exclusive). IDs are stable strings, "
-        "not row numbers, so they survive a rebuild. For example:", "",
+        "not row numbers, so they survive a rebuild. Every row page of the site shows this citation "
+        "ready to copy (\"Cite this row\"). For example:", "",
         f"> {preferred}, table `{EXAMPLE_TABLE}`, row `{EXAMPLE_ROW}`; evidence "
         f"`{evidence['evidence_id']}`: characters {evidence['start']}–{evidence['end']} of "
         f"“{source['title']}” ({source['publisher']}, {source['published'][:10]}): "
@@ -76,12 +92,11 @@ def citation_block(spec: dict, cff: dict, descriptor: dict, root: Path) -> str:
 
 def render(root: Path) -> dict[str, str]:
     root = Path(root)
-    spec = package_spec(root)
+    spec, sources = build_citation.facts(root)
     descriptor = load_descriptor(root)
-    cff = build_citation.build(root)
     return {"glance": build_dictionary.at_a_glance(descriptor, root),
             "dictionary": build_dictionary.dictionary(descriptor, root),
-            "citation": citation_block(spec, cff, descriptor, root)}
+            "citation": citation_block(spec, sources, descriptor, root)}
 
 
 def block_pattern(name: str) -> re.Pattern:

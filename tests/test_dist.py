@@ -13,7 +13,7 @@ import frictionless
 import pytest
 from conftest import ROOT, run_step
 
-
+from scripts import build_citation, load
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
@@ -60,6 +60,7 @@ def test_entries_are_sorted_with_fixed_times_and_permissions(release):
         "datapackage.json", "README.md", "CITATION.cff", "CHANGELOG.md", "LICENSE", "LICENSE-DATA",
         "figures/timeline.png"}
     needed |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "data" / "raw").rglob("*") if p.is_file()}
+    needed |= set(build_citation.FILES.values()) | {"scripts/load.py"}  # every citation format, the loader
     assert needed <= inside, sorted(needed - inside)
 
 
@@ -78,6 +79,13 @@ def test_the_unpacked_archive_validates(unpacked):
     assert result.returncode == 0, result.stdout + result.stderr
     for path in (ROOT / "data" / "raw").rglob("source.txt"):
         assert (unpacked / path.relative_to(ROOT)).read_bytes() == path.read_bytes()
+
+
+def test_the_loader_reads_the_unpacked_archive(unpacked):
+    tables = load.load_tables(unpacked / "datapackage.json")
+    assert tables["contacts"]["e164"].dropna().tolist() == ["+44800789321"]
+    for kind, name in build_citation.FILES.items():
+        assert (unpacked / name).read_bytes() == (ROOT / name).read_bytes(), kind
 
 
 def test_a_tampered_unpacked_table_fails_validation(unpacked):

@@ -23,7 +23,7 @@ def claims(root: Path) -> dict[str, tuple[str, str]]:
     readme = (root / "README.md").read_text(encoding="utf-8")
     stated = re.findall(r"describes version \*\*([^*]+)\*\*, released\s+\*\*([^*]+)\*\*", readme)
     assert len(stated) == 1, "README.md must state its version once ('describes version **X**, released **D**')"
-    apa = re.findall(r"\((\d{4})\)\. .*?\(Version ([^)]+)\) \[Data set\]", readme)
+    apa = re.findall(r"\((\d{4})\)\. .*?\(Version ([^)]+)\) \[Data ?set\]", readme)
     bibtex = re.findall(r"version = \{([^}]+)\},", readme)
     changelog = re.findall(r"^## (\S+) \((\d{4}-\d{2}-\d{2})\)$", (root / "CHANGELOG.md").read_text(encoding="utf-8"),
                            re.MULTILINE)
@@ -32,7 +32,19 @@ def claims(root: Path) -> dict[str, tuple[str, str]]:
     about = re.findall(r"^Version (\S+)\. How to cite: .*?\((\d{4})\)\. .*\(Version ([^)]+)\)",
                        metadata(package, root)["about"])
     assert len(about) == 1, "the Datasette about text must state the version and the citation"
+    import bibtexparser
+    import rispy
+    bib = bibtexparser.parse_string((root / "citation" / "dataset.bib").read_text(encoding="utf-8")).entries[0]
+    (ris, *_) = rispy.loads((root / "citation" / "dataset.ris").read_text(encoding="utf-8"))
+    (csl, *_) = json.loads((root / "citation" / "dataset.csl.json").read_text(encoding="utf-8"))
+    zenodo = json.loads((root / ".zenodo.json").read_text(encoding="utf-8"))
+    jsonld = json.loads((root / "citation" / "dataset.jsonld").read_text(encoding="utf-8"))
     return {
+        "citation/dataset.bib": (bib.fields_dict["version"].value, bib.fields_dict["date"].value),
+        "citation/dataset.ris": (ris["edition"], ris["date"].replace("/", "-")),
+        "citation/dataset.csl.json": (csl["version"], "-".join(f"{p:02d}" for p in csl["issued"]["date-parts"][0])),
+        ".zenodo.json": (zenodo["version"], zenodo["publication_date"]),
+        "citation/dataset.jsonld": (jsonld["version"], jsonld["datePublished"]),
         "datapackage.json": (package["version"], package["created"][:10]),
         "CITATION.cff": (str(cff["version"]), str(cff["date-released"])),
         "README.md (version statement)": stated[0],
@@ -66,6 +78,8 @@ def published(tmp_path):
     dest = copy_package(tmp_path / "package")  # the Datasette about text is built from data/
     for name in ("CITATION.cff", "README.md", "CHANGELOG.md"):
         shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "citation", dest / "citation")  # the site serves the citation files
+    shutil.copy2(ROOT / ".zenodo.json", dest / ".zenodo.json")
     return dest
 
 
@@ -78,6 +92,8 @@ VERSION = str(package_spec(ROOT)["version"])
     ("CITATION.cff", "date-released: '", "date-released: '1999-01-01'\nx-was: '"),
     ("README.md", f"(Version {VERSION})", f"(Version {VERSION}.1)"),
     ("README.md", f"version = {{{VERSION}}}", f"version = {{{VERSION}.1}}"),
+    ("citation/dataset.ris", f"ET  - {VERSION}", f"ET  - {VERSION}.1"),
+    (".zenodo.json", f'"version": "{VERSION}"', f'"version": "{VERSION}.1"'),
 ])
 def test_a_file_that_disagrees_is_caught(published, name, old, new):
     path = published / name

@@ -1,0 +1,81 @@
+"""Citations on the site: the dataset's schema.org JSON-LD in the <head> of every page, a "Cite this
+row" block on every row page, and the citation files served for download.
+
+Everything comes from the metadata's plugin settings "citation", which
+scripts/build_datasette_metadata.py fills from the committed citation files (written by
+scripts/build_citation.py): the JSON-LD, the dataset's APA line (rendered from the CSL-JSON by
+citeproc-py), the version, and the BibTeX, RIS, CSL-JSON and JSON-LD files byte for byte.
+
+Template variables (site/templates/_dataset_jsonld.html and _cite_row.html use them):
+    dataset_jsonld      the JSON-LD, safe to put inside <script type="application/ld+json">
+    citation_downloads  [{"name", "label", "url"}] for the citation files
+    cite_row            on row pages: {"apa", "apa_html", "table", "row_id", "url", "version", "text"}
+Routes:
+    /-/citation/<file>  dataset.bib, dataset.ris, dataset.csl.json, dataset.jsonld
+"""
+
+from __future__ import annotations
+
+import json
+
+from datasette import hookimpl
+from datasette.utils import urlsafe_components
+from datasette.utils.asgi import NotFound, Response
+from markupsafe import Markup
+
+ROUTE = "/-/citation/"
+# Characters that could end a <script> element or confuse an HTML parser, written as JSON escapes:
+# the JSON means the same, and no "</script>" or "<!--" can appear in the page.
+SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def settings(datasette) -> dict:
+    return datasette.plugin_config("citation") or {}
+
+
+def script_safe_json(data) -> Markup:
+    """JSON for the inside of a <script> element: valid JSON, and nothing that can close the element."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return Markup("".join(SCRIPT_ESCAPES.get(char, char) for char in text))
+
+
+def downloads(datasette, config: dict) -> list[dict]:
+    return [{"name": name, "label": file["label"], "url": datasette.urls.path(ROUTE + name)}
+            for name, file in config.get("files", {}).items()]
+
+
+def row_citation(datasette, request, database: str, table: str, config: dict) -> dict:
+    """The dataset's APA line, then the table, the row's ID, its permanent address and the version."""
+    pk_path = request.url_vars["pks"]
+    row_id = ", ".join(urlsafe_components(pk_path))
+    url = datasette.absolute_url(request, datasette.urls.row(database, table, pk_path))
+    version = config["version"]
+    return {"apa": config["apa"], "apa_html": Markup(config["apa_html"]), "table": table, "row_id": row_id,
+            "url": url, "version": version,
+            "text": f"{config['apa']}, table {table}, row {row_id} (version {version}), {url}"}
+
+
+@hookimpl
+def extra_template_vars(view_name, request, datasette, database, table):
+    config = settings(datasette)
+    if not config:
+        return {}
+    extra = {"dataset_jsonld": script_safe_json(config["jsonld"]),
+             "citation_downloads": downloads(datasette, config)}
+    if view_name == "row" and request is not None and table and "pks" in request.url_vars:
+        extra["cite_row"] = row_citation(datasette, request, database, table, config)
+    return extra
+
+
+async def citation_file(datasette, request):
+    name = request.url_vars["name"]
+    file = settings(datasette).get("files", {}).get(name)
+    if file is None:
+        raise NotFound(f"No citation file {name!r}")
+    return Response(file["text"], content_type=f"{file['content_type']}; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/citation/(?P<name>[A-Za-z0-9_.-]+)$", citation_file)]

@@ -1,0 +1,171 @@
+"""Every citation format (BibTeX, RIS, CSL-JSON, .zenodo.json, schema.org JSON-LD, CITATION.cff) is
+current, parses with the parser its readers use, names the version of datapackage.json and the
+bulletin's address; the APA lines are citeproc-py's rendering of the CSL-JSON."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import bibtexparser
+import pytest
+import rispy
+import yaml
+from citeproc.source.json import CiteProcJSON
+from conftest import ROOT, copy_package, read_table
+
+from scripts import build_citation
+from scripts.build_datasette_metadata import metadata
+from scripts.common import package_spec
+
+FILES = build_citation.FILES
+PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+VERSION = PACKAGE["version"]
+BULLETIN_URL = ("http://news.met.police.uk/news/"
+                "additional-armed-officers-carry-out-patrols-across-the-uk-243528")
+
+
+def committed(kind: str) -> str:
+    return (ROOT / FILES[kind]).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def bulletin() -> dict:
+    (row,) = [s for s in read_table("sources") if s["source_kind"] == "bulletin"]
+    return row
+
+
+def test_every_format_is_current():
+    stale = [name for name, data in build_citation.outputs(ROOT).items() if (ROOT / name).read_bytes() != data]
+    assert stale == [], f"stale citation files (run `make docs`): {stale}"
+
+
+def test_a_changed_title_makes_every_format_stale(tmp_path):
+    root = copy_package(tmp_path / "package")
+    spec = root / "schema" / "package.yaml"
+    title = package_spec(ROOT)["title"]
+    spec.write_text(spec.read_text(encoding="utf-8").replace(title, title + " (revised)", 1), encoding="utf-8")
+    changed = build_citation.outputs(root)
+    assert sorted(name for name, data in changed.items() if (ROOT / name).read_bytes() == data) == []
+    assert all(b"(revised)" in data for data in changed.values())
+
+
+def test_the_bulletins_address_flows_from_its_metadata(bulletin):
+    meta = yaml.safe_load((ROOT / "data" / "raw" / "met-2017-05-24-additional-armed-officers" / "metadata.yaml")
+                          .read_text(encoding="utf-8"))
+    assert meta["url"] == bulletin["url"] == BULLETIN_URL
+    assert {"title": f"{bulletin['publisher']}: {bulletin['title']} ({bulletin['published']})",
+            "path": BULLETIN_URL} in PACKAGE["sources"]
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["references"][0]["url"] == BULLETIN_URL
+
+
+def test_bibtex_parses_with_the_fields_biblatex_dataset_readers_need(bulletin):
+    library = bibtexparser.parse_string(committed("bibtex"))
+    assert library.failed_blocks == [] and len(library.entries) == 2
+    dataset, source = library.entries
+    assert (dataset.entry_type, source.entry_type) == ("misc", "misc")
+    fields = {key: field.value for key, field in dataset.fields_dict.items()}
+    assert {"title", "author", "year", "version", "url", "note", "howpublished"} <= set(fields)
+    assert fields["version"] == VERSION and VERSION in fields["note"]
+    assert fields["title"] == "{" + PACKAGE["title"] + "}" and fields["url"] == PACKAGE["homepage"]
+    assert fields["year"] == PACKAGE["created"][:4]
+    assert fields["author"] == "{Operation Temperer dataset maintainers}"
+    assert source.key == bulletin["source_id"] and source.fields_dict["url"].value == BULLETIN_URL
+    assert source.fields_dict["year"].value == "2017"
+
+
+def test_ris_parses_as_a_data_set_then_the_press_release(bulletin):
+    dataset, source = rispy.loads(committed("ris"))
+    assert dataset["type_of_reference"] == "DATA"
+    assert (dataset["title"], dataset["edition"], dataset["year"]) == (PACKAGE["title"], VERSION, PACKAGE["created"][:4])
+    assert dataset["authors"] == ["Operation Temperer dataset maintainers"]
+    assert dataset["urls"] == [PACKAGE["homepage"]] and dataset["keywords"] == PACKAGE["keywords"]
+    assert source["type_of_reference"] == "PRESS"
+    assert (source["title"], source["urls"], source["date"]) == (bulletin["title"], [BULLETIN_URL], "2017/05/24")
+
+
+def test_csl_json_is_read_by_citeproc_as_a_data_set():
+    items = json.loads(committed("csl"))
+    source = CiteProcJSON(items)
+    dataset = source[PACKAGE["name"]]
+    assert str(dataset["type"]) == "dataset"
+    assert str(dataset["version"]) == VERSION and str(dataset["title"]) == PACKAGE["title"]
+    assert items[1]["URL"] == BULLETIN_URL and items[1]["type"] == "webpage"
+
+
+def test_the_apa_lines_are_citeproc_renderings_of_the_csl_json():
+    """README, Datasette's about text and description: the line citeproc-py renders from the committed
+    CSL-JSON with the APA style, not one written by hand."""
+    dataset, bulletin = json.loads(committed("csl"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    markdown = build_citation.render_apa(dataset, "markdown")
+    assert markdown.startswith("Operation Temperer dataset maintainers. (") and f"(Version {VERSION})" in markdown
+    assert f"> {markdown}\n" in readme
+    assert f"> {build_citation.render_apa(bulletin, 'markdown')}\n" in readme
+    assert BULLETIN_URL in build_citation.render_apa(bulletin)
+    site = metadata(PACKAGE, ROOT)
+    plain = build_citation.render_apa(dataset)
+    assert site["about"].endswith(f"How to cite: {plain}")
+    assert site["plugins"]["citation"]["apa"] == plain
+    assert site["plugins"]["citation"]["apa_html"] == build_citation.render_apa(dataset, "html")
+
+
+def test_zenodo_metadata_files_a_data_set_derived_from_the_bulletin():
+    zenodo = json.loads(committed("zenodo"))
+    assert zenodo["upload_type"] == "dataset" and zenodo["version"] == VERSION
+    assert zenodo["creators"] == [{"name": "Operation Temperer dataset maintainers"}]
+    assert zenodo["license"] == "cc-by-4.0" and zenodo["keywords"] == PACKAGE["keywords"]
+    assert zenodo["publication_date"] == PACKAGE["created"][:10]
+    assert {"identifier": BULLETIN_URL, "relation": "isDerivedFrom", "resource_type": "publication-other",
+            "scheme": "url"} in zenodo["related_identifiers"]
+
+
+def check_dataset_jsonld(data: dict) -> None:
+    """Every field the schema.org Dataset description must carry (shared with the site's test)."""
+    tables = [r for r in PACKAGE["resources"] if r["type"] == "table"]
+    assert data["@type"] == "Dataset" and data["@context"].rstrip("/") in ("https://schema.org", "http://schema.org")
+    assert (data["name"], data["description"], data["version"]) == (PACKAGE["title"], PACKAGE["description"], VERSION)
+    assert data["license"] == PACKAGE["licenses"][0]["path"]
+    assert data["creator"] == [{"@type": "Organization", "name": "Operation Temperer dataset maintainers"}]
+    assert data["keywords"] == PACKAGE["keywords"]
+    assert data["temporalCoverage"] == "2017-05-23/2017-05-24"
+    assert data["spatialCoverage"] == {"@type": "Place", "name": "United Kingdom"}
+    downloads = {d["name"]: d for d in data["distribution"]}
+    assert all(d["@type"] == "DataDownload" and d["contentUrl"].startswith(PACKAGE["homepage"]) for d in downloads.values())
+    for res in tables:
+        assert downloads[res["path"]]["encodingFormat"] == "text/csv"
+        assert downloads[res["path"]]["contentUrl"].endswith(f"/v{VERSION}/{res['path']}")
+    archive = f"{PACKAGE['name']}-{VERSION}.zip"
+    assert downloads[archive]["encodingFormat"] == "application/zip"
+    assert downloads[archive]["contentUrl"].endswith(f"/v{VERSION}/{archive}")
+    assert len(downloads) == len(tables) + 1
+    (article,) = data["isBasedOn"]
+    assert article["@type"] == "NewsArticle" and article["url"] == BULLETIN_URL
+    assert article["datePublished"] == "2017-05-24T20:15:00+01:00"
+    assert article["headline"] == "Additional armed officers carry out patrols across the UK"
+
+
+def test_the_committed_json_ld_describes_the_dataset():
+    check_dataset_jsonld(json.loads(committed("jsonld")))
+
+
+def test_cff_and_every_format_name_the_same_version():
+    cff = yaml.safe_load(committed("cff"))
+    versions = {
+        "CITATION.cff": str(cff["version"]),
+        "BibTeX": bibtexparser.parse_string(committed("bibtex")).entries[0].fields_dict["version"].value,
+        "RIS": rispy.loads(committed("ris"))[0]["edition"],
+        "CSL-JSON": json.loads(committed("csl"))[0]["version"],
+        ".zenodo.json": json.loads(committed("zenodo"))["version"],
+        "JSON-LD": json.loads(committed("jsonld"))["version"],
+    }
+    assert versions == dict.fromkeys(versions, VERSION)
+
+
+def test_a_missing_citation_file_stops_the_site_metadata_naming_it(tmp_path):
+    root = copy_package(tmp_path / "package")
+    shutil.copytree(ROOT / "citation", root / "citation")
+    (root / FILES["ris"]).unlink()
+    with pytest.raises(Exception, match=r"citation/dataset\.ris: not built \(run `make docs`\)"):
+        metadata(PACKAGE, root)
