@@ -22,35 +22,12 @@ import hashlib
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from . import coverage, derive
-from .common import (ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of,
-                     load_yaml, package_spec)
+from . import coverage, derive, input_models, yaml_input
+from .common import ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of, package_spec
+from .yaml_input import InputErrors
 
-# The keys each annotation section accepts: a misspelt key is an error, not a silent gap.
-SECTION_KEYS = {
-    "source": {"title", "dateline"},
-    "organisations": {"id", "quote", "name", "kind"},
-    "people": {"id", "quote", "organisation"},
-    "mentions": {"quote", "person", "organisation"},
-    "events": {"id", "sequence", "event_type", "description", "quote", "date", "latest", "anchor"},
-    "threat_assessments": {"id", "quote", "assessed_by", "event", "meaning_quote"},
-    "personnel": {"id", "quote", "force", "role", "status", "purpose", "organisation", "event"},
-    "contacts": {"id", "quote", "purpose", "confidential", "organisation"},
-    "statements": {"id", "speaker", "attribution_quote", "quote"},
-    "measures": {"id", "quote", "measure_type", "actor", "status", "places"},
-}
-REQUIRED_KEYS = {
-    "source": {"title", "dateline"},
-    "organisations": {"id", "quote", "kind"},
-    "people": {"id", "quote"},
-    "mentions": {"quote"},
-    "events": {"id", "sequence", "event_type", "description", "quote", "date"},
-    "threat_assessments": {"id", "quote", "assessed_by", "event", "meaning_quote"},
-    "personnel": {"id", "quote", "force", "role", "status", "purpose", "organisation", "event"},
-    "contacts": {"id", "quote", "purpose", "confidential"},
-    "statements": {"id", "speaker", "attribution_quote", "quote"},
-    "measures": {"id", "quote", "measure_type", "actor", "status", "places"},
-}
+# The keys each section accepts and requires now come from the input models (scripts/input_models.py).
+SECTION_KEYS, REQUIRED_KEYS = input_models.SECTION_KEYS, input_models.REQUIRED_KEYS
 
 
 def slug(text: str) -> str:
@@ -60,20 +37,35 @@ def slug(text: str) -> str:
 class Bulletin:
     """One folder of inputs: the verbatim text, its metadata and its annotations."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, spec: dict | None = None):
         self.folder = Path(folder)
         self.source_path = self.folder / "source.txt"
         self.annotations_path = self.folder / "annotations.yaml"
-        self.meta = load_yaml(self.folder / "metadata.yaml") or {}
-        for key in ("source_id", "publisher", "title", "category", "published", "sha256", "rights"):
-            if key not in self.meta:
-                raise BuildError(self.folder / "metadata.yaml", f"missing key {key!r}")
+        self.metadata_path = self.folder / "metadata.yaml"
+        # Both hand-written files are read and checked against their models first, and every
+        # problem of both is reported at once (file, line, key path).
+        problems = []
+        meta = annotations = None
+        for path, kind in ((self.metadata_path, "metadata"), (self.annotations_path, "annotations")):
+            try:
+                loaded = yaml_input.load(path, with_lines=True)
+            except InputErrors as errors:
+                problems += errors.problems
+                continue
+            found = input_models.check(kind, loaded, path, spec)
+            if not found and kind == "annotations":
+                found = input_models.cross_check(loaded, path)
+            problems += found
+            if kind == "metadata":
+                meta = loaded.data
+            else:
+                annotations = loaded.data
+        if problems:
+            raise InputErrors(problems)
+        self.meta = meta
+        self.annotations = annotations
         self.source_id = self.meta["source_id"]
-        try:
-            self.published_at = datetime.fromisoformat(str(self.meta["published"]))
-        except ValueError:
-            raise BuildError(self.folder / "metadata.yaml", f"published {self.meta['published']!r} is not an "
-                             "ISO 8601 time with its UTC offset (e.g. 2017-05-24T20:15:00+01:00)") from None
+        self.published_at = datetime.fromisoformat(self.meta["published"])
         try:
             raw = self.source_path.read_bytes()
         except FileNotFoundError:
@@ -83,8 +75,10 @@ class Bulletin:
             raise BuildError(self.source_path, f"archived text changed: its SHA-256 is {digest}, "
                              f"metadata.yaml records {self.meta['sha256']}. The archive is never "
                              "rewritten; restore the original bytes")
-        self.text = raw.decode("utf-8")
-        self.annotations = load_yaml(self.annotations_path, with_lines=True) or {}
+        try:
+            self.text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BuildError(self.source_path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
         self.published = None  # set from the dateline
 
     def relpath(self, root: Path) -> str:
@@ -94,25 +88,9 @@ class Bulletin:
             return self.source_path.as_posix()
 
     def entries(self, section: str) -> list[dict]:
-        value = self.annotations.get(section, [] if section != "source" else None)
-        if value is None:
-            raise BuildError(self.annotations_path, f"section {section!r} is missing")
-        items = [value] if section == "source" else value
-        if not isinstance(items, list):
-            raise BuildError(self.annotations_path, f"section {section!r} must be a list")
-        for item in items:
-            line = item.get("__line__") if isinstance(item, dict) else None
-            if not isinstance(item, dict):
-                raise BuildError(self.annotations_path, f"an entry of {section!r} is not a mapping")
-            keys = set(item) - {"__line__", "__lines__"}
-            unknown = keys - SECTION_KEYS[section]
-            if unknown:
-                raise BuildError(self.annotations_path, f"{section}: unknown key(s) {sorted(unknown)}; "
-                                 f"allowed: {sorted(SECTION_KEYS[section])}", line)
-            missing = REQUIRED_KEYS[section] - keys
-            if missing:
-                raise BuildError(self.annotations_path, f"{section}: missing key(s) {sorted(missing)}", line)
-        return items
+        """The entries of one section (checked against its model when the file was read)."""
+        value = self.annotations[section]
+        return [value] if section in input_models.SINGLE else value
 
 
 class Tables:
@@ -162,15 +140,20 @@ def derived(bulletin: Bulletin, line, func, *args):
         raise BuildError(bulletin.annotations_path, str(exc), line) from None
 
 
-def add_reference(tables: Tables, reference_dir: Path) -> list[str]:
+def add_reference(tables: Tables, reference_dir: Path, spec: dict | None = None) -> list[str]:
     """The threat-level scale: the only outside fact. Returns the ordered level names."""
     path = reference_dir / "uk-threat-levels.yaml"
-    ref = load_yaml(path)
+    loaded = yaml_input.load(path, with_lines=True)
+    problems = input_models.check("reference", loaded, path, spec)
+    if problems:
+        raise InputErrors(problems)
+    ref = loaded.data
     tables.add("sources", {"source_id": ref["source_id"], "source_kind": "reference",
                            "publisher": ref["publisher"], "title": ref["title"], "url": ref["url"],
                            "rights": ref["rights"]}, (path, None))
     for rank, level in enumerate(ref["levels"], start=1):
-        tables.add("threat_levels", {"level_id": level, "rank": rank, "source_id": ref["source_id"]}, (path, None))
+        tables.add("threat_levels", {"level_id": level, "rank": rank, "source_id": ref["source_id"]},
+                   (path, loaded.line(("levels", rank - 1))))
     return list(ref["levels"])
 
 
@@ -193,15 +176,15 @@ def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> 
     for key, found in (("title", head["title"]), ("category", dateline.category),
                        ("published", dateline.published.isoformat())):
         if str(b.meta[key]) != found:
-            raise BuildError(b.folder / "metadata.yaml", f"{key} {b.meta[key]!r} disagrees with the "
-                             f"bulletin's own words ({found!r})")
+            raise BuildError(b.metadata_path, f"{key}: {b.meta[key]!r} disagrees with the "
+                             f"bulletin's own words ({found!r})", line_of(b.meta, key))
     b.published = dateline.published
     tables.add("sources", {
         "source_id": sid, "source_kind": "bulletin", "publisher": b.meta["publisher"],
         "title": head["title"], "category": dateline.category, "published": dateline.published.isoformat(),
         "language": b.meta.get("language"), "path": b.relpath(root), "sha256": b.meta["sha256"],
         "characters": len(b.text), "url": b.meta.get("url"), "title_evidence_id": title_ev,
-        "rights": " ".join(str(b.meta["rights"]).split())}, (b.folder / "metadata.yaml", None))
+        "rights": " ".join(str(b.meta["rights"]).split())}, (b.metadata_path, line_of(b.meta, "source_id")))
 
     def mention(evidence_id, line, person=None, organisation=None):
         add("mentions", {"mention_id": f"{evidence_id}-{person or organisation}", "evidence_id": evidence_id,
@@ -337,15 +320,29 @@ def discover(raw_dir: Path) -> list[Path]:
 def build(root: Path = ROOT) -> dict:
     """All tables' rows for the package at `root`, checked; raises BuildError."""
     root = Path(root)
-    tables = Tables(package_spec(root))
-    levels = add_reference(tables, root / "data" / "reference")
+    spec = package_spec(root)
+    tables = Tables(spec)
+    # Every hand-written file is read and checked before anything is built from it, and the
+    # problems of all of them are reported together.
+    problems = []
+    try:
+        levels = add_reference(tables, root / "data" / "reference", spec)
+    except InputErrors as errors:
+        problems += errors.problems
     folders = discover(root / "data" / "raw")
     if not folders:
         raise BuildError(root / "data" / "raw", "no bulletin folders (with source.txt) found")
+    readable = []
+    for folder in folders:
+        try:
+            readable.append(Bulletin(folder, spec))
+        except InputErrors as errors:
+            problems += errors.problems
+    if problems:
+        raise InputErrors(problems)
     # Oldest first, so that the bulletin that first named an organisation or a person defines its
     # row, whatever its folder is called; the folder name breaks ties.
-    bulletins = sorted((Bulletin(folder) for folder in folders),
-                       key=lambda b: (b.published_at, b.folder.name))
+    bulletins = sorted(readable, key=lambda b: (b.published_at, b.folder.name))
     for bulletin in bulletins:
         add_bulletin(bulletin, tables, levels, root)
     tables.rows["evidence"].sort(key=lambda r: (r["source_id"], r["start"], r["end"]))
