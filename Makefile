@@ -19,11 +19,15 @@ TABLES := $(patsubst %,data/%.csv,$(TABLE_NAMES))
 RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/annotations.yaml) \
        $(wildcard data/reference/*.yaml)
 BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py \
-              scripts/build_descriptor.py scripts/validate.py scripts/common.py
+              scripts/build_descriptor.py scripts/validate.py scripts/common.py \
+              scripts/input_models.py scripts/yaml_input.py
+# The JSON Schemas of the hand-written inputs, for editors (committed; see README "Adding a bulletin").
+INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json
 
-.PHONY: data validate test clean serve db loadcheck docs figures dist draft bench
+.PHONY: data validate test clean serve db loadcheck docs figures dist draft bench fuzz
 
-data: datapackage.json
+# The default goal: every file the build publishes, so a deleted or missing one is rebuilt.
+data: datapackage.json $(TABLES) $(INPUT_SCHEMAS)
 
 # The virtual environment, from pinned requirements. Order-only for the data:
 # a new venv does not make the data stale. requirements-nodeps.txt holds pinned
@@ -39,6 +43,9 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 # Extract, describe and validate in a staging folder; publish only a valid package.
 $(TABLES) datapackage.json &: $(RAW) schema/package.yaml $(BUILD_CODE) | $(STAMP)
 	$(PY) -m scripts.publish
+
+$(INPUT_SCHEMAS) &: schema/package.yaml scripts/input_models.py scripts/yaml_input.py scripts/build_input_schemas.py scripts/common.py | $(STAMP)
+	$(PY) -m scripts.build_input_schemas
 
 # The validation gate: everything downstream (database, site, release) depends on this stamp.
 # scripts.publish writes it after validating what it publishes; the check below (on the files'

@@ -128,8 +128,8 @@ def plain_text(value: str) -> str:
         raise PydanticCustomError("plain_text", "contains a line break or control character: {got}", {"got": repr(value)})
     found = _INVISIBLE.search(value)
     if found:
-        raise PydanticCustomError("plain_text", "contains an invisible or unusual space (U+{code:04X}); type a "
-                                  "plain space: {got}", {"code": ord(found.group()), "got": repr(value)})
+        raise PydanticCustomError("plain_text", "contains an invisible or unusual space ({code}); type a "
+                                  "plain space: {got}", {"code": f"U+{ord(found.group()):04X}", "got": repr(value)})
     for word in re.findall(r"\w+", value):
         if len(_scripts(word)) > 1:
             raise PydanticCustomError("plain_text", "the word {word} mixes alphabets ({scripts}); retype it",
@@ -402,7 +402,9 @@ def _describe(annotation) -> str:
 def _message(model, error: dict) -> str:
     kind, loc, got, ctx = error["type"], error["loc"], error.get("input"), error.get("ctx") or {}
     if kind == "missing":
-        return "required key missing" if loc[1:] else f"required section missing (write `{loc[0]}: []` if there is none)"
+        if model is Annotations and len(loc) == 1:
+            return f"required section missing (write `{loc[0]}: []` if there is none)"
+        return "required key missing"
     if kind == "extra_forbidden":
         parent = _unwrap(_annotation_at(model, loc[:-1]))
         allowed = sorted(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
