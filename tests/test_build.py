@@ -80,8 +80,8 @@ def test_misspelt_annotation_key(inputs):
 
 def test_metadata_disagreeing_with_the_text(inputs):
     path = inputs / "data" / "raw" / BULLETIN / "metadata.yaml"
-    replace_in(path, '"2017-05-24T20:15:00+01:00"', '"2017-05-24T21:15:00+01:00"')
-    expect_failure(inputs, "metadata.yaml:8: published: '2017-05-24T21:15:00+01:00' disagrees")
+    line = replace_in(path, '"2017-05-24T20:15:00+01:00"', '"2017-05-24T21:15:00+01:00"')
+    expect_failure(inputs, f"metadata.yaml:{line}: published: '2017-05-24T21:15:00+01:00' disagrees")
 
 
 @pytest.mark.parametrize("quote", ['"in confidence"', '"the Joint Terrorism Analysis Centre"'])
