@@ -157,159 +157,219 @@ def add_reference(tables: Tables, reference_dir: Path, spec: dict | None = None)
     return list(ref["levels"])
 
 
-def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> None:
-    """Every row the bulletin's annotations state, added to `tables`."""
-    sid, path = b.source_id, b.annotations_path
+class Context:
+    """What a section function needs: the bulletin, the tables, the threat-level scale, the
+    package root, and what earlier sections of the same bulletin produced (e.g. its events)."""
 
-    def ev(entry, key="quote"):
-        return locate(b, tables, entry.get(key), line_of(entry, key))
+    def __init__(self, bulletin: Bulletin, tables: Tables, levels: list[str], root: Path):
+        self.b, self.tables, self.levels, self.root = bulletin, tables, levels, root
+        self.sid, self.path = bulletin.source_id, bulletin.annotations_path
+        self.events: dict[str, dict] = {}
 
-    def add(table, row, line):
-        return tables.add(table, {"source_id": sid, **row}, (path, line))
+    def ev(self, entry: dict, key: str = "quote") -> str:
+        """The evidence ID of the quote under `key`, located exactly once in the text."""
+        return locate(self.b, self.tables, entry.get(key), line_of(entry, key))
 
-    # The source: title and dateline must be printed in the text and agree with metadata.yaml.
-    head = b.entries("source")[0]
-    line = head["__line__"]
-    title_ev = ev(head, "title")
-    dateline = derived(b, line_of(head, "dateline"), derive.parse_dateline, head["dateline"])
-    ev(head, "dateline")
+    def add(self, table: str, row: dict, line) -> dict:
+        return self.tables.add(table, {"source_id": self.sid, **row}, (self.path, line))
+
+    def derived(self, entry: dict, func, *args, key: str = "quote"):
+        return derived(self.b, line_of(entry, key), func, *args)
+
+    def error(self, reason: str, line) -> BuildError:
+        return BuildError(self.path, reason, line)
+
+    def mention(self, evidence_id, line, person=None, organisation=None) -> None:
+        self.add("mentions", {"mention_id": f"{evidence_id}-{person or organisation}", "evidence_id": evidence_id,
+                              "person_id": person, "organisation_id": organisation}, line)
+
+    def event_id(self, key, line) -> str:
+        if key not in self.events:
+            raise self.error(f"event {key!r} is not an event of this bulletin", line)
+        return self.events[key]["event_id"]
+
+
+# The one registry of annotation sections, in the order they are read: section name -> the
+# function that turns that section's entries into rows. A new kind of fact is a schema entry in
+# schema/package.yaml, one function registered here, and its tests.
+SECTIONS: dict = {}
+
+
+def section(name: str):
+    def register(func):
+        SECTIONS[name] = func
+        return func
+    return register
+
+
+@section("source")
+def add_source(c: Context, entries: list[dict]) -> None:
+    """The source: title and dateline must be printed in the text and agree with metadata.yaml."""
+    b, head = c.b, entries[0]
+    title_ev = c.ev(head, "title")
+    dateline = c.derived(head, derive.parse_dateline, head["dateline"], key="dateline")
+    c.ev(head, "dateline")
     for key, found in (("title", head["title"]), ("category", dateline.category),
                        ("published", dateline.published.isoformat())):
         if str(b.meta[key]) != found:
             raise BuildError(b.metadata_path, f"{key}: {b.meta[key]!r} disagrees with the "
                              f"bulletin's own words ({found!r})", line_of(b.meta, key))
     b.published = dateline.published
-    tables.add("sources", {
-        "source_id": sid, "source_kind": "bulletin", "publisher": b.meta["publisher"],
+    c.tables.add("sources", {
+        "source_id": c.sid, "source_kind": "bulletin", "publisher": b.meta["publisher"],
         "title": head["title"], "category": dateline.category, "published": dateline.published.isoformat(),
-        "language": b.meta.get("language"), "path": b.relpath(root), "sha256": b.meta["sha256"],
+        "language": b.meta.get("language"), "path": b.relpath(c.root), "sha256": b.meta["sha256"],
         "characters": len(b.text), "url": b.meta.get("url"), "title_evidence_id": title_ev,
         "rights": " ".join(str(b.meta["rights"]).split())}, (b.metadata_path, line_of(b.meta, "source_id")))
 
-    def mention(evidence_id, line, person=None, organisation=None):
-        add("mentions", {"mention_id": f"{evidence_id}-{person or organisation}", "evidence_id": evidence_id,
-                         "person_id": person, "organisation_id": organisation}, line)
 
-    for e in b.entries("organisations"):
+@section("organisations")
+def add_organisations(c: Context, entries: list[dict]) -> None:
+    for e in entries:
         line = e["__line__"]
-        evidence_id = ev(e)
-        name, abbreviation = derived(b, line_of(e, "quote"), derive.organisation, e["quote"], e.get("name"))
-        if tables.ids.get(e["id"]) != "organisations":  # first bulletin to name it defines it
-            add("organisations", {"organisation_id": e["id"], "name": name, "abbreviation": abbreviation,
-                                  "kind": e["kind"], "evidence_id": evidence_id}, line)
-        mention(evidence_id, line, organisation=e["id"])
+        evidence_id = c.ev(e)
+        name, abbreviation = c.derived(e, derive.organisation, e["quote"], e.get("name"))
+        if c.tables.ids.get(e["id"]) != "organisations":  # first bulletin to name it defines it
+            c.add("organisations", {"organisation_id": e["id"], "name": name, "abbreviation": abbreviation,
+                                    "kind": e["kind"], "evidence_id": evidence_id}, line)
+        c.mention(evidence_id, line, organisation=e["id"])
 
-    for e in b.entries("people"):
+
+@section("people")
+def add_people(c: Context, entries: list[dict]) -> None:
+    for e in entries:
         line = e["__line__"]
-        evidence_id = ev(e)
-        who = derived(b, line_of(e, "quote"), derive.person, e["quote"])
-        if tables.ids.get(e["id"]) != "people":
-            add("people", {"person_id": e["id"], "name": who.name, "rank": who.rank, "role": who.role,
-                           "organisation_id": e.get("organisation"), "evidence_id": evidence_id}, line)
-        mention(evidence_id, line, person=e["id"])
+        evidence_id = c.ev(e)
+        who = c.derived(e, derive.person, e["quote"])
+        if c.tables.ids.get(e["id"]) != "people":
+            c.add("people", {"person_id": e["id"], "name": who.name, "rank": who.rank, "role": who.role,
+                             "organisation_id": e.get("organisation"), "evidence_id": evidence_id}, line)
+        c.mention(evidence_id, line, person=e["id"])
 
-    for e in b.entries("mentions"):
+
+@section("mentions")
+def add_mentions(c: Context, entries: list[dict]) -> None:
+    for e in entries:
         line = e["__line__"]
         if bool(e.get("person")) == bool(e.get("organisation")):
-            raise BuildError(path, "a mention names exactly one of person and organisation", line)
-        mention(ev(e), line, person=e.get("person"), organisation=e.get("organisation"))
+            raise c.error("a mention names exactly one of person and organisation", line)
+        c.mention(c.ev(e), line, person=e.get("person"), organisation=e.get("organisation"))
 
-    events = {}
-    for e in sorted(b.entries("events"), key=lambda item: item["sequence"]):
-        line = e["__line__"]
-        row = {"event_id": f"{sid}-{e['id']}", "evidence_id": ev(e), "sequence": e["sequence"],
+
+def event_date(c: Context, e: dict) -> dict:
+    """The date columns of an event, from how its annotation says the date is given."""
+    how, line = e["date"], e["__line__"]
+    if how == "dateline":
+        stated = c.derived(e, derive.parse_dateline, e["quote"]).published
+        offset = stated.strftime("%z")
+        return dict(date=stated.date().isoformat(), time=stated.strftime("%H:%M:%S"),
+                    utc_offset=f"{offset[:3]}:{offset[3:]}", date_precision="minute", date_basis="stated",
+                    date_rule="printed in the bulletin's dateline")
+    if how == "day_phrase":
+        phrase = c.derived(e, derive.resolve_day_phrase, e["quote"], c.b.published.date())
+        return dict(date=phrase.date.isoformat(), part_of_day=phrase.part_of_day,
+                    date_precision="part_of_day" if phrase.part_of_day else "day",
+                    date_basis="inferred", date_rule=phrase.rule)
+    if how == "days_into":
+        anchor = c.events.get(e.get("anchor"))
+        if not anchor or not anchor["date"]:
+            raise c.error(f"anchor {e.get('anchor')!r} must be an earlier event with a date", line)
+        days = c.derived(e, derive.days_into, e["quote"])
+        return dict(date=(date.fromisoformat(anchor["date"]) + timedelta(days=days)).isoformat(),
+                    date_precision="day", date_basis="inferred",
+                    date_rule=f"{days} day(s) after the date of {anchor['event_id']} ({anchor['date']})")
+    if how == "not_stated":
+        return dict(date_rule="the bulletin does not give a date")
+    raise c.error(f"date must be one of dateline, day_phrase, days_into, not_stated; got {how!r}", line)
+
+
+@section("events")
+def add_events(c: Context, entries: list[dict]) -> None:
+    for e in sorted(entries, key=lambda item: item["sequence"]):
+        row = {"event_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e), "sequence": e["sequence"],
                "event_type": e["event_type"], "description": e["description"], "date": None, "time": None,
                "utc_offset": None, "date_precision": "unknown", "part_of_day": None,
                "date_basis": "not_stated", "date_rule": None, "date_latest": None, "date_latest_event_id": None}
-        how = e["date"]
-        if how == "dateline":
-            stated = derived(b, line_of(e, "quote"), derive.parse_dateline, e["quote"]).published
-            offset = stated.strftime("%z")
-            row.update(date=stated.date().isoformat(), time=stated.strftime("%H:%M:%S"),
-                       utc_offset=f"{offset[:3]}:{offset[3:]}", date_precision="minute", date_basis="stated",
-                       date_rule="printed in the bulletin's dateline")
-        elif how == "day_phrase":
-            phrase = derived(b, line_of(e, "quote"), derive.resolve_day_phrase, e["quote"], b.published.date())
-            row.update(date=phrase.date.isoformat(), part_of_day=phrase.part_of_day,
-                       date_precision="part_of_day" if phrase.part_of_day else "day",
-                       date_basis="inferred", date_rule=phrase.rule)
-        elif how == "days_into":
-            anchor = events.get(e.get("anchor"))
-            if not anchor or not anchor["date"]:
-                raise BuildError(path, f"anchor {e.get('anchor')!r} must be an earlier event with a date", line)
-            days = derived(b, line_of(e, "quote"), derive.days_into, e["quote"])
-            row.update(date=(date.fromisoformat(anchor["date"]) + timedelta(days=days)).isoformat(),
-                       date_precision="day", date_basis="inferred",
-                       date_rule=f"{days} day(s) after the date of {anchor['event_id']} ({anchor['date']})")
-        elif how == "not_stated":
-            row["date_rule"] = "the bulletin does not give a date"
-        else:
-            raise BuildError(path, f"date must be one of dateline, day_phrase, days_into, not_stated; got {how!r}", line)
-        events[e["id"]] = row
-    for e in b.entries("events"):  # bounds refer to later events, so they are filled in afterwards
+        row.update(event_date(c, e))
+        c.events[e["id"]] = row
+    for e in entries:  # bounds refer to later events, so they are filled in afterwards
         if e.get("latest"):
-            bound = events.get(e["latest"])
+            bound = c.events.get(e["latest"])
             if bound is None or not bound["date"] or bound["sequence"] <= e["sequence"]:
-                raise BuildError(path, f"latest {e['latest']!r} must be a later event in this file with a date",
-                                 e["__line__"])
-            events[e["id"]].update(date_latest=bound["date"], date_latest_event_id=bound["event_id"])
-        add("events", events[e["id"]], e["__line__"])
+                raise c.error(f"latest {e['latest']!r} must be a later event in this file with a date",
+                              e["__line__"])
+            c.events[e["id"]].update(date_latest=bound["date"], date_latest_event_id=bound["event_id"])
+        c.add("events", c.events[e["id"]], e["__line__"])
 
-    def event_id(key, line):
-        if key not in events:
-            raise BuildError(path, f"event {key!r} is not an event of this bulletin", line)
-        return events[key]["event_id"]
 
-    for e in b.entries("threat_assessments"):
+@section("threat_assessments")
+def add_threat_assessments(c: Context, entries: list[dict]) -> None:
+    for e in entries:
         line = e["__line__"]
-        meaning = e["meaning_quote"]
-        add("threat_assessments", {
-            "assessment_id": f"{sid}-{e['id']}", "evidence_id": ev(e),
-            "level_id": derived(b, line_of(e, "quote"), derive.threat_level, e["quote"], levels),
-            "assessed_by": e["assessed_by"], "event_id": event_id(e["event"], line),
-            "meaning": meaning, "meaning_evidence_id": ev(e, "meaning_quote")}, line)
+        c.add("threat_assessments", {
+            "assessment_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e),
+            "level_id": c.derived(e, derive.threat_level, e["quote"], c.levels),
+            "assessed_by": e["assessed_by"], "event_id": c.event_id(e["event"], line),
+            "meaning": e["meaning_quote"], "meaning_evidence_id": c.ev(e, "meaning_quote")}, line)
 
-    for e in b.entries("personnel"):
+
+@section("personnel")
+def add_personnel(c: Context, entries: list[dict]) -> None:
+    for e in entries:
         line = e["__line__"]
         if e["role"] not in e["quote"]:
-            raise BuildError(path, f"role {e['role']!r} is not in the quote", line)
-        count = derived(b, line_of(e, "quote"), derive.headcount, e["quote"])
-        window = derived(b, line_of(e, "quote"), derive.window_hours, e["quote"]) or (None, None)
-        add("personnel", {
-            "personnel_id": f"{sid}-{e['id']}", "evidence_id": ev(e), "force": e["force"],
+            raise c.error(f"role {e['role']!r} is not in the quote", line)
+        count = c.derived(e, derive.headcount, e["quote"])
+        window = c.derived(e, derive.window_hours, e["quote"]) or (None, None)
+        c.add("personnel", {
+            "personnel_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e), "force": e["force"],
             "role": e["role"], "qualifier": count.qualifier, "count_min": count.low, "count_max": count.high,
             "status": e["status"], "purpose": e["purpose"], "window_min_hours": window[0],
             "window_max_hours": window[1], "organisation_id": e["organisation"],
-            "event_id": event_id(e["event"], line)}, line)
+            "event_id": c.event_id(e["event"], line)}, line)
 
-    for e in b.entries("contacts"):
-        line = e["__line__"]
-        number = derived(b, line_of(e, "quote"), derive.phone, e["quote"])
-        add("contacts", {
-            "contact_id": f"{sid}-{e['id']}", "evidence_id": ev(e),
+
+@section("contacts")
+def add_contacts(c: Context, entries: list[dict]) -> None:
+    for e in entries:
+        number = c.derived(e, derive.phone, e["quote"])
+        c.add("contacts", {
+            "contact_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e),
             "number_as_printed": number.as_printed, "e164": number.e164, "number_type": number.number_type,
             "emergency": number.emergency, "confidential": bool(e["confidential"]), "purpose": e["purpose"],
-            "organisation_id": e.get("organisation")}, line)
+            "organisation_id": e.get("organisation")}, e["__line__"])
 
+
+@section("statements")
+def add_statements(c: Context, entries: list[dict]) -> None:
     paragraphs: dict[str, int] = {}
-    for e in b.entries("statements"):
-        line = e["__line__"]
+    for e in entries:
         paragraphs[e["speaker"]] = paragraphs.get(e["speaker"], 0) + 1
-        add("statements", {
-            "statement_id": f"{sid}-{e['id']}", "evidence_id": ev(e), "person_id": e["speaker"],
-            "attribution_evidence_id": ev(e, "attribution_quote"),
-            "paragraph": paragraphs[e["speaker"]], "text": e["quote"].strip("“”\"‘’ ")}, line)
+        c.add("statements", {
+            "statement_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e), "person_id": e["speaker"],
+            "attribution_evidence_id": c.ev(e, "attribution_quote"),
+            "paragraph": paragraphs[e["speaker"]], "text": e["quote"].strip("“”\"‘’ ")}, e["__line__"])
 
-    for e in b.entries("measures"):
+
+@section("measures")
+def add_measures(c: Context, entries: list[dict]) -> None:
+    for e in entries:
         line = e["__line__"]
-        evidence_id = ev(e)
+        evidence_id = c.ev(e)
         for place in e["places"]:
             if place not in e["quote"]:
-                raise BuildError(path, f"place {place!r} is not in the quote", line)
-            add("measures", {
-                "measure_id": f"{sid}-{e['id']}-{slug(place)}", "evidence_id": evidence_id,
+                raise c.error(f"place {place!r} is not in the quote", line)
+            c.add("measures", {
+                "measure_id": f"{c.sid}-{e['id']}-{slug(place)}", "evidence_id": evidence_id,
                 "measure_type": e["measure_type"], "place_type": place, "status": e["status"],
                 "actor_organisation_id": e["actor"]}, line)
+
+
+def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> None:
+    """Every row the bulletin's annotations state, added to `tables`, section by section."""
+    context = Context(b, tables, levels, root)
+    for name, add_section in SECTIONS.items():
+        add_section(context, b.entries(name))
 
 
 def discover(raw_dir: Path) -> list[Path]:
