@@ -44,7 +44,7 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 $(TABLES) datapackage.json &: $(RAW) schema/package.yaml $(BUILD_CODE) | $(STAMP)
 	$(PY) -m scripts.publish
 
-$(INPUT_SCHEMAS) &: schema/package.yaml scripts/input_models.py scripts/yaml_input.py scripts/build_input_schemas.py scripts/common.py | $(STAMP)
+$(INPUT_SCHEMAS) &: schema/package.yaml scripts/extract.py scripts/input_models.py scripts/yaml_input.py scripts/build_input_schemas.py scripts/common.py | $(STAMP)
 	$(PY) -m scripts.build_input_schemas
 
 # The validation gate: everything downstream (database, site, release) depends on this stamp.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import input_models
+from . import extract, input_models
 from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, package_spec
 
 KINDS = ("annotations", "metadata", "reference")
@@ -31,7 +31,8 @@ def schema_path(root: Path, kind: str) -> Path:
 def rendered(root: Path = ROOT) -> dict[Path, bytes]:
     """Each schema file's path and the bytes it must hold."""
     spec = package_spec(root)
-    return {schema_path(root, kind): json_bytes(input_models.json_schema(kind, spec)) for kind in KINDS}
+    models = {"annotations": extract.ANNOTATIONS, **input_models.MODELS}
+    return {schema_path(root, kind): json_bytes(input_models.json_schema(models[kind], spec)) for kind in KINDS}
 
 
 def main(argv=None) -> None:

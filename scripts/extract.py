@@ -26,10 +26,6 @@ from . import coverage, derive, input_models, yaml_input
 from .common import ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of, package_spec
 from .yaml_input import InputErrors
 
-# The keys each section accepts and requires now come from the input models (scripts/input_models.py).
-SECTION_KEYS, REQUIRED_KEYS = input_models.SECTION_KEYS, input_models.REQUIRED_KEYS
-
-
 def slug(text: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
 
@@ -52,9 +48,10 @@ class Bulletin:
             except InputErrors as errors:
                 problems += errors.problems
                 continue
-            found = input_models.check(kind, loaded, path, spec)
+            model = ANNOTATIONS if kind == "annotations" else kind
+            found = input_models.check(model, loaded, path, spec)
             if not found and kind == "annotations":
-                found = input_models.cross_check(loaded, path)
+                found = input_models.cross_check(ANNOTATIONS, loaded, path)
             problems += found
             if kind == "metadata":
                 meta = loaded.data
@@ -90,7 +87,7 @@ class Bulletin:
     def entries(self, section: str) -> list[dict]:
         """The entries of one section (checked against its model when the file was read)."""
         value = self.annotations[section]
-        return [value] if section in input_models.SINGLE else value
+        return [value] if input_models.one_entry(SECTION_MODELS.get(section)) else value
 
 
 class Tables:
@@ -190,19 +187,23 @@ class Context:
 
 
 # The one registry of annotation sections, in the order they are read: section name -> the
-# function that turns that section's entries into rows. A new kind of fact is a schema entry in
-# schema/package.yaml, one function registered here, and its tests.
+# function that turns that section's entries into rows, and the pydantic model of one entry
+# (scripts/input_models.py) that checks the curator's input before any row is built. A new kind
+# of fact is a schema entry in schema/package.yaml, one function registered here with its model,
+# and its tests.
 SECTIONS: dict = {}
+SECTION_MODELS: dict = {}
 
 
-def section(name: str):
+def section(name: str, model=None):
     def register(func):
         SECTIONS[name] = func
+        SECTION_MODELS[name] = model
         return func
     return register
 
 
-@section("source")
+@section("source", input_models.Source)
 def add_source(c: Context, entries: list[dict]) -> None:
     """The source: title and dateline must be printed in the text and agree with metadata.yaml."""
     b, head = c.b, entries[0]
@@ -223,7 +224,7 @@ def add_source(c: Context, entries: list[dict]) -> None:
         "rights": " ".join(str(b.meta["rights"]).split())}, (b.metadata_path, line_of(b.meta, "source_id")))
 
 
-@section("organisations")
+@section("organisations", input_models.Organisation)
 def add_organisations(c: Context, entries: list[dict]) -> None:
     for e in entries:
         line = e["__line__"]
@@ -235,7 +236,7 @@ def add_organisations(c: Context, entries: list[dict]) -> None:
         c.mention(evidence_id, line, organisation=e["id"])
 
 
-@section("people")
+@section("people", input_models.Person)
 def add_people(c: Context, entries: list[dict]) -> None:
     for e in entries:
         line = e["__line__"]
@@ -247,7 +248,7 @@ def add_people(c: Context, entries: list[dict]) -> None:
         c.mention(evidence_id, line, person=e["id"])
 
 
-@section("mentions")
+@section("mentions", input_models.Mention)
 def add_mentions(c: Context, entries: list[dict]) -> None:
     for e in entries:
         line = e["__line__"]
@@ -283,7 +284,7 @@ def event_date(c: Context, e: dict) -> dict:
     raise c.error(f"date must be one of dateline, day_phrase, days_into, not_stated; got {how!r}", line)
 
 
-@section("events")
+@section("events", input_models.Event)
 def add_events(c: Context, entries: list[dict]) -> None:
     for e in sorted(entries, key=lambda item: item["sequence"]):
         row = {"event_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e), "sequence": e["sequence"],
@@ -302,7 +303,7 @@ def add_events(c: Context, entries: list[dict]) -> None:
         c.add("events", c.events[e["id"]], e["__line__"])
 
 
-@section("threat_assessments")
+@section("threat_assessments", input_models.ThreatAssessment)
 def add_threat_assessments(c: Context, entries: list[dict]) -> None:
     for e in entries:
         line = e["__line__"]
@@ -313,7 +314,7 @@ def add_threat_assessments(c: Context, entries: list[dict]) -> None:
             "meaning": e["meaning_quote"], "meaning_evidence_id": c.ev(e, "meaning_quote")}, line)
 
 
-@section("personnel")
+@section("personnel", input_models.Personnel)
 def add_personnel(c: Context, entries: list[dict]) -> None:
     for e in entries:
         line = e["__line__"]
@@ -329,7 +330,7 @@ def add_personnel(c: Context, entries: list[dict]) -> None:
             "event_id": c.event_id(e["event"], line)}, line)
 
 
-@section("contacts")
+@section("contacts", input_models.Contact)
 def add_contacts(c: Context, entries: list[dict]) -> None:
     for e in entries:
         number = c.derived(e, derive.phone, e["quote"])
@@ -340,7 +341,7 @@ def add_contacts(c: Context, entries: list[dict]) -> None:
             "organisation_id": e.get("organisation")}, e["__line__"])
 
 
-@section("statements")
+@section("statements", input_models.Statement)
 def add_statements(c: Context, entries: list[dict]) -> None:
     paragraphs: dict[str, int] = {}
     for e in entries:
@@ -351,7 +352,7 @@ def add_statements(c: Context, entries: list[dict]) -> None:
             "paragraph": paragraphs[e["speaker"]], "text": e["quote"].strip("“”\"‘’ ")}, e["__line__"])
 
 
-@section("measures")
+@section("measures", input_models.Measure)
 def add_measures(c: Context, entries: list[dict]) -> None:
     for e in entries:
         line = e["__line__"]
@@ -370,6 +371,12 @@ def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> 
     context = Context(b, tables, levels, root)
     for name, add_section in SECTIONS.items():
         add_section(context, b.entries(name))
+
+
+# The model of a whole annotations.yaml, and the keys each section allows and requires (for the
+# drafting aid), all from the registry above.
+ANNOTATIONS = input_models.annotations_model(SECTION_MODELS)
+SECTION_KEYS, REQUIRED_KEYS = input_models.section_keys(SECTION_MODELS)
 
 
 def discover(raw_dir: Path) -> list[Path]:

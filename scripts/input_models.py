@@ -2,8 +2,9 @@
 
 - metadata.yaml of a bulletin: `Metadata`;
 - the reference scale (data/reference/uk-threat-levels.yaml): `Reference`;
-- annotations.yaml of a bulletin: `Annotations`, one model per section (the
-  section models are listed in `SECTIONS`, in the order the build reads them).
+- annotations.yaml of a bulletin: one model per section (an entry of the section),
+  each registered with the function that builds its rows (scripts/extract.py,
+  `@section(name, Model)`); `annotations_model` puts them together.
 
 Types are strict (YAML text is never turned into a number or a flag, `true`/`false`
 only for flags), every key is either allowed or an error, and the allowed values of
@@ -12,7 +13,7 @@ read from the descriptor source, schema/package.yaml, never typed here: the
 models name the table and field whose `enum` applies. The same holds for the ID
 pattern (`patterns.id`) and the SHA-256 pattern.
 
-`check(kind, loaded, path, spec)` validates one loaded file and returns every
+`check(model, loaded, path, spec)` validates one loaded file and returns every
 problem as `file:line: key.path: expected ..., got ...`. The JSON Schemas for
 editors (schema/*.schema.json) are exported from these models by
 scripts/build_input_schemas.py.
@@ -29,7 +30,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
 from .common import ROOT
@@ -109,6 +112,18 @@ class Matching:
 
     def __get_pydantic_json_schema__(self, schema, handler):
         return {"type": "string", "pattern": self.regex(_spec(None)), "description": f"{self.what[0].upper()}{self.what[1:]}."}
+
+
+@dataclass(frozen=True)
+class RefTo:
+    """Marks a key whose value is the `id` of an entry of another section of the same file."""
+
+    section: str
+
+
+@dataclass(frozen=True)
+class Ordinal:
+    """Marks a key whose values number the section's entries 1..n, each once (an order)."""
 
 
 # Characters a curator cannot see: they make two equal-looking texts differ.
@@ -222,9 +237,16 @@ class Reference(Strict):
 # ---------------------------------------------------------------- annotations.yaml, one model per section
 
 
+def ref(section: str, optional: bool = False):
+    """The type of a key naming an entry (by its `id`) of `section` in the same file."""
+    kind = Annotated[str, Matching(pattern="id", what=f"an ID of an entry of {section}"), RefTo(section)]
+    return kind | None if optional else kind
+
+
 class Source(Strict):
     """The bulletin's own title and dateline, as printed."""
 
+    one_entry: ClassVar[bool] = True  # a mapping, not a list of entries
     title: Quote
     dateline: Quote
 
@@ -239,33 +261,45 @@ class Organisation(Strict):
 class Person(Strict):
     id: Id
     quote: Quote
-    organisation: Id | None = None
+    organisation: ref("organisations", optional=True) = None
 
 
 class Mention(Strict):
     """A further place the text names a person or an organisation (exactly one of the two)."""
 
     quote: Quote
-    person: Id | None = None
-    organisation: Id | None = None
+    person: ref("people", optional=True) = None
+    organisation: ref("organisations", optional=True) = None
+
+    @model_validator(mode="after")
+    def one_of_person_and_organisation(self):
+        if (self.person is None) == (self.organisation is None):
+            raise PydanticCustomError("entry", "a mention names exactly one of person and organisation")
+        return self
 
 
 class Event(Strict):
     id: Id
-    sequence: Annotated[int, Field(ge=1, le=10_000)]
+    sequence: Annotated[int, Field(ge=1, le=10_000), Ordinal()]
     event_type: Annotated[str, OneOf("events", "event_type")]
     description: Text
     quote: Quote
     date: Literal["dateline", "day_phrase", "days_into", "not_stated"]
-    latest: Id | None = None
-    anchor: Id | None = None
+    latest: ref("events", optional=True) = None
+    anchor: ref("events", optional=True) = None
+
+    @model_validator(mode="after")
+    def anchor_with_days_into(self):
+        if (self.date == "days_into") != (self.anchor is not None):
+            raise PydanticCustomError("entry", "an anchor is given with `date: days_into`, and only then")
+        return self
 
 
 class ThreatAssessment(Strict):
     id: Id
     quote: Quote
-    assessed_by: Id
-    event: Id
+    assessed_by: ref("organisations")
+    event: ref("events")
     meaning_quote: Quote
 
 
@@ -276,8 +310,8 @@ class Personnel(Strict):
     role: Text
     status: Annotated[str, OneOf("personnel", "status")]
     purpose: Text
-    organisation: Id
-    event: Id
+    organisation: ref("organisations")
+    event: ref("events")
 
 
 class Contact(Strict):
@@ -285,12 +319,12 @@ class Contact(Strict):
     quote: Quote
     purpose: Text
     confidential: bool
-    organisation: Id | None = None
+    organisation: ref("organisations", optional=True) = None
 
 
 class Statement(Strict):
     id: Id
-    speaker: Id
+    speaker: ref("people")
     attribution_quote: Quote
     quote: Quote
 
@@ -299,43 +333,42 @@ class Measure(Strict):
     id: Id
     quote: Quote
     measure_type: Annotated[str, OneOf("measures", "measure_type")]
-    actor: Id
+    actor: ref("organisations")
     status: Annotated[str, OneOf("measures", "status")]
     places: Annotated[list[Text], Field(min_length=1)]
 
 
-# Section name -> the model of one entry, in the order the build reads them. Every
-# section is required (an empty list, `contacts: []`, says the bulletin has none), so
-# a deleted section is an error rather than a package quietly missing its rows.
-SECTIONS: dict[str, type[Strict]] = {
-    "source": Source,
-    "organisations": Organisation,
-    "people": Person,
-    "mentions": Mention,
-    "events": Event,
-    "threat_assessments": ThreatAssessment,
-    "personnel": Personnel,
-    "contacts": Contact,
-    "statements": Statement,
-    "measures": Measure,
-}
-SINGLE = {"source"}  # sections that are one mapping, not a list
+def one_entry(model) -> bool:
+    return bool(getattr(model, "one_entry", False))
 
 
-def _annotations_model() -> type[BaseModel]:
+def annotations_model(sections: dict[str, type[BaseModel] | None]) -> type[BaseModel]:
+    """The model of a whole annotations.yaml from the section registry (scripts/extract.py):
+    section name -> the model of one of its entries. Every section is required (an empty list,
+    `contacts: []`, says the bulletin has none), so a deleted section is an error rather than a
+    package quietly missing its rows. A section registered without a model yet is only
+    required to be a list of mappings (tests/test_input_contract.py fails on it)."""
     from pydantic import create_model
-    fields = {name: ((model if name in SINGLE else list[model]), ...) for name, model in SECTIONS.items()}
-    return create_model("Annotations", __base__=Strict, __doc__="data/raw/<bulletin>/annotations.yaml: "
-                        "the curator's coding of the bulletin, section by section.", **fields)
+    fields = {}
+    for name, model in sections.items():
+        entry = model if model is not None else dict[str, Any]
+        fields[name] = ((entry if one_entry(model) else list[entry]), ...)
+    annotations = create_model("Annotations", __base__=Strict, **fields)
+    annotations.__doc__ = ("data/raw/<bulletin>/annotations.yaml: the curator's coding of the bulletin, "
+                           "section by section.")
+    annotations.sections = dict(sections)
+    return annotations
 
 
-Annotations = _annotations_model()
+def section_keys(sections) -> tuple[dict[str, set], dict[str, set]]:
+    """Section -> the keys it allows, and the keys it requires (for the drafting aid)."""
+    allowed = {name: set(model.model_fields) if model else set() for name, model in sections.items()}
+    required = {name: {k for k, f in model.model_fields.items() if f.is_required()} if model else set()
+                for name, model in sections.items()}
+    return allowed, required
 
-# What the draft tool and the error messages need: the keys each section allows and requires.
-SECTION_KEYS = {name: set(model.model_fields) for name, model in SECTIONS.items()}
-REQUIRED_KEYS = {name: {k for k, f in model.model_fields.items() if f.is_required()} for name, model in SECTIONS.items()}
 
-MODELS = {"annotations": Annotations, "metadata": Metadata, "reference": Reference}
+MODELS = {"metadata": Metadata, "reference": Reference}
 
 
 # ---------------------------------------------------------------- errors as the curator reads them
@@ -402,7 +435,7 @@ def _describe(annotation) -> str:
 def _message(model, error: dict) -> str:
     kind, loc, got, ctx = error["type"], error["loc"], error.get("input"), error.get("ctx") or {}
     if kind == "missing":
-        if model is Annotations and len(loc) == 1:
+        if hasattr(model, "sections") and len(loc) == 1:
             return f"required section missing (write `{loc[0]}: []` if there is none)"
         return "required key missing"
     if kind == "extra_forbidden":
@@ -411,7 +444,7 @@ def _message(model, error: dict) -> str:
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         return ("unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
                 + (f"; allowed: {', '.join(allowed)}" if allowed else ""))
-    if kind in ("descriptor_enum", "descriptor_pattern", "plain_text", "quote", "iso_time"):
+    if kind in ("descriptor_enum", "descriptor_pattern", "plain_text", "quote", "iso_time", "entry"):
         return error["msg"]
     if kind == "literal_error":
         return f"expected one of {ctx.get('expected', '')}, got {_shown(got)}"
@@ -429,9 +462,9 @@ def _message(model, error: dict) -> str:
     return f"{error['msg']}, got {_shown(got)}"
 
 
-def check(kind: str, loaded: Loaded, path: Path, spec: dict | None = None) -> list[Problem]:
-    """Every problem of one loaded input file (`kind`: annotations, metadata or reference)."""
-    model = MODELS[kind]
+def check(model, loaded: Loaded, path: Path, spec: dict | None = None) -> list[Problem]:
+    """Every problem of one loaded input file, checked against `model` (or the name of one of MODELS)."""
+    model = MODELS[model] if isinstance(model, str) else model
     data = strip_lines(loaded.data)
     if data is None:
         return [Problem(Path(path), None, "", "the file is empty")]
@@ -443,11 +476,12 @@ def check(kind: str, loaded: Loaded, path: Path, spec: dict | None = None) -> li
     return []
 
 
-def json_schema(kind: str, spec: dict) -> dict:
-    """The JSON Schema (draft 2020-12) of one input kind, with the descriptor's enums."""
+def json_schema(model, spec: dict) -> dict:
+    """The JSON Schema (draft 2020-12) of one input model, with the descriptor's enums."""
+    model = MODELS[model] if isinstance(model, str) else model
     token = _EXPORT_SPEC.set(spec)
     try:
-        schema = MODELS[kind].model_json_schema()
+        schema = model.model_json_schema()
     finally:
         _EXPORT_SPEC.reset(token)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
@@ -455,63 +489,56 @@ def json_schema(kind: str, spec: dict) -> dict:
 
 # ---------------------------------------------------------------- rules across entries of one file
 
-# Keys that name an entry of another section of the same file: (section, key) -> target section.
-REFERENCES = {
-    ("people", "organisation"): "organisations",
-    ("mentions", "person"): "people",
-    ("mentions", "organisation"): "organisations",
-    ("events", "latest"): "events",
-    ("events", "anchor"): "events",
-    ("threat_assessments", "assessed_by"): "organisations",
-    ("threat_assessments", "event"): "events",
-    ("personnel", "organisation"): "organisations",
-    ("personnel", "event"): "events",
-    ("contacts", "organisation"): "organisations",
-    ("statements", "speaker"): "people",
-    ("measures", "actor"): "organisations",
-}
+def _markers(model, kind) -> dict[str, Any]:
+    """Key -> the marker of type `kind` (RefTo, Ordinal) in the model's field annotations."""
+    found = {}
+    for name, field in model.model_fields.items():
+        metadata = list(field.metadata)
+        for arg in get_args(field.annotation):  # `X | None`: the marker is inside X
+            if get_origin(arg) is Annotated:
+                metadata += list(get_args(arg)[1:])
+        for meta in metadata:
+            if isinstance(meta, kind):
+                found[name] = meta
+    return found
 
 
-def cross_check(loaded: Loaded, path: Path) -> list[Problem]:
-    """Rules between entries of a schema-valid annotations file: IDs unique in their
-    section, references to entries of this file, one timeline order, date anchors."""
+def cross_check(annotations_model, loaded: Loaded, path: Path) -> list[Problem]:
+    """Rules between entries of a schema-valid annotations file, read from the section models:
+    IDs unique within their section, references (RefTo) naming an entry of this file, and an
+    order (Ordinal) numbering the entries 1..n."""
     data, path, problems = loaded.data, Path(path), []
+    sections = {name: model for name, model in annotations_model.sections.items()
+                if model is not None and not one_entry(model)}
 
     def problem(loc, what):
         problems.append(Problem(path, loaded.line(loc), key_path(loc), what))
 
     ids: dict[str, dict[str, int]] = {}
-    for section in SECTIONS:
-        if section in SINGLE:
-            continue
+    for section, model in sections.items():
         seen = ids.setdefault(section, {})
+        if "id" not in model.model_fields:
+            continue
         for index, entry in enumerate(data[section]):
-            if "id" not in entry:
-                continue
             if entry["id"] in seen:
                 first = seen[entry["id"]]
                 problem((section, index, "id"), f"ID {entry['id']!r} is already used by {section}[{first}] "
                         f"(line {loaded.line((section, first, 'id'))}); an ID names one entry")
             else:
                 seen[entry["id"]] = index
-    for (section, key), target in REFERENCES.items():
-        for index, entry in enumerate(data[section]):
-            value = entry.get(key)
-            if value is not None and value not in ids[target]:
-                known = ", ".join(ids[target]) or "none"
-                problem((section, index, key), f"{value!r} is not an ID in this file's {target} section "
-                        f"(its IDs: {known})")
-    for index, entry in enumerate(data["mentions"]):
-        if (entry.get("person") is None) == (entry.get("organisation") is None):
-            problem(("mentions", index), "a mention names exactly one of person and organisation")
-    sequences = sorted(entry["sequence"] for entry in data["events"])
-    if sequences != list(range(1, len(sequences) + 1)):
-        for index, entry in enumerate(data["events"]):
-            if entry["sequence"] > len(sequences) or sequences.count(entry["sequence"]) > 1:
-                problem(("events", index, "sequence"), f"the events' sequences must be 1 to {len(sequences)}, "
-                        f"each once (the timeline order); got {entry['sequence']}")
-    for index, entry in enumerate(data["events"]):
-        if (entry["date"] == "days_into") != (entry.get("anchor") is not None):
-            problem(("events", index, "anchor" if entry.get("anchor") is not None else "date"),
-                    "an anchor is given with `date: days_into`, and only then")
+    for section, model in sections.items():
+        for key, target in _markers(model, RefTo).items():
+            for index, entry in enumerate(data[section]):
+                value = entry.get(key)
+                if value is not None and value not in ids.get(target.section, {}):
+                    known = ", ".join(ids.get(target.section, {})) or "none"
+                    problem((section, index, key), f"{value!r} is not an ID in this file's {target.section} "
+                            f"section (its IDs: {known})")
+        for key in _markers(model, Ordinal):
+            numbers = sorted(entry[key] for entry in data[section])
+            if numbers != list(range(1, len(numbers) + 1)):
+                for index, entry in enumerate(data[section]):
+                    if entry[key] > len(numbers) or numbers.count(entry[key]) > 1:
+                        problem((section, index, key), f"the {section}' {key}s must be 1 to {len(numbers)}, "
+                                f"each once; got {entry[key]}")
     return problems

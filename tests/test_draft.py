@@ -131,6 +131,8 @@ def test_an_unconfirmed_draft_stops_the_build(tmp_path, archived_draft):
     build = run_step("extract", root)
     assert build.returncode != 0
     assert re.search(r"annotations.yaml:\d+: \w+\[\d+\]\.draft: unknown key", build.stderr), build.stderr
+    first_line = (folder / "annotations.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first_line == "# yaml-language-server: $schema=../../../schema/annotations.schema.json"
     assert not (root / "data" / "sources.csv").exists()
 
 
@@ -141,7 +143,7 @@ def test_never_overwrites_without_force(tmp_path):
     assert refused.returncode != 0 and "already exists" in refused.stderr
     assert out.read_text(encoding="utf-8") == "kept\n"
     write_draft(SOURCE_TEXT, out, "--force")
-    assert out.read_text(encoding="utf-8").startswith("# DRAFT annotations")
+    assert out.read_text(encoding="utf-8").splitlines()[1].startswith("# DRAFT annotations")
 
 
 def test_unreadable_source_is_named(tmp_path):

@@ -232,3 +232,23 @@ def test_make_rebuilds_a_deleted_table(repo_copy):
     assert "scripts.publish" in ran
     assert (repo_copy / "data" / "events.csv").read_bytes() == before
     assert "Nothing to be done" in make(repo_copy)
+
+
+# ---------------------------------------------------------------- the section registry
+
+def test_every_registered_section_has_an_input_model():
+    """A new kind of fact is a schema entry, a section function registered with its model, and tests."""
+    missing = [name for name, model in extract.SECTION_MODELS.items() if model is None]
+    assert not missing, f"sections registered without an input model: {missing}"
+    assert list(extract.ANNOTATIONS.model_fields) == list(extract.SECTIONS)
+
+
+def test_enums_come_from_the_descriptor(root):
+    """A value added to an enum in schema/package.yaml is accepted with no other edit."""
+    edit(root, Path("schema/package.yaml"), "enum: [in_effect, under_way, possible, not_planned]",
+         "enum: [in_effect, under_way, possible, not_planned, rumoured]")
+    line = edit(root, ANNOTATIONS, "    status: possible\n", "    status: rumoured\n")
+    extract.build(root)
+    edit(root, Path("schema/package.yaml"), "not_planned, rumoured]", "not_planned]")
+    assert rejected(root) == [f"{root / ANNOTATIONS}:{line}: measures[3].status: expected one of in_effect, "
+                              "under_way, possible, not_planned (measures.status in schema/package.yaml), got 'rumoured'"]
