@@ -126,30 +126,36 @@ class Ordinal:
     """Marks a key whose values number the section's entries 1..n, each once (an order)."""
 
 
-# Characters a curator cannot see: they make two equal-looking texts differ.
-_INVISIBLE = re.compile(r"[\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff\t]")
-
-
-def _scripts(word: str) -> set[str]:
-    return {unicodedata.name(c, "?").split()[0] for c in word if c.isalpha()}
+def _own_words(value: str, lines: bool) -> str:
+    """The curator's own words: plain letters (Latin, accents allowed) and ASCII punctuation.
+    A look-alike character (a Cyrillic 'а', a no-break or zero-width space, a curly quote or a
+    typographic dash) makes two equal-looking texts differ, so it belongs only in quotes copied
+    from the source."""
+    if value != value.strip():
+        raise PydanticCustomError("plain_text", "starts or ends with a space: {got}", {"got": repr(value)})
+    for ch in value:
+        if ch == "\n" and lines:
+            continue
+        if ch.isascii() and ch.isprintable():
+            continue
+        if ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN "):
+            continue
+        raise PydanticCustomError(
+            "plain_text", "contains {char} (U+{code} {name}); type plain letters, spaces and ASCII punctuation "
+            "in your own words (typographic characters belong only in quotes copied from the source): {got}",
+            {"char": repr(ch), "code": f"{ord(ch):04X}", "name": unicodedata.name(ch, "control character"),
+             "got": repr(value)})
+    return value
 
 
 def plain_text(value: str) -> str:
-    """One line of the curator's own words: no surrounding spaces, no line breaks or
-    invisible characters, no word mixing alphabets (a Cyrillic 'а' in an English word)."""
-    if value != value.strip():
-        raise PydanticCustomError("plain_text", "starts or ends with a space: {got}", {"got": repr(value)})
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        raise PydanticCustomError("plain_text", "contains a line break or control character: {got}", {"got": repr(value)})
-    found = _INVISIBLE.search(value)
-    if found:
-        raise PydanticCustomError("plain_text", "contains an invisible or unusual space ({code}); type a "
-                                  "plain space: {got}", {"code": f"U+{ord(found.group()):04X}", "got": repr(value)})
-    for word in re.findall(r"\w+", value):
-        if len(_scripts(word)) > 1:
-            raise PydanticCustomError("plain_text", "the word {word} mixes alphabets ({scripts}); retype it",
-                                      {"word": repr(word), "scripts": ", ".join(sorted(_scripts(word)))})
-    return value
+    """One line of the curator's own words."""
+    return _own_words(value, lines=False)
+
+
+def prose(value: str) -> str:
+    """The curator's own words, possibly on several lines."""
+    return _own_words(value, lines=True)
 
 
 def exact_quote(value: str) -> str:
@@ -204,8 +210,8 @@ IsoTime = Annotated[str, _Checked(iso_time_with_offset, {
     "type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})$",
     "description": "ISO 8601 time with its UTC offset, quoted (e.g. \"2017-05-24T20:15:00+01:00\")."})]
 LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="BCP 47 language tag, e.g. en-GB.")]
-Url = Annotated[str, Field(pattern=r"^https?://\S+$", description="An http(s) address.")]
-Prose = Annotated[str, Field(min_length=1, pattern=r"\S", description="Free text (may span lines).")]
+Url = Annotated[str, Field(pattern=r"^https?://[!-~]+$", description="An http(s) address.")]
+Prose = Annotated[str, _Checked(prose, {"type": "string", "minLength": 1, "description": "Free text (may span lines)."})]
 
 
 class Metadata(Strict):
@@ -218,8 +224,8 @@ class Metadata(Strict):
     published: IsoTime
     language: LanguageTag
     sha256: Annotated[str, Matching(table="sources", field="sha256", what="the SHA-256 of source.txt, 64 hex digits")]
-    url: Url | None = None
-    archived_as: Text | None = None
+    url: Url = None
+    archived_as: Text = None
     rights: Prose
 
 
@@ -240,7 +246,7 @@ class Reference(Strict):
 def ref(section: str, optional: bool = False):
     """The type of a key naming an entry (by its `id`) of `section` in the same file."""
     kind = Annotated[str, Matching(pattern="id", what=f"an ID of an entry of {section}"), RefTo(section)]
-    return kind | None if optional else kind
+    return kind  # optional or not, a key given must hold an ID (an empty value is a slip)
 
 
 class Source(Strict):
@@ -254,7 +260,7 @@ class Source(Strict):
 class Organisation(Strict):
     id: Id
     quote: Quote
-    name: Text | None = None
+    name: Text = None
     kind: Annotated[str, OneOf("organisations", "kind")]
 
 

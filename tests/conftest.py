@@ -77,7 +77,12 @@ def evidence(tables) -> dict[str, dict]:
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The bad-input suite's summary line (see test_corruptions.py)."""
+    """The summary lines of the bad-input suite (test_corruptions.py) and of the fuzzing (test_fuzz.py)."""
+    import sys
+    fuzz = sys.modules.get("fuzz_inputs")
+    if fuzz is not None and fuzz.TALLY.counts["cases"]:
+        for line in fuzz.TALLY.report():
+            terminalreporter.write_line(line)
     try:
         from test_corruptions import RESULTS
     except ImportError:

@@ -161,8 +161,14 @@ def test_look_alike_letters_and_invisible_spaces(root):
     edit(root, ANNOTATIONS, "description: Operation Temperer activated", "description: Operation Temperer аctivated")
     edit(root, ANNOTATIONS, "purpose: emergencies", "purpose: emergencies\u00a0only")
     lines = rejected(root)
-    only(lines, "events[2].description: the word 'аctivated' mixes alphabets (CYRILLIC, LATIN)")
-    only(lines, "contacts[1].purpose: contains an invisible or unusual space (U+00A0)")
+    only(lines, "events[2].description: contains 'а' (U+0430 CYRILLIC SMALL LETTER A); type plain letters")
+    only(lines, "contacts[1].purpose: contains '\\xa0' (U+00A0 NO-BREAK SPACE)")
+
+
+def test_an_empty_optional_key_is_a_slip(root):
+    line = edit(root, ANNOTATIONS, '    name: "Counter Terrorism Policing"', "    name:")
+    assert rejected(root) == [f"{root / ANNOTATIONS}:{line}: organisations[1].name: expected a string, "
+                              "got nothing (an empty value)"]
 
 
 def test_reference_scale_checked(root):
