@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -45,9 +46,21 @@ def line_of(entry: dict, key: str | None = None) -> int | None:
     return entry.get("__lines__", {}).get(key) or entry.get("__line__")
 
 
+_SPECS: dict[tuple[str, bytes], dict] = {}
+
+
 def package_spec(root: Path = ROOT) -> dict:
-    """schema/package.yaml: package metadata and the table schemas."""
-    return load_yaml(Path(root) / "schema" / "package.yaml")
+    """schema/package.yaml: package metadata and the table schemas (parsed once per content;
+    each caller gets its own copy)."""
+    path = Path(root) / "schema" / "package.yaml"
+    try:
+        key = (str(path.resolve()), path.read_bytes())
+    except OSError:
+        return load_yaml(path)  # reports the missing or unreadable file
+    if key not in _SPECS:
+        _SPECS.clear()
+        _SPECS[key] = load_yaml(path)
+    return copy.deepcopy(_SPECS[key])
 
 
 def load_descriptor(root: Path = ROOT) -> dict:
