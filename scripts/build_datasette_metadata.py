@@ -17,7 +17,7 @@ from pathlib import Path
 from datasette.views.base import ureg  # Datasette's unit registry (Pint)
 
 from .build_db import EXTRA_TABLES, FULL_TEXT, site_step
-from . import build_citation
+from . import build_citation, build_dictionary
 from .common import BuildError, atomic_write_bytes, fail, json_bytes, read_csv_rows
 
 SORTABLE_TYPES = {"integer", "number", "boolean", "date", "time", "datetime", "year"}
@@ -121,6 +121,8 @@ def facets(fields: list[dict], pk: list[str], rows: list[dict]) -> list[str]:
 
 def column_description(field: dict) -> str:
     text = field["description"]
+    if field.get("printed"):
+        text += f" (The bulletin's words: checked to stand in the quote of {field['printed']}.)"
     return f"{text} Unit: {field['unit']}." if field.get("unit") else text
 
 
@@ -186,6 +188,7 @@ def metadata(package: dict, root: Path) -> dict:
         f"<p>{html.escape(package['description'])}</p>",
         f"<p><strong>Version {html.escape(package['version'])}</strong> "
         f"(released {html.escape(package['created'][:10])}).</p>",
+        f"<p><strong>Coverage:</strong> {html.escape(build_dictionary.sentence_coverage(package, root))}.</p>",
         f"<p><strong>How to cite:</strong> {html.escape(cite)}</p>",
         f"<p><strong>Licence:</strong> {html.escape(data_licence['title'])}. {html.escape(other_licences)}. "
         f"The archived bulletin and the quotes: {html.escape(rights['title'])}</p>",

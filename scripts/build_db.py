@@ -2,9 +2,9 @@
 
 Every table of datapackage.json becomes a SQLite table with the descriptor's
 column types, primary key, foreign keys (indexed) and NOT NULL for required
-fields. Two tables exist only in the database, to read the archived text in
-place: `source_texts` (each bulletin's full text) and `sentences` (the text cut
-into sentences with their character offsets). Full-text search (FTS5, porter
+fields. One table exists only in the database, to read the archived text in
+place: `source_texts` (each bulletin's full text); its sentences come from the
+package's own `sentences` table (cut by scripts/sentences.py). Full-text search (FTS5, porter
 stemming) covers the evidence quotes, the statements, the source texts and the
 sentences. The database is written to a temporary file and renamed.
 
@@ -17,7 +17,6 @@ import argparse
 import csv
 import hashlib
 import os
-import re
 import tempfile
 from pathlib import Path
 
@@ -49,32 +48,7 @@ EXTRA_TABLES = {
             "text": (str, "The archived text."),
         },
     },
-    "sentences": {
-        "title": "Sentences",
-        "description": "Each source text cut into sentences (a sentence ends at . ! or ? with any closing "
-                       "quotation mark, or at a line break), with character offsets like evidence: "
-                       "text == source text[start:end].",
-        "pk": "sentence_id",
-        "foreign_keys": [("source_id", "source_texts", "source_id")],
-        "columns": {
-            "sentence_id": (str, "Stable ID: source ID, then the sentence's start and end offsets."),
-            "source_id": (str, "The source text the sentence is in."),
-            "number": (int, "Position of the sentence in its source (1 = first)."),
-            "start": (int, "Offset of the sentence's first character (0-based, in characters)."),
-            "end": (int, "Offset just past the sentence's last character (end-exclusive)."),
-            "text": (str, "The sentence as printed."),
-        },
-    },
 }
-
-SENTENCE = re.compile(r"[^\s].*?(?:[.!?][\"”’)]*(?=\s|$)|(?=\n)|$)", re.S)
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence: from a non-space character to the first . ! or ?
-    (with any closing quotation mark) followed by a space or the end, or to a line break."""
-    return [(m.start(), m.end()) for m in SENTENCE.finditer(text)]
-
 
 def cell(value: str, field: dict, path: Path, line: int):
     """A CSV cell as the typed value SQLite stores; an empty cell is NULL."""
@@ -128,12 +102,6 @@ def archived_texts(root: Path, sources: list[dict]) -> list[dict]:
     return texts
 
 
-def sentence_rows(texts: list[dict]) -> list[dict]:
-    return [{"sentence_id": f"{t['source_id']}-{start}-{end}", "source_id": t["source_id"], "number": n,
-             "start": start, "end": end, "text": t["text"][start:end]}
-            for t in texts for n, (start, end) in enumerate(sentences(t["text"]), 1)]
-
-
 def build(db: sqlite_utils.Database, package: dict, root: Path) -> None:
     tables = [r for r in package["resources"] if r.get("type") == "table"]
     rows = {r["name"]: read_rows(root, r) for r in tables}
@@ -149,7 +117,7 @@ def build(db: sqlite_utils.Database, package: dict, root: Path) -> None:
             ref = fk["reference"]
             foreign_keys.append((res["name"], fk["fields"][0], ref.get("resource") or res["name"], ref["fields"][0]))
     texts = archived_texts(root, rows.get("sources", []))
-    rows["source_texts"], rows["sentences"] = texts, sentence_rows(texts)
+    rows["source_texts"] = texts
     for name, spec in EXTRA_TABLES.items():
         db[name].create({col: kind for col, (kind, _) in spec["columns"].items()}, pk=spec["pk"],
                         not_null=set(spec["columns"]))

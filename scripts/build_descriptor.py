@@ -17,7 +17,10 @@ from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, pack
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 TABLE_SCHEMA = "https://datapackage.org/profiles/2.0/tableschema.json"
-EXTRA_FIELD_KEYS = ("unit",)  # field properties beyond Table Schema's, kept in the descriptor
+# Field properties beyond Table Schema's, kept in the descriptor: `unit`, and `printed`, which
+# names the evidence column whose quote the value must stand in (a value "as printed"; checked by
+# the build, scripts/extract.py, and by the validation gate, scripts/validate.py).
+EXTRA_FIELD_KEYS = ("unit", "printed")
 CONSTRAINTS = ("required", "unique", "minimum", "maximum", "enum", "pattern", "minLength", "maxLength")
 SOURCE_TERMS = "https://www.met.police.uk/terms-and-conditions"
 

@@ -79,9 +79,20 @@ def foreign_keys(schema: dict) -> str:
     return "; ".join(keys)
 
 
+def sentence_coverage(descriptor: dict, root: Path) -> str:
+    """"N of M sentences coded, K left uncoded (reasons in sentences.csv)", from the sentences table."""
+    resource = next(r for r in tables(descriptor) if r["name"] == "sentences")
+    rows = read_rows(root, resource)
+    coded = sum(row["coded"] == "true" for row in rows)
+    return f"{coded} of {len(rows)} sentences coded, {len(rows) - coded} left uncoded (reasons in sentences.csv)"
+
+
 def at_a_glance(descriptor: dict, root: Path) -> str:
-    """The tables with their row counts, then the archived texts."""
-    lines = ["| table | rows | what it holds |", "|---|--:|---|"]
+    """The sentence coverage, the tables with their row counts, then the archived texts."""
+    lines = [f"**Coverage:** {sentence_coverage(descriptor, root)}. Every sentence of every bulletin is in "
+             "`sentences`, coded (some row's evidence overlaps it) or excused with the curator's reason; "
+             "the build stops on a sentence that is neither.", "",
+             "| table | rows | what it holds |", "|---|--:|---|"]
     for res in tables(descriptor):
         lines.append(f"| {code(res['name'])} | {row_count(root, res)} | {cell(res['description'])} |")
     for res in texts(descriptor):
@@ -100,8 +111,11 @@ def table_entry(res: dict, root: Path) -> str:
              "*" + " · ".join(facts) + "*", "",
              "| field | type | constraints | description |", "|---|---|---|---|"]
     for field in schema["fields"]:
+        about = field["description"]
+        if field.get("printed"):
+            about += f" (The bulletin's words: the build checks that it stands in the quote of `{field['printed']}`.)"
         lines.append(f"| {code(field['name'])} | {field_type(field)} | {cell(constraints(field))} | "
-                     f"{cell(field['description'])} |")
+                     f"{cell(about)} |")
     return "\n".join(lines)
 
 

@@ -3,9 +3,12 @@
 A timeline of the days around the bulletin drawn from the tables events,
 threat_assessments, threat_levels and personnel: every event in its lane,
 drawn as precisely as the data dates it (a point for a stated minute, a
-hatched day for an inferred day or part of day, a dashed 'on or before' bound
-for an event whose date the bulletin does not state), the threat level set,
-and the officer and troop figures with their bounds.
+hatched day for an inferred day, that part of the day for a part of day such
+as "night of 23 May", a dashed 'on or before' bound for an event whose date
+the bulletin does not state), nothing after the publication time of the
+bulletin that states it, the threat level set, and the officer and troop
+figures with their bounds, each status in its own panel on its own scale (a
+count freed up and a capacity that can be mobilised are not comparable).
 
 The PNG is byte-reproducible: matplotlib's default style (no user matplotlibrc),
 its bundled DejaVu fonts, the Agg backend, fixed size and dpi, and no software
@@ -83,6 +86,30 @@ def figure_text(personnel: dict) -> str:
     return f"{text}, {window_text(personnel)}" if window_text(personnel) else text
 
 
+# The hours a part of the day is drawn over (the bulletin gives none: "Tuesday night" is drawn
+# as the evening and night of that date, up to midnight, and labelled "night of").
+PART_OF_DAY_HOURS = {"morning": (6, 12), "afternoon": (12, 18), "evening": (18, 22), "night": (18, 24)}
+
+
+def drawn_span(event: dict, published: datetime | None) -> tuple[datetime, datetime]:
+    """The stretch of time a day or part-of-day event is drawn over: the part of the day it
+    states (else the whole day), never past the publication time of the source that states it."""
+    d = day(event["date"])
+    start, end = at(d), at(d + timedelta(days=1))
+    if event["date_precision"] == "part_of_day":
+        low, high = PART_OF_DAY_HOURS[event["part_of_day"]]
+        start, end = at(d) + timedelta(hours=low), at(d) + timedelta(hours=high)
+    if published is not None:
+        end = min(end, published)
+    return start, end
+
+
+def publication_times(sources: list[dict]) -> dict[str, datetime]:
+    """Each bulletin's publication time as local clock time (the axis is local time)."""
+    return {s["source_id"]: datetime.fromisoformat(s["published"]).replace(tzinfo=None)
+            for s in sources if s["published"]}
+
+
 def date_label(event: dict) -> str:
     if event["date_precision"] == "unknown":
         bound = day(event["date_latest"])
@@ -115,6 +142,11 @@ def draw_timeline(ax, data: dict) -> None:
                 va="center", fontsize=10.5, fontweight="bold", color=COLOURS["text"])
         d += timedelta(days=1)
 
+    published = publication_times(data["sources"])
+    for source_id, when in published.items():  # nothing can be drawn after this
+        ax.axvline(when, color=COLOURS["stated"], lw=1, linestyle=":", zorder=2)
+        ax.text(when + timedelta(hours=1), 0.5, "published\n" + when.strftime("%H:%M"), fontsize=8,
+                color=COLOURS["stated"], va="bottom", ha="left")
     assessments = {a["event_id"]: a for a in data["threat_assessments"]}
     ranks = {lvl["level_id"]: int(lvl["rank"]) for lvl in data["threat_levels"]}
     personnel = {}
@@ -137,9 +169,9 @@ def draw_timeline(ax, data: dict) -> None:
         elif event["date_precision"] == "minute":
             anchor = at(day(event["date"]), time.fromisoformat(event["time"]))
             ax.plot([anchor], [y], marker="D", markersize=10, color=colour, zorder=4)
-        else:  # a day or a part of a day: the whole day, hatched when inferred
-            start = at(day(event["date"]))
-            ax.barh(y, timedelta(days=1), left=start, height=0.28, color="white", edgecolor=colour,
+        else:  # a day or a part of a day, as that part, hatched when inferred, cut at publication
+            start, end = drawn_span(event, published.get(event["source_id"]))
+            ax.barh(y, end - start, left=start, height=0.28, color="white", edgecolor=colour,
                     hatch="///" if basis == "inferred" else None, linewidth=1.5, zorder=3)
             anchor = start
         label_x = anchor - timedelta(hours=1.5)
@@ -169,34 +201,55 @@ def draw_timeline(ax, data: dict) -> None:
     ax.set_xlabel("local time (BST, UTC+01:00)", fontsize=8.5, color="#555555")
 
 
-def draw_personnel(ax, rows: list[dict]) -> None:
-    """One bar per officer or troop figure: solid when exact, an open hatched bar to a ceiling."""
-    rows = sorted(rows, key=lambda r: int(r["count_max"] or r["count_min"]))
-    for i, row in enumerate(rows):
-        colour = COLOURS[row["force"]]
-        top = int(row["count_max"] or row["count_min"])
-        if row["qualifier"] == "exact":
-            ax.barh(i, top, color=colour, height=0.5, zorder=3)
-        else:  # bounded: the known part solid, the rest open up to the bound
-            low = int(row["count_min"] or 0)
-            ax.barh(i, low, color=colour, height=0.5, zorder=3)
-            ax.barh(i, top - low, left=low, color="white", edgecolor=colour, hatch="///", height=0.5,
-                    linewidth=1.5, zorder=3)
-        label = f"{count_text(row)}\n{window_text(row)}".strip().replace("of an incident", "")
-        ax.text(top * 1.04, i, textwrap.fill(label, 18) if "\n" not in label else label.strip(),
-                va="center", ha="left", fontsize=8.5, color=COLOURS["text"])
-    ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([f"{r['force']}\n({r['status'].replace('_', ' ')})" for r in rows], fontsize=9)
-    ax.set_xlim(0, max(int(r["count_max"] or r["count_min"]) for r in rows) * 1.75)
-    ax.set_ylim(-0.7, len(rows) - 0.3)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{int(v):,}"))
-    ax.tick_params(axis="x", labelsize=8, colors="#555555")
-    ax.tick_params(axis="y", length=0)
-    ax.grid(axis="x", color="#d0d4da", linewidth=0.6, zorder=1)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.set_xlabel("people", fontsize=8.5, color="#555555")
-    ax.set_title("Officers and troops", fontsize=10.5, fontweight="bold", loc="left", color=COLOURS["text"])
+PERSONNEL_KIND = {"freed_up": "a count", "deployed": "a count", "mobilisable": "a capacity"}
+
+
+def personnel_panels(rows: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Officer and troop figures grouped by status, one panel (with its own axis) each: a count of
+    people freed up and a capacity that can be mobilised are never drawn on one axis."""
+    panels: dict[str, list[dict]] = {}
+    for row in sorted(rows, key=lambda r: (r["status"], r["personnel_id"])):
+        panels.setdefault(row["status"], []).append(row)
+    return list(panels.items())
+
+
+def draw_personnel(fig, spec, rows: list[dict]) -> list:
+    """One small panel per status, each on its own scale."""
+    panels = personnel_panels(rows)
+    cells = spec.subgridspec(len(panels), 1)
+    axes = []
+    for n, (status, members) in enumerate(panels):
+        ax = fig.add_subplot(cells[n])
+        axes.append(ax)
+        for i, row in enumerate(members):
+            colour = COLOURS[row["force"]]
+            top = int(row["count_max"] or row["count_min"])
+            if row["qualifier"] == "exact":
+                ax.barh(i, top, color=colour, height=0.5, zorder=3)
+            else:  # bounded: the known part solid, the rest open up to the bound
+                low = int(row["count_min"] or 0)
+                ax.barh(i, low, color=colour, height=0.5, zorder=3)
+                ax.barh(i, top - low, left=low, color="white", edgecolor=colour, hatch="///", height=0.5,
+                        linewidth=1.5, zorder=3)
+            label = f"{count_text(row)} {row['role']}"
+            if window_text(row):
+                label += f"\n{window_text(row)}"
+            ax.text(top * 1.04, i, label, va="center", ha="left", fontsize=8.5, color=COLOURS["text"])
+        ax.set_yticks([])
+        ax.set_xlim(0, max(int(r["count_max"] or r["count_min"]) for r in members) * 2.4)
+        ax.set_ylim(-0.6, len(members) - 0.4)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{int(v):,}"))
+        ax.tick_params(axis="x", labelsize=8, colors="#555555")
+        ax.grid(axis="x", color="#d0d4da", linewidth=0.6, zorder=1)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        kind = PERSONNEL_KIND.get(status, "a figure")
+        ax.set_title(f"{status.replace('_', ' ')}: {kind} (own scale)", fontsize=10, fontweight="bold",
+                     loc="left", color=COLOURS["text"])
+    axes[-1].set_xlabel("people; each panel has its own scale:\na count and a capacity are not comparable",
+                        fontsize=8, color="#555555")
+    return axes
 
 
 def draw_legend(ax) -> None:
@@ -205,7 +258,7 @@ def draw_legend(ax) -> None:
         Line2D([], [], marker="D", color=COLOURS["stated"], linestyle="none", markersize=8,
                label="date and time stated\nin the bulletin"),
         Patch(facecolor="white", edgecolor=COLOURS["inferred"], hatch="///",
-              label="day inferred from the bulletin's\nwords (precision: day, or part\nof day such as night)"),
+              label="day inferred from the bulletin's\nwords; a part of day such as\nnight drawn as 18:00–24:00;\ncut at publication time"),
         Line2D([], [], color=COLOURS["bound"], linestyle=(0, (4, 2)), lw=2,
                label="date not stated: only the latest\ndate it can have (it precedes\na dated event)"),
         Patch(facecolor="white", edgecolor=COLOURS["military"], hatch="///",
@@ -224,7 +277,7 @@ def render(root: Path) -> bytes:
     grid = fig.add_gridspec(2, 2, width_ratios=[3.3, 1], height_ratios=[1, 1.15])
     try:
         draw_timeline(fig.add_subplot(grid[:, 0]), data)
-        draw_personnel(fig.add_subplot(grid[0, 1]), data["personnel"])
+        draw_personnel(fig, grid[0, 1], data["personnel"])
         draw_legend(fig.add_subplot(grid[1, 1]))
         sources = "; ".join(f"{s['publisher']}, “{s['title']}”, {s['published'][:10]}" for s in bulletins)
         fig.suptitle("Operation Temperer: what the bulletin says happened, and how precisely it dates it",

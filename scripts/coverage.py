@@ -13,11 +13,15 @@ from . import recognise
 from .common import BuildError
 
 
-def used_evidence_ids(rows: dict[str, list[dict]]) -> set[str]:
-    """Evidence IDs referenced by any row of any table other than evidence itself."""
+# Tables whose evidence does not code a sentence: a mention only says that a name is printed there.
+NOT_CODING = {"evidence", "mentions", "sentences"}
+
+
+def used_evidence_ids(rows: dict[str, list[dict]], skip=("evidence",)) -> set[str]:
+    """Evidence IDs referenced by any row of any table other than evidence itself (and `skip`)."""
     used = set()
     for table, table_rows in rows.items():
-        if table == "evidence":
+        if table in skip:
             continue
         for row in table_rows:
             used.update(v for k, v in row.items() if k.endswith("evidence_id") and v)
@@ -29,9 +33,10 @@ def uncovered(text: str, spans: list[tuple[int, int]], levels) -> list[recognise
             if not any(start <= t.start and t.end <= end for start, end in spans)]
 
 
-def used_spans(rows: dict[str, list[dict]]) -> dict[str, list[tuple[int, int]]]:
-    """Source ID -> the (start, end) spans of the evidence rows that some row uses."""
-    used = used_evidence_ids(rows)
+def used_spans(rows: dict[str, list[dict]], skip=("evidence",)) -> dict[str, list[tuple[int, int]]]:
+    """Source ID -> the (start, end) spans of the evidence rows that some row uses (rows of
+    tables in `skip` aside; NOT_CODING gives the spans that code a sentence)."""
+    used = used_evidence_ids(rows, skip)
     spans: dict[str, list[tuple[int, int]]] = {}
     for r in rows["evidence"]:
         if r["evidence_id"] in used:

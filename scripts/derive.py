@@ -57,10 +57,21 @@ QUANTITY_RE = re.compile(
     re.IGNORECASE)
 
 
+def not_quantities(text: str) -> list[tuple[int, int]]:
+    """Spans whose digits are no quantity: dates ("May 27, 2017"), clock times ("0700 hours",
+    "20:15") and years standing alone ("in 2017")."""
+    spans = [m.span() for m in recognise.DATE_RE.finditer(text)] + [m.span() for m in recognise.TIME_RE.finditer(text)]
+    return spans + [m.span() for m in re.finditer(r"(?<![\d,.])(?:19|20)\d{2}(?![\d,])(?!\s+[a-z])", text)]
+
+
 def quantities(text: str) -> list[Quantity]:
-    """Every number or range in `text`, with its bounds and qualifier."""
+    """Every number or range in `text`, with its bounds and qualifier (dates, clock times and
+    years aside)."""
     found = []
+    skip = not_quantities(text)
     for m in QUANTITY_RE.finditer(text):
+        if any(lo <= m.start("low") < hi for lo, hi in skip):
+            continue
         low = number_value(m.group("low"))
         prefix = (m.group("prefix") or "").strip().lower()
         if m.group("high"):

@@ -41,6 +41,31 @@ ORGANISATION_WORDS = {
     "Authority": "government_agency", "Army": "armed_forces", "Navy": "armed_forces",
     "Forces": "armed_forces",
 }
+ORGANISATION_WORDS.update({w: "police_force" for w in recognise.ORGANISATION_WORDS if w not in ORGANISATION_WORDS})
+ABBREVIATION_RE = recognise.ABBREVIATION_RE
+ORGANISATION_WORDS.update({"Rail": None, "Railways": None, "Trust": None, "Company": None})
+# Common nouns bulletins use for organisations, and the kind each suggests.
+COMMON_ORGANISATIONS = {"police": "police_forces", "military": "armed_forces", "police and partners": "partnership",
+                        "armed forces": "armed_forces", "the army": "armed_forces"}
+# Capitals that are no organisation: places, time zones, common initialisms.
+NOT_ORGANISATIONS = {"UK", "US", "USA", "EU", "UN", "BST", "GMT", "UTC", "CCTV", "TV", "ID", "OK", "ATM", "PM"}
+# Cues for the sections a sentence (or clause) may belong to beyond the numbers and names:
+# each is a candidate for the curator to confirm, correct or delete.
+CLAIM_CUES = {
+    "measures": re.compile(r"\bno plans\b|\breview(?:ing)? security\b|\bchecks? at\b|\bcordon\b|\bclosed?\b|"
+                           r"\bdeployed to\b|\bincreased patrolling\b|\b(?:more|additional|extra) armed officers at\b",
+                           re.IGNORECASE),
+    "advice": re.compile(r"\bshould\b|\bplease\b|\b[Ii]f you (?:see|hear|notice)\b|\bIt is (?:critical|vital|important|essential) that\b|"
+                         r"\b(?:let us know|call us|trust your instinct|remain vigilant|stay alert|report it)\b|"
+                         r"^[“\"]?(?:Look out|Call|Report|Keep|Allow|Plan|Stay|Remain|Trust|Do not|Don’t)\b"),
+    "tactics": re.compile(r"\b(?:on foot|in vehicles|proactive operations|targeted patrols|high[- ]visibility|"
+                          r"stop and search|(?:increased|extra|more|additional) (?:police |armed )?patrols)\b|"
+                          r"(?<!military )\b(?:to|will) patrol\b"),
+    "partnerships": re.compile(r"(?<!public )\bwork(?:s|ing)? (?:closely )?with\b|\balongside\b|\bin partnership\b|"
+                               r"\bjoin(?:s|ing)? the\b|\benabled us\b|\bwith the support of\b"),
+    "command": re.compile(r"\bin (?:control|command)\b|\bunder the command\b|\bcommand(?:s|ing|ed)?\b|"
+                          r"\bcontrol of\b"),
+}
 CALL_WORDS_RE = re.compile(r"\b(?:call|ring|phone|text|dial|contact)\b", re.IGNORECASE)
 DAY_WORDS_RE = re.compile(r"^(?:today|tonight|yesterday|tomorrow|overnight)$", re.IGNORECASE)
 STATUS_WORDS = {"freed up": "freed_up", "mobilised": "mobilisable", "deployed": "deployed"}
@@ -235,12 +260,11 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
         end = defining.end()
         if text[end:end + 1] == ",":
             end = t.clause(end + 2)[1]
-        entry = d.add("people", {"quote": t.widen(defining.start(), end)}, id=person_id)
-        derived(d, entry, "person", derive.person, d.quote(entry))
+        first = matches[0]
+        entry = d.add("people", {"name": first.span(2)}, id=person_id)
+        derived(d, entry, "person", derive.person, text[defining.start():end])
+        d.note(entry, f"named {len(matches)} time(s); mentions, rank and role are found by the build")
         for m in matches:
-            if m is not defining:
-                mention = d.add("mentions", {"quote": t.widen(m.start(), m.end())}, person=person_id)
-                d.note(mention, f"person {name!r}")
             person_spans.append((m.start(), m.end()))
 
     # Statements: '<speaker>, <role>, said: “...' and the quoted paragraphs that follow it.
@@ -278,26 +302,46 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
             continue
         kinds = [kind for word, kind in ORGANISATION_WORDS.items() if re.search(rf"\b{word}\b", tk.text)]
         abbreviation = re.match(r"[ \u00a0]*\(([A-Z]{2,})\)", text[tk.end:])
-        if not kinds and tk.text not in organisations:
+        # An abbreviation on its own ("NPCC said ...") names an organisation too.
+        acronym = ABBREVIATION_RE.fullmatch(tk.text) and tk.text not in NOT_ORGANISATIONS
+        if not kinds and not acronym and tk.text not in organisations:
             continue
-        if tk.text in organisations:
-            entry = d.add("mentions", {"quote": t.widen(tk.start, tk.end)}, tk, organisation=organisations[tk.text])
+        if tk.text in organisations:  # a later mention: the build finds it from the name
+            entry = next(e for e in d.entries.values()
+                         if e.section == "organisations" and e.fields.get("id") == organisations[tk.text])
+            d.add("organisations", entry.spans, tk)
         else:
             end = tk.end + abbreviation.end() if abbreviation else tk.end
             org_id = abbreviation.group(1).lower() if abbreviation else slug(tk.text)
-            kind = kinds[0] if kinds[0] in d.enum("organisations", "kind") else None
-            entry = d.add("organisations", {"quote": t.widen(tk.start, end)}, tk, id=org_id,
-                          **({"kind": kind} if kind else {}))
+            kind = next((k for k in kinds if k in d.enum("organisations", "kind")), None)
+            extra = {"aliases": [abbreviation.group(1)]} if abbreviation else {}
+            entry = d.add("organisations", {"name": (tk.start, tk.end)}, tk, id=org_id,
+                          **({"kind": kind} if kind else {}), **extra)
             name, abbr = derive.organisation(text[tk.start:end])
-            d.note(entry, f"name = {name}" + (f", abbreviation = {abbr}" if abbr else ""))
+            d.note(entry, f"name = {name}" + (f", abbreviation = {abbr}" if abbr else "")
+                   + ("; named only by its abbreviation: give its kind" if acronym and not kinds else ""))
             organisations[tk.text] = org_id
             if abbreviation:
                 organisations[abbreviation.group(1)] = org_id
                 for other in tokens:
-                    if other.kind == "name" and other.text == abbreviation.group(1) and inside(other, entry.spans["quote"]):
+                    if other.kind == "name" and other.text == abbreviation.group(1) and inside(other, (tk.start, end)):
                         d.add("organisations", entry.spans, other)
                         done.add(other)
         done.add(tk)
+
+    # Organisations named by a common noun ("the military", "police and partners"): the first
+    # occurrence of each, the longest first, as a candidate (the build finds the other mentions).
+    taken: list[tuple[int, int]] = []
+    for noun, kind in sorted(COMMON_ORGANISATIONS.items(), key=lambda item: -len(item[0])):
+        named = [m.span() for e in d.entries.values() if e.section == "organisations"
+                 for m in re.finditer(re.escape(text[slice(*e.spans["name"])]), text)]
+        m = next((m for m in re.finditer(rf"(?<![\w-]){re.escape(noun)}(?![\w-])", text, re.IGNORECASE)
+                  if not any(lo < m.end() and m.start() < hi for lo, hi in taken + named)), None)
+        if m is None:
+            continue
+        taken.append(m.span())
+        entry = d.add("organisations", {"name": m.span()}, id=slug(noun), kind=kind)
+        d.note(entry, f"a common noun for an organisation: keep it if the bulletin uses {noun!r} for one")
 
     def org_in(span):
         return next((oid for name, oid in organisations.items() if name in text[span[0]:span[1]]), None)
@@ -319,9 +363,18 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
         lo = t.clause(tk.start)[0]
         calls = [m for m in CALL_WORDS_RE.finditer(text, lo, tk.start)]
         start = calls[-1].start() if calls else lo
+        try:
+            short = derive.phone(tk.text)
+        except ValueError:
+            short = None
+        sentence = t.sentence(tk.start)
+        if (short and short.e164 is None and not short.emergency
+                and not CALL_WORDS_RE.search(text, sentence[0], sentence[1])):
+            continue  # a short number with no call to make ("Around 150 officers"): a count, not a contact
         entry = d.add("contacts", {"quote": t.widen(start, tk.end)}, tk,
                       confidential="in confidence" in text[start:tk.end])
         phone = derived(d, entry, "number", derive.phone, d.quote(entry))
+        done.update(other for other in tokens if other.kind == "name" and inside(other, sentence))
         if phone:
             entry.fields.setdefault("id", phone.number_type if phone.emergency else f"contact-{slug(phone.as_printed)}")
         done.update(other for other in tokens if inside(other, (tk.start, tk.end)))
@@ -352,7 +405,7 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
 
     # Weekday phrases: an event dated by the phrase.
     for tk in tokens:
-        if tk.kind != "weekday" or in_statement(tk):
+        if tk.kind != "weekday" or tk in done or in_statement(tk):
             continue
         entry = event(t.clause(tk.start), tk, date="day_phrase")
         if published:
@@ -362,6 +415,11 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
         done.add(tk)
 
     # Numbers: a count of people is a personnel figure; a span of time is its window, or "<n> days into" an event.
+    # A number that is part of a date ("May 27", "2017") or a clock time ("0700 hours") is neither.
+    clocks = [tk for tk in tokens if tk.kind in ("date", "time")]
+    for tk in tokens:
+        if tk.kind in ("number", "relative_time") and any(inside(tk, (c.start, c.end)) for c in clocks if c is not tk):
+            done.add(tk)
     for tk in tokens:
         if tk.kind not in ("number", "relative_time") or tk in done or in_statement(tk):
             continue
@@ -392,10 +450,26 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
     for tk in tokens:
         if tk in done or in_statement(tk) or tk.kind not in ("date", "time", "timezone", "name"):
             continue
+        if tk.kind == "name" and any(p[0] < tk.end and tk.start < p[1] for p in person_spans):
+            continue  # a person's name: the build finds every mention of it
         if any(entry.section != "statements" and any(inside(tk, s) for s in entry.spans.values())
                and entry.section in ("people", "mentions", "organisations") for entry in d.entries.values()):
             continue
         event(t.clause(tk.start), tk, date="not_stated")
+
+    # The kinds of claim a sentence may make (advice, tactics, partnerships, command): one
+    # candidate per sentence and kind, its actor and status left to the curator.
+    for span in t.sentences:
+        words = text[span[0]:span[1]]
+        for section, cue in CLAIM_CUES.items():
+            if cue.search(words):
+                entry = d.add(section, {"quote": t.widen(*span)}, actor_basis="not_stated")
+                d.note(entry, f"cue {cue.search(words).group()!r}; code the actor (stated with actor_quote, "
+                              "inferred with actor_rule, or not_stated) and the status")
+                entry.fields.setdefault("id", f"{section}-{len([e for e in d.entries.values() if e.section == section])}")
+                for tk in tokens:
+                    if inside(tk, span):
+                        d.add(section, entry.spans, tk)
 
     number_events(d)
     return d
@@ -443,6 +517,8 @@ YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
 
 
 def yaml_scalar(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(yaml_scalar(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

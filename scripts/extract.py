@@ -18,13 +18,20 @@ scripts/publish.py, which validates the tables before they replace data/.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from . import coverage, derive, input_models, yaml_input
-from .common import ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of, package_spec
+from . import coverage, derive, input_models, recognise, sentences, yaml_input
+from .common import (ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of,
+                     load_yaml, package_spec)
 from .yaml_input import InputErrors
+
+# A sentence may be excused from coding only when it states no fact; a bulletin with more
+# excuses than this is being excused rather than coded.
+MAX_UNCODED = 3
 
 def slug(text: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
@@ -77,6 +84,7 @@ class Bulletin:
         except UnicodeDecodeError as exc:
             raise BuildError(self.source_path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
         self.published = None  # set from the dateline
+        self.excuses: dict[int, tuple[str, int]] = {}  # sentence start -> (reason, annotation line)
 
     def relpath(self, root: Path) -> str:
         try:
@@ -85,8 +93,9 @@ class Bulletin:
             return self.source_path.as_posix()
 
     def entries(self, section: str) -> list[dict]:
-        """The entries of one section (checked against its model when the file was read)."""
-        value = self.annotations[section]
+        """The entries of one section (checked against its model when the file was read; a
+        computed section such as mentions may be left out)."""
+        value = self.annotations.get(section, [])
         return [value] if input_models.one_entry(SECTION_MODELS.get(section)) else value
 
 
@@ -95,15 +104,21 @@ class Tables:
 
     def __init__(self, spec: dict):
         self.fields = field_names(spec)
+        # Fields holding the bulletin's words: table -> [(field, the evidence column it stands in)].
+        self.printed = {r["name"]: [(f["name"], f["printed"]) for f in r["fields"] if f.get("printed")]
+                        for r in spec["resources"]}
+        self.origins: dict[str, tuple[Path, int | None]] = {}  # primary key -> annotation file and line
         self.rows = {name: [] for name in self.fields}
         self.ids: dict[str, str] = {}  # every primary key in the package -> its table
         self.evidence: dict[tuple, str] = {}
+        self.entities: dict[str, dict] = {}  # organisation or person ID -> kind, names, defining entry
 
     def add(self, table: str, row: dict, origin: tuple[Path, int | None]) -> dict:
         key = row[self.fields[table][0]]
         if key in self.ids:
             raise BuildError(origin[0], f"ID {key!r} is used twice (already in {self.ids[key]})", origin[1])
         self.ids[key] = table
+        self.origins[key] = origin
         self.rows[table].append(row)
         return row
 
@@ -120,12 +135,17 @@ def locate(bulletin: Bulletin, tables: Tables, quote, line) -> str:
     if second >= 0:
         raise BuildError(path, f"quote found more than once in {bulletin.source_path.name} "
                          f"(at characters {first} and {second}); quote more words to make it unique: {quote!r}", line)
-    span = (bulletin.source_id, first, first + len(quote))
+    return span_evidence(bulletin, tables, first, first + len(quote))
+
+
+def span_evidence(bulletin: Bulletin, tables: Tables, start: int, end: int) -> str:
+    """The evidence ID of bulletin.text[start:end], adding its evidence row once."""
+    span = (bulletin.source_id, start, end)
     if span not in tables.evidence:
-        evidence_id = f"{bulletin.source_id}-{first}-{first + len(quote)}"
+        evidence_id = f"{bulletin.source_id}-{start}-{end}"
         tables.evidence[span] = evidence_id
         tables.rows["evidence"].append({"evidence_id": evidence_id, "source_id": bulletin.source_id,
-                                        "start": first, "end": first + len(quote), "quote": quote})
+                                        "start": start, "end": end, "quote": bulletin.text[start:end]})
     return tables.evidence[span]
 
 
@@ -162,6 +182,8 @@ class Context:
         self.b, self.tables, self.levels, self.root = bulletin, tables, levels, root
         self.sid, self.path = bulletin.source_id, bulletin.annotations_path
         self.events: dict[str, dict] = {}
+        self.entities: list[tuple[str, dict]] = []  # (organisation|person, entry) this bulletin lists
+        self.mentions: dict[str, list[tuple[int, int]]] = {}  # entity ID -> spans of its name here
 
     def ev(self, entry: dict, key: str = "quote") -> str:
         """The evidence ID of the quote under `key`, located exactly once in the text."""
@@ -176,9 +198,15 @@ class Context:
     def error(self, reason: str, line) -> BuildError:
         return BuildError(self.path, reason, line)
 
-    def mention(self, evidence_id, line, person=None, organisation=None) -> None:
+    def evidence_at(self, start: int, end: int) -> str:
+        """The evidence ID of text[start:end] (one row per span, shared)."""
+        return span_evidence(self.b, self.tables, start, end)
+
+    def mention(self, evidence_id, line, person=None, organisation=None, name=None, rank=None, role=None,
+                role_organisation=None) -> None:
         self.add("mentions", {"mention_id": f"{evidence_id}-{person or organisation}", "evidence_id": evidence_id,
-                              "person_id": person, "organisation_id": organisation}, line)
+                              "person_id": person, "organisation_id": organisation, "name": name, "rank": rank,
+                              "role": role, "role_organisation_id": role_organisation}, line)
 
     def event_id(self, key, line) -> str:
         if key not in self.events:
@@ -226,35 +254,140 @@ def add_source(c: Context, entries: list[dict]) -> None:
 
 @section("organisations", input_models.Organisation)
 def add_organisations(c: Context, entries: list[dict]) -> None:
+    """Organisations this bulletin names: a name to look for (and aliases); rows come from mentions."""
     for e in entries:
-        line = e["__line__"]
-        evidence_id = c.ev(e)
-        name, abbreviation = c.derived(e, derive.organisation, e["quote"], e.get("name"))
-        if c.tables.ids.get(e["id"]) != "organisations":  # first bulletin to name it defines it
-            c.add("organisations", {"organisation_id": e["id"], "name": name, "abbreviation": abbreviation,
-                                    "kind": e["kind"], "evidence_id": evidence_id}, line)
-        c.mention(evidence_id, line, organisation=e["id"])
+        c.entities.append(("organisation", e))
 
 
 @section("people", input_models.Person)
 def add_people(c: Context, entries: list[dict]) -> None:
+    """People this bulletin names: a name to look for (and aliases); rows come from mentions."""
     for e in entries:
-        line = e["__line__"]
-        evidence_id = c.ev(e)
-        who = c.derived(e, derive.person, e["quote"])
-        if c.tables.ids.get(e["id"]) != "people":
-            c.add("people", {"person_id": e["id"], "name": who.name, "rank": who.rank, "role": who.role,
-                             "organisation_id": e.get("organisation"), "evidence_id": evidence_id}, line)
-        c.mention(evidence_id, line, person=e["id"])
+        c.entities.append(("person", e))
 
 
-@section("mentions", input_models.Mention)
+def name_pattern(term: str) -> re.Pattern:
+    """A name as a whole-word pattern. Matching ignores case (so "Police" at a sentence start and
+    "police" are one name), except for an abbreviation in capitals ("JTAC"), which must match
+    exactly; any run of spaces (no-break included) matches any other."""
+    words = r"\s+".join(re.escape(w) for w in term.split())
+    flags = 0 if term.isupper() else re.IGNORECASE
+    return re.compile(rf"(?<![\w-]){words}(?![\w-])", flags)
+
+
+@section("mentions", input_models.Computed)
 def add_mentions(c: Context, entries: list[dict]) -> None:
-    for e in entries:
+    """Every place the text names a known organisation or person, found by code from their names
+    and the aliases the curator lists (the section itself takes no entries). Where names overlap,
+    the longest wins ("Metropolitan Police" over "Police"). An organisation's row is defined by
+    its first mention in the oldest bulletin that names it; a person's rank and role as printed
+    belong to the mention (as of that bulletin), the person row holds the name only."""
+    if entries:
+        raise c.error("mentions are computed from the names under organisations and people; "
+                      "list other spellings there as `aliases`", entries[0]["__line__"])
+    text, known = c.b.text, c.tables.entities
+    for kind, e in c.entities:  # this bulletin's names extend (or repeat) the ones already known
         line = e["__line__"]
-        if bool(e.get("person")) == bool(e.get("organisation")):
-            raise c.error("a mention names exactly one of person and organisation", line)
-        c.mention(c.ev(e), line, person=e.get("person"), organisation=e.get("organisation"))
+        if not isinstance(e.get("name"), str) or not e["name"].strip():
+            raise c.error(f"{kind} {e.get('id')!r}: name must be a non-empty string", line_of(e, "name"))
+        terms = [e["name"], *(e.get("aliases") or [])]
+        entity = known.setdefault(e["id"], {"kind": kind, "terms": [], "entry": e, "path": c.path})
+        if entity["kind"] != kind:
+            raise c.error(f"ID {e['id']!r} is already a {entity['kind']}", line)
+        entity["terms"] += [t for t in terms if t not in entity["terms"]]
+    found = []  # (start, end, entity id)
+    for entity_id, entity in known.items():
+        for term in entity["terms"]:
+            found += [(m.start(), m.end(), entity_id) for m in name_pattern(term).finditer(text)]
+    found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+    chosen, last_end = [], -1
+    for start, end, entity_id in found:
+        if start >= last_end:
+            chosen.append((start, end, entity_id))
+            last_end = end
+    org_spans = []
+    for start, end, entity_id in chosen:
+        if known[entity_id]["kind"] == "organisation":
+            abbr = re.match(r"\s*\(([A-Z]{2,})\)", text[end:])
+            full_end = end + abbr.end() if abbr else end
+            org_spans.append((start, full_end, end, entity_id, abbr.group(1) if abbr else None))
+    person_spans = [(start, end, entity_id) for start, end, entity_id in chosen
+                    if known[entity_id]["kind"] == "person"]
+    # An abbreviation in brackets belongs to the name before it, not to a mention of its own.
+    org_spans = [o for o in org_spans if not any(p[0] < o[0] and o[1] <= p[1] for p in org_spans)]
+    named = set()
+    for start, full_end, name_end, entity_id, abbr in org_spans:
+        evidence_id = c.evidence_at(start, full_end)
+        line = line_of(known[entity_id]["entry"])
+        if entity_id not in c.tables.ids:  # the first mention defines the organisation
+            c.add("organisations", {"organisation_id": entity_id, "name": text[start:name_end],
+                                    "abbreviation": abbr, "kind": known[entity_id]["entry"].get("kind"),
+                                    "evidence_id": evidence_id}, line)
+        c.mention(evidence_id, line, organisation=entity_id, name=text[start:name_end])
+        c.mentions.setdefault(entity_id, []).append((start, name_end))
+        named.add(entity_id)
+    for start, end, entity_id in person_spans:
+        rank = None
+        before = re.search(r"(" + recognise.RANK_RE.pattern + r")\s+$", text[max(0, start - 60):start])
+        if before:
+            rank, start_full = before.group(1), start - len(before.group(0))
+        else:
+            start_full = start
+        role, end_full = None, end
+        after = re.match(r",\s+([a-z][^,.:;“”]*?),", text[end:])
+        if after:
+            role, end_full = after.group(1), end + after.end(1)
+        role_org = next((o[3] for o in org_spans if end <= o[0] and o[1] <= end_full), None)
+        evidence_id = c.evidence_at(start_full, end_full)
+        line = line_of(known[entity_id]["entry"])
+        if entity_id not in c.tables.ids:
+            c.add("people", {"person_id": entity_id, "name": text[start:end], "evidence_id": evidence_id}, line)
+        c.mention(evidence_id, line, person=entity_id, name=text[start:end], rank=rank, role=role,
+                  role_organisation=role_org)
+        c.mentions.setdefault(entity_id, []).append((start, end))
+        named.add(entity_id)
+    for kind, e in c.entities:
+        if e["id"] not in named:
+            raise c.error(f"{kind} {e['id']!r} is listed but never named in {c.b.source_path.name}: no mention "
+                          f"of {[e['name'], *(e.get('aliases') or [])]}", e["__line__"])
+        if kind == "organisation" and not e.get("kind") and c.tables.ids.get(e["id"]) != "organisations":
+            raise c.error(f"organisation {e['id']!r}: kind is required where it is first named", e["__line__"])
+
+
+def party(c: Context, e: dict, quote_key: str, prefix: str, key: str = "actor") -> dict:
+    """An actor coded like a date: the organisation (`<key>`), and either the words that name it
+    (`<key>_quote`, inside the row's quote and a mention of that organisation: basis stated), a
+    rule (`<key>_basis: inferred`, `<key>_rule`), or `<key>_basis: not_stated` and no organisation.
+    Returns the columns <prefix>_organisation_id, _evidence_id, _basis, _rule."""
+    line = line_of(e, key) or e["__line__"]
+    org, words, basis, rule = e.get(key), e.get(f"{key}_quote"), e.get(f"{key}_basis"), e.get(f"{key}_rule")
+    if basis not in ("stated", "inferred", "not_stated"):
+        raise c.error(f"{key}_basis must be stated, inferred or not_stated; got {basis!r}",
+                      line_of(e, f"{key}_basis") or line)
+    evidence_id = None
+    if basis == "stated":
+        if not org or not words:
+            raise c.error(f"{key}_basis stated needs {key} and {key}_quote (the words that name it)", line)
+        quote = e[quote_key]
+        where = quote.find(words)
+        if where < 0:
+            raise c.error(f"{key}_quote {words!r} is not in the row's quote: an actor the words do not name needs "
+                          f"{key}_basis inferred (with {key}_rule) or not_stated", line_of(e, f"{key}_quote"))
+        start = c.b.text.find(quote) + where
+        if not any(s <= start and start + len(words) <= t for s, t in c.mentions.get(org, [])):
+            raise c.error(f"{key}_quote {words!r} is not a mention of {org!r} (its name or a listed alias)",
+                          line_of(e, f"{key}_quote"))
+        evidence_id = c.evidence_at(start, start + len(words))
+    elif basis == "inferred":
+        if not org or not isinstance(rule, str) or not rule.strip():
+            raise c.error(f"{key}_basis inferred needs {key} and {key}_rule (the rule that infers it)", line)
+        if words:
+            raise c.error(f"{key}_quote is for a stated {key}; an inferred one has a rule", line_of(e, f"{key}_quote"))
+    elif org or words:
+        raise c.error(f"{key}_basis not_stated: leave {key} and {key}_quote empty", line)
+    id_column = f"{prefix}_id" if prefix.endswith("organisation") else f"{prefix}_organisation_id"
+    return {id_column: org, f"{prefix}_evidence_id": evidence_id, f"{prefix}_basis": basis,
+            f"{prefix}_rule": " ".join(rule.split()) if isinstance(rule, str) else None}
 
 
 def event_date(c: Context, e: dict) -> dict:
@@ -318,15 +451,13 @@ def add_threat_assessments(c: Context, entries: list[dict]) -> None:
 def add_personnel(c: Context, entries: list[dict]) -> None:
     for e in entries:
         line = e["__line__"]
-        if e["role"] not in e["quote"]:
-            raise c.error(f"role {e['role']!r} is not in the quote", line)
         count = c.derived(e, derive.headcount, e["quote"])
         window = c.derived(e, derive.window_hours, e["quote"]) or (None, None)
         c.add("personnel", {
             "personnel_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e), "force": e["force"],
             "role": e["role"], "qualifier": count.qualifier, "count_min": count.low, "count_max": count.high,
             "status": e["status"], "purpose": e["purpose"], "window_min_hours": window[0],
-            "window_max_hours": window[1], "organisation_id": e["organisation"],
+            "window_max_hours": window[1], **party(c, e, "quote", "organisation", key="organisation"),
             "event_id": c.event_id(e["event"], line)}, line)
 
 
@@ -363,7 +494,107 @@ def add_measures(c: Context, entries: list[dict]) -> None:
             c.add("measures", {
                 "measure_id": f"{c.sid}-{e['id']}-{slug(place)}", "evidence_id": evidence_id,
                 "measure_type": e["measure_type"], "place_type": place, "status": e["status"],
-                "actor_organisation_id": e["actor"]}, line)
+                **party(c, e, "quote", "actor")}, line)
+
+
+def claim_rows(c: Context, entries: list[dict], table: str, key: str, columns: dict, parties=("actor",)):
+    """One row per entry of a claim table: its ID, evidence, the columns named in `columns`
+    (table column -> annotation key; values marked `printed` in the schema are checked against the
+    quote after the build), and its parties (actor and, e.g., partner_organisation)."""
+    for e in entries:
+        row = {key: f"{c.sid}-{e['id']}", "evidence_id": c.ev(e)}
+        row.update({column: e.get(name) for column, name in columns.items()})
+        for who in parties:
+            prefix = who[:-len("_organisation")] if who.endswith("_organisation") else who
+            row.update(party(c, e, "quote", prefix, key=who))
+        c.add(table, row, e["__line__"])
+
+
+@section("advice", input_models.Advice)
+def add_advice(c: Context, entries: list[dict]) -> None:
+    """Advice to the public: who is asked to do what, on what condition, in the bulletin's words."""
+    for e in entries:
+        for ref, table in (("contact", "contacts"), ("statement", "statements")):
+            if e.get(ref) and c.tables.ids.get(f"{c.sid}-{e[ref]}") != table:
+                raise c.error(f"{ref} {e[ref]!r} is not a row of {table} of this bulletin", line_of(e, ref))
+    claim_rows(c, entries, "advice", "advice_id", {
+        "audience": "audience", "action_type": "action_type", "action": "action", "wording": "wording",
+        "condition": "condition"})
+    by_id = {f"{c.sid}-{e['id']}": e for e in entries}
+    for row in c.tables.rows["advice"]:
+        e = by_id.get(row["advice_id"])
+        if e is not None:
+            row["contact_id"] = f"{c.sid}-{e['contact']}" if e.get("contact") else None
+            row["statement_id"] = f"{c.sid}-{e['statement']}" if e.get("statement") else None
+
+
+@section("tactics", input_models.Tactic)
+def add_tactics(c: Context, entries: list[dict]) -> None:
+    """Police posture and tactics: how and where officers operate, as the bulletin words it."""
+    claim_rows(c, entries, "tactics", "tactic_id", {
+        "who": "who", "tactic_type": "tactic_type", "tactic": "tactic", "place": "place", "timing": "timing",
+        "purpose": "purpose", "status": "status"})
+
+
+@section("partnerships", input_models.Partnership)
+def add_partnerships(c: Context, entries: list[dict]) -> None:
+    """Partnership work: who works with whom on what."""
+    claim_rows(c, entries, "partnerships", "partnership_id", {
+        "who": "who", "partner": "partner", "activity_type": "activity_type", "activity": "activity",
+        "status": "status"}, parties=("actor", "partner_organisation"))
+
+
+@section("command", input_models.Command)
+def add_command(c: Context, entries: list[dict]) -> None:
+    """Command and control: who commands or controls whom (or what)."""
+    claim_rows(c, entries, "command", "command_id", {
+        "commander": "commander", "relation": "relation", "subordinate": "subordinate", "scope": "scope",
+        "status": "status"}, parties=("actor", "subordinate_organisation"))
+
+
+@section("uncoded", input_models.Uncoded)
+def add_uncoded(c: Context, entries: list[dict]) -> None:
+    """Sentences the curator excuses from coding (they state no fact), with the reason."""
+    spans = sentences.split(c.b.text)
+    for e in entries:
+        line, quote, reason = e["__line__"], e["quote"], e["reason"]
+        if not isinstance(reason, str) or not reason.strip():
+            raise c.error("uncoded: reason must be a non-empty string", line_of(e, "reason"))
+        if not isinstance(quote, str) or not quote or c.b.text.count(quote) != 1:
+            raise c.error(f"uncoded: quote must be found exactly once in {c.b.source_path.name}: {quote!r}",
+                          line_of(e, "quote"))
+        start = c.b.text.find(quote)
+        inside = [s for s in spans if s[0] <= start and start + len(quote) <= s[1]]
+        if not inside:
+            raise c.error(f"uncoded: quote spans more than one sentence; quote one sentence: {quote!r}",
+                          line_of(e, "quote"))
+        c.b.excuses[inside[0][0]] = (" ".join(reason.split()), line)
+    if len(c.b.excuses) > MAX_UNCODED:
+        raise c.error(f"uncoded: {len(c.b.excuses)} sentences excused, at most {MAX_UNCODED}: code their facts",
+                      entries[MAX_UNCODED]["__line__"])
+
+
+def add_sentences(b: Bulletin, tables: Tables, spans: list[tuple[int, int]]) -> None:
+    """The bulletin's sentences, each coded (some row's evidence overlaps it) or excused in
+    `uncoded:`; stop naming file and line:col of every sentence that is neither."""
+    cut = sentences.split(b.text)
+    missing = []
+    for number, (start, end) in enumerate(cut, 1):
+        coded = any(s < end and start < e for s, e in spans)
+        reason, line = b.excuses.pop(start, (None, None))
+        if coded and reason:
+            raise BuildError(b.annotations_path, f"uncoded: sentence {number} is coded; remove its excuse", line)
+        if not coded and not reason:
+            where = "%d:%d" % sentences.line_col(b.text, start)
+            missing.append(f"  {b.source_path.name}:{where} sentence {number}: {b.text[start:end][:70]!r}")
+        tables.add("sentences", {
+            "sentence_id": sentences.sentence_id(b.source_id, number, len(cut)), "source_id": b.source_id,
+            "number": number, "start": start, "end": end, "text": b.text[start:end], "coded": coded,
+            "reason": reason}, (b.annotations_path, line))
+    if missing:
+        raise BuildError(b.annotations_path, f"{len(missing)} sentence(s) of {b.source_path.name} are neither "
+                         "coded (no row's evidence overlaps them) nor excused under `uncoded:` with a reason; "
+                         "code their facts:\n" + "\n".join(missing))
 
 
 def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> None:
@@ -377,6 +608,66 @@ def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> 
 # drafting aid), all from the registry above.
 ANNOTATIONS = input_models.annotations_model(SECTION_MODELS)
 SECTION_KEYS, REQUIRED_KEYS = input_models.section_keys(SECTION_MODELS)
+
+
+def check_printed(tables: Tables) -> None:
+    """Every value the schema marks `printed` (the bulletin's words) stands in its evidence quote;
+    otherwise stop naming the annotation file and line of the row: a paraphrase is coding, and
+    belongs in a field that says so."""
+    quotes = {r["evidence_id"]: r["quote"] for r in tables.rows["evidence"]}
+    for table, pairs in tables.printed.items():
+        key = tables.fields[table][0]
+        for row in tables.rows[table]:
+            for column, evidence_column in pairs:
+                value, quote = row.get(column), quotes.get(row.get(evidence_column)) or ""
+                if value not in (None, "") and row.get(evidence_column) and str(value) not in quote:
+                    path, line = tables.origins[row[key]]
+                    raise BuildError(path, f"{table}.{column} {value!r} is not in the bulletin's words it cites "
+                                     f"({evidence_column}: {quote!r}); quote the words or code it elsewhere", line)
+
+
+def add_retired(tables: Tables, releases: Path, version: str) -> None:
+    """The retired_ids table from data/releases/retired-ids.yaml, checked against the IDs each
+    release published (data/releases/<version>-ids.csv): a released ID is still in the package
+    or retired, with its replacements; a retired ID is never used again."""
+    path = releases / "retired-ids.yaml"
+    entries = load_yaml(path, with_lines=True) or []
+    if not isinstance(entries, list):
+        raise BuildError(path, "must be a list of retired IDs")
+    present = {**tables.ids, **{r["evidence_id"]: "evidence" for r in tables.rows["evidence"]}}
+    retired = {}
+    for e in entries:
+        line = e.get("__line__") if isinstance(e, dict) else None
+        keys = set(e) - {"__line__", "__lines__"} if isinstance(e, dict) else set()
+        if keys != {"id", "table", "retired_in", "replaced_by", "reason"}:
+            raise BuildError(path, "an entry needs exactly id, table, retired_in, replaced_by, reason; got "
+                             f"{sorted(keys)}", line)
+        if e["id"] in present:
+            raise BuildError(path, f"retired ID {e['id']!r} is in use again (in {present[e['id']]}); a released "
+                             "ID is never reused: give the new row another ID", line)
+        if str(e["retired_in"]) != version and version_key(str(e["retired_in"])) > version_key(version):
+            raise BuildError(path, f"retired_in {e['retired_in']!r} is later than this version {version}", line)
+        for new in e["replaced_by"] or []:
+            if new not in present:
+                raise BuildError(path, f"replacement {new!r} of {e['id']!r} is not a row of this version", line)
+        retired[e["id"]] = e
+        tables.add("retired_ids", {"retired_id": e["id"], "table_name": e["table"],
+                                   "version_retired": str(e["retired_in"]),
+                                   "replacement_ids": " ".join(e["replaced_by"] or []) or None,
+                                   "reason": " ".join(str(e["reason"]).split())}, (path, line))
+    for released in sorted(releases.glob("*-ids.csv")):
+        with open(released, newline="", encoding="utf-8") as handle:
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                old, table = row["id"], row["table_name"]
+                if present.get(old) == table or old in retired:
+                    continue
+                where = f"is now in {present[old]}" if old in present else "is gone"
+                raise BuildError(released, f"released ID {old!r} of table {table} {where}: keep it, or list it in "
+                                 f"{path.name} with its replacements and the reason", number)
+
+
+def version_key(version: str) -> tuple:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
 
 
 def discover(raw_dir: Path) -> list[Path]:
@@ -412,10 +703,14 @@ def build(root: Path = ROOT) -> dict:
     bulletins = sorted(readable, key=lambda b: (b.published_at, b.folder.name))
     for bulletin in bulletins:
         add_bulletin(bulletin, tables, levels, root)
+    check_printed(tables)
     tables.rows["evidence"].sort(key=lambda r: (r["source_id"], r["start"], r["end"]))
     spans = coverage.used_spans(tables.rows)
+    coding = coverage.used_spans(tables.rows, skip=coverage.NOT_CODING)
     for bulletin in bulletins:
         coverage.check(bulletin, spans.get(bulletin.source_id, []), levels)
+        add_sentences(bulletin, tables, coding.get(bulletin.source_id, []))
+    add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]))
     return {"fields": tables.fields, "rows": tables.rows}
 
 

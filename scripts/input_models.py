@@ -257,31 +257,32 @@ class Source(Strict):
     dateline: Quote
 
 
+Printed = Annotated[str, _Checked(exact_quote, {
+    "type": "string", "minLength": 1,
+    "description": "Words as the bulletin prints them (checked against the entry's quote by the build)."})]
+
+
+def basis(table: str, field: str):
+    """How a party of a claim is known, coded like a date (the descriptor's enum for it)."""
+    return Annotated[str, OneOf(table, field)]
+
+
 class Organisation(Strict):
+    """An organisation the bulletin names: its name (and other spellings) to look for; every place
+    the text prints one is a mention, found by code."""
+
     id: Id
-    quote: Quote
-    name: Text = None
-    kind: Annotated[str, OneOf("organisations", "kind")]
+    name: Printed
+    aliases: Annotated[list[Printed], Field(min_length=1)] = None
+    kind: Annotated[str, OneOf("organisations", "kind")] = None  # required where first named (checked by the build)
 
 
 class Person(Strict):
+    """A person the bulletin names (rank and role are read from the words around each mention)."""
+
     id: Id
-    quote: Quote
-    organisation: ref("organisations", optional=True) = None
-
-
-class Mention(Strict):
-    """A further place the text names a person or an organisation (exactly one of the two)."""
-
-    quote: Quote
-    person: ref("people", optional=True) = None
-    organisation: ref("organisations", optional=True) = None
-
-    @model_validator(mode="after")
-    def one_of_person_and_organisation(self):
-        if (self.person is None) == (self.organisation is None):
-            raise PydanticCustomError("entry", "a mention names exactly one of person and organisation")
-        return self
+    name: Printed
+    aliases: Annotated[list[Printed], Field(min_length=1)] = None
 
 
 class Event(Strict):
@@ -309,14 +310,22 @@ class ThreatAssessment(Strict):
     meaning_quote: Quote
 
 
+# A party of a claim (an actor, an organisation, a partner, a subordinate) is coded like a date:
+# `<key>` (an organisation), `<key>_quote` (the words naming it, basis stated), `<key>_rule` (the
+# rule that infers it), `<key>_basis` (stated, inferred or not_stated). The build checks that the
+# keys given fit the basis.
+
 class Personnel(Strict):
     id: Id
     quote: Quote
     force: Annotated[str, OneOf("personnel", "force")]
-    role: Text
+    role: Printed
     status: Annotated[str, OneOf("personnel", "status")]
-    purpose: Text
-    organisation: ref("organisations")
+    purpose: Printed
+    organisation: ref("organisations") = None
+    organisation_quote: Printed = None
+    organisation_basis: basis("personnel", "organisation_basis")
+    organisation_rule: Text = None
     event: ref("events")
 
 
@@ -325,7 +334,7 @@ class Contact(Strict):
     quote: Quote
     purpose: Text
     confidential: bool
-    organisation: ref("organisations", optional=True) = None
+    organisation: ref("organisations") = None
 
 
 class Statement(Strict):
@@ -339,9 +348,99 @@ class Measure(Strict):
     id: Id
     quote: Quote
     measure_type: Annotated[str, OneOf("measures", "measure_type")]
-    actor: ref("organisations")
+    actor: ref("organisations") = None
+    actor_quote: Printed = None
+    actor_basis: basis("measures", "actor_basis")
+    actor_rule: Text = None
     status: Annotated[str, OneOf("measures", "status")]
-    places: Annotated[list[Text], Field(min_length=1)]
+    places: Annotated[list[Printed], Field(min_length=1)]
+
+
+class Advice(Strict):
+    """Advice to the public: who is asked to do what, on what condition."""
+
+    id: Id
+    quote: Quote
+    audience: Printed = None
+    action: Printed
+    action_type: Annotated[str, OneOf("advice", "action_type")]
+    wording: Annotated[str, OneOf("advice", "wording")]
+    condition: Printed = None
+    contact: ref("contacts") = None
+    statement: ref("statements") = None
+    actor: ref("organisations") = None
+    actor_quote: Printed = None
+    actor_basis: basis("advice", "actor_basis")
+    actor_rule: Text = None
+
+
+class Tactic(Strict):
+    """Police posture and tactics: how and where officers operate."""
+
+    id: Id
+    quote: Quote
+    who: Printed
+    tactic: Printed
+    tactic_type: Annotated[str, OneOf("tactics", "tactic_type")]
+    place: Printed = None
+    timing: Printed = None
+    purpose: Printed = None
+    status: Annotated[str, OneOf("tactics", "status")]
+    actor: ref("organisations") = None
+    actor_quote: Printed = None
+    actor_basis: basis("tactics", "actor_basis")
+    actor_rule: Text = None
+
+
+class Partnership(Strict):
+    """Partnership work: who works with whom on what."""
+
+    id: Id
+    quote: Quote
+    who: Printed
+    partner: Printed
+    activity: Printed
+    activity_type: Annotated[str, OneOf("partnerships", "activity_type")]
+    status: Annotated[str, OneOf("partnerships", "status")]
+    actor: ref("organisations") = None
+    actor_quote: Printed = None
+    actor_basis: basis("partnerships", "actor_basis")
+    actor_rule: Text = None
+    partner_organisation: ref("organisations") = None
+    partner_organisation_quote: Printed = None
+    partner_organisation_basis: basis("partnerships", "partner_basis")
+    partner_organisation_rule: Text = None
+
+
+class Command(Strict):
+    """Command and control: who commands or controls whom (or what)."""
+
+    id: Id
+    quote: Quote
+    commander: Printed
+    relation: Annotated[str, OneOf("command", "relation")]
+    subordinate: Printed
+    scope: Printed = None
+    status: Annotated[str, OneOf("command", "status")]
+    actor: ref("organisations") = None
+    actor_quote: Printed = None
+    actor_basis: basis("command", "actor_basis")
+    actor_rule: Text = None
+    subordinate_organisation: ref("organisations") = None
+    subordinate_organisation_quote: Printed = None
+    subordinate_organisation_basis: basis("command", "subordinate_basis")
+    subordinate_organisation_rule: Text = None
+
+
+class Uncoded(Strict):
+    """A sentence excused from coding (it states no fact), with the reason."""
+
+    quote: Quote
+    reason: Text
+
+
+class Computed:
+    """Marks a section the build computes (mentions): it may be left out, or written `[]`."""
 
 
 def one_entry(model) -> bool:
@@ -357,6 +456,9 @@ def annotations_model(sections: dict[str, type[BaseModel] | None]) -> type[BaseM
     from pydantic import create_model
     fields = {}
     for name, model in sections.items():
+        if model is Computed:
+            fields[name] = (Annotated[list[dict[str, Any]], Field(max_length=0)], [])
+            continue
         entry = model if model is not None else dict[str, Any]
         fields[name] = ((entry if one_entry(model) else list[entry]), ...)
     annotations = create_model("Annotations", __base__=Strict, **fields)
@@ -368,9 +470,11 @@ def annotations_model(sections: dict[str, type[BaseModel] | None]) -> type[BaseM
 
 def section_keys(sections) -> tuple[dict[str, set], dict[str, set]]:
     """Section -> the keys it allows, and the keys it requires (for the drafting aid)."""
-    allowed = {name: set(model.model_fields) if model else set() for name, model in sections.items()}
+    real = {name: model if isinstance(model, type) and issubclass(model, BaseModel) else None
+            for name, model in sections.items()}
+    allowed = {name: set(model.model_fields) if model else set() for name, model in real.items()}
     required = {name: {k for k, f in model.model_fields.items() if f.is_required()} if model else set()
-                for name, model in sections.items()}
+                for name, model in real.items()}
     return allowed, required
 
 
@@ -457,6 +561,8 @@ def _message(model, error: dict) -> str:
     if kind in ("string_type", "int_type", "bool_type", "list_type", "model_type", "model_attributes_type",
                 "dict_type", "int_from_float", "float_type"):
         return f"expected {_describe(_annotation_at(model, loc))}, got {_shown(got)}"
+    if kind == "too_long" and len(loc) == 1:
+        return "this section is computed by the build and takes no entries; leave it out"
     if kind in ("too_short", "string_too_short"):
         return f"must not be empty, got {_shown(got)}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
@@ -515,7 +621,7 @@ def cross_check(annotations_model, loaded: Loaded, path: Path) -> list[Problem]:
     order (Ordinal) numbering the entries 1..n."""
     data, path, problems = loaded.data, Path(path), []
     sections = {name: model for name, model in annotations_model.sections.items()
-                if model is not None and not one_entry(model)}
+                if isinstance(model, type) and issubclass(model, BaseModel) and not one_entry(model)}
 
     def problem(loc, what):
         problems.append(Problem(path, loaded.line(loc), key_path(loc), what))

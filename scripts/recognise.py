@@ -24,7 +24,10 @@ NUMBER_WORDS = (
 _WORD = r"(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
 NUMBER_WORDS_RE = re.compile(rf"\b{_WORD}(?:(?:[\s-]+|\s+and\s+){_WORD})*\b", re.IGNORECASE)
 DIGITS_RE = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\w.,])\d+(?!\d)")
-TIME_RE = re.compile(r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b|\b\d{1,2}(?:\.\d{2})?\s?(?:am|pm)\b", re.IGNORECASE)
+# Clock times: "20:15", "9.30am", and the 24-hour "0700 hours" of police bulletins (a time, not a span).
+CLOCK_HOURS_RE = re.compile(r"\b(?:[01]\d|2[0-3])[0-5]\d\s?(?:hours|hrs)\b", re.IGNORECASE)
+TIME_RE = re.compile(r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b|\b\d{1,2}(?:\.\d{2})?\s?(?:am|pm)\b|"
+                     + CLOCK_HOURS_RE.pattern, re.IGNORECASE)
 MONTHS = ("January February March April May June July August September October "
           "November December").split()
 _MONTH = "(?:" + "|".join(MONTHS) + ")"
@@ -55,6 +58,16 @@ RANK_RE = re.compile(r"\b(?:" + "|".join(RANKS) + r")\b")
 
 _CAPITALISED = r"(?:[A-Z][a-z]+(?:['’][a-z]+)?|[A-Z]{2,})"
 NAME_RE = re.compile(rf"{_CAPITALISED}(?:[ \u00a0]+(?:of[ \u00a0]+|and[ \u00a0]+)?{_CAPITALISED})*")
+# Words that make a capitalised phrase an organisation's name: such a phrase keeps its first word
+# even at a sentence start ("Counter Terrorism Policing North East said ...").
+ORGANISATION_WORDS = ("Policing", "Police", "Constabulary", "Centre", "Center", "Agency", "Service", "Office",
+                      "Ministry", "Department", "Government", "Council", "Authority", "Army", "Navy", "Forces")
+ORGANISATION_WORDS_RE = re.compile(r"\b(?:" + "|".join(ORGANISATION_WORDS) + r")\b")
+# Capitalised only because they open a sentence (or a page link): never the first word of a name.
+SENTENCE_OPENERS = frozenset("""Follow Following After Before During Since Today Yesterday Tonight Meanwhile While
+When Where As The This That These Those Both All Our Their His Her Its In On At From With Without For By If Please
+Contact Call Officers""".split())
+ABBREVIATION_RE = re.compile(r"[A-Z]{2,6}")
 SENTENCE_START_RE = re.compile(r"(?:^|[.!?:]\s+|\n\s*|[“\"\[•]\s*)$")
 
 
@@ -103,11 +116,16 @@ def names(text: str) -> list[Token]:
         start, words = match.start(), match.group()
         if SENTENCE_START_RE.search(text[:start]):
             first, _, rest = words.partition(" ")
-            if not rest.strip():
+            if rest.strip() and ORGANISATION_WORDS_RE.search(rest) and first not in SENTENCE_OPENERS:
+                pass  # an organisation's name: its first word is part of it
+            elif not rest.strip():
+                if ABBREVIATION_RE.fullmatch(first):
+                    found.append(Token("name", start, match.end(), first))  # "BTP is working ..."
                 continue
-            start += len(first) + 1
-            while text[start] in " \u00a0":
-                start += 1
+            else:
+                start += len(first) + 1
+                while text[start] in " \u00a0":
+                    start += 1
         found.append(Token("name", start, match.end(), text[start:match.end()]))
     return found
 

@@ -32,6 +32,7 @@ import pandera.pandas as pa
 import phonenumbers
 from phonenumbers import shortnumberinfo
 
+from . import coverage
 from .common import ROOT, BuildError, load_descriptor
 
 REGION = "GB"
@@ -256,9 +257,6 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
         text, end = texts.get(row["source_id"]), _int(row["end"])
         return text is not None and end is not None and end <= len(text)
 
-    def in_quote(column, evidence_column="evidence_id"):
-        return lambda row: row.get(column) is None or row[column] in (quotes.get(row[evidence_column]) or "")
-
     def bounds(low, high):
         return lambda row: _int(row.get(low)) is None or _int(row.get(high)) is None or \
             _int(row[low]) <= _int(row[high])
@@ -303,6 +301,28 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
         return (row.get("emergency") == "true") == shortnumberinfo.is_emergency_number(
             row.get("number_as_printed") or "", REGION)
 
+    coding = set()  # evidence that codes a sentence: used by a row of a table other than these
+    for name, frame in pkg.frames.items():
+        if name not in coverage.NOT_CODING:
+            for column in frame.columns:
+                if column.endswith("evidence_id"):
+                    coding |= set(frame[column].dropna())
+    used_spans: dict[str, list[tuple[int, int]]] = {}
+    for ev in rows(pkg.frame("evidence")):
+        if ev["evidence_id"] in coding and _int(ev["start"]) is not None and _int(ev["end"]) is not None:
+            used_spans.setdefault(ev["source_id"], []).append((_int(ev["start"]), _int(ev["end"])))
+
+    def overlaps(row):
+        start, end = _int(row.get("start")), _int(row.get("end"))
+        return start is not None and end is not None and any(
+            s < end and start < e for s, e in used_spans.get(row.get("source_id"), []))
+
+    all_ids = set()
+    for name, frame in pkg.frames.items():
+        key = pkg.resources[name].get("schema", {}).get("primaryKey", [])
+        if len(key) == 1 and key[0] in frame:
+            all_ids |= set(frame[key[0]].dropna())
+
     ranks = sorted(_int(r) or 0 for r in pkg.frame("threat_levels").get("rank", []))
     return {
         "evidence": [
@@ -320,7 +340,6 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
                       bounds("window_min_hours", "window_max_hours"), ("window_min_hours", "window_max_hours")),
             row_check("qualifier_matches_bounds", "qualifier must match the bounds given", qualifier_ok,
                       ("qualifier",)),
-            row_check("role_in_quote", "role must stand in the quoted words", in_quote("role"), ("role",)),
         ],
         "events": [
             row_check("precision_matches_value", "date_precision/date_basis must match the date, time and "
@@ -342,17 +361,67 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
         "threat_assessments": [row_check("meaning_is_quoted", "meaning must equal its evidence quote",
                                          lambda row: row.get("meaning") == quotes.get(row.get("meaning_evidence_id")),
                                          ("meaning",))],
-        "organisations": [row_check("name_in_quote", "name must stand in the quoted words", in_quote("name"),
-                                    ("name",))],
-        "people": [row_check("name_in_quote", "name must stand in the quoted words", in_quote("name"), ("name",))],
-        "statements": [row_check("text_in_quote", "text must stand in the quoted words", in_quote("text"),
-                                 ("text",))],
-        "measures": [row_check("place_in_quote", "place_type must stand in the quoted words",
-                               in_quote("place_type"), ("place_type",))],
+        "retired_ids": [
+            row_check("replacements_exist", "every replacement ID must be a row of this version",
+                      lambda row: all(i in all_ids for i in (row.get("replacement_ids") or "").split()),
+                      ("replacement_ids",)),
+        ],
+        "sentences": [
+            row_check("span_matches_text", "text must equal the archived text at [start, end)",
+                      lambda row: span_ok({**row, "quote": row.get("text")}), ("text",)),
+            row_check("coded_matches_evidence", "coded must say whether some used evidence overlaps the sentence",
+                      lambda row: (row.get("coded") == "true") == overlaps(row), ("coded",)),
+            row_check("reason_when_uncoded", "reason is required when coded is false and empty when true",
+                      lambda row: (row.get("coded") == "false") == (row.get("reason") is not None), ("reason",)),
+        ],
         "mentions": [row_check("one_entity", "exactly one of person_id and organisation_id must be set",
                                lambda row: (row.get("person_id") is None) != (row.get("organisation_id") is None),
                                ("person_id", "organisation_id"))],
     }
+
+
+def basis_checks(pkg: Package) -> dict[str, list[pa.Check]]:
+    """Every `<party>_basis` column (derived from the descriptor's field names): stated needs the
+    organisation and the words (`<party>_evidence_id`), inferred the organisation and a rule,
+    not_stated no organisation and no words."""
+    checks: dict[str, list[pa.Check]] = {}
+    for name, res in pkg.resources.items():
+        names = [f["name"] for f in res.get("schema", {}).get("fields", [])]
+        for column in names:
+            if not column.endswith("_basis") or column == "date_basis":
+                continue
+            party = column[:-len("_basis")]
+            org = f"{party}_id" if party.endswith("organisation") else f"{party}_organisation_id"
+            words, rule = f"{party}_evidence_id", f"{party}_rule"
+            if org not in names:
+                continue
+
+            def ok(row, b=column, o=org, w=words, r=rule):
+                return {"stated": row.get(o) is not None and row.get(w) is not None,
+                        "inferred": row.get(o) is not None and row.get(r) is not None and row.get(w) is None,
+                        "not_stated": row.get(o) is None and row.get(w) is None}.get(row.get(b), False)
+            checks.setdefault(name, []).append(row_check(
+                f"basis_matches({column})", f"{column}: stated needs {org} and {words}; inferred needs {org} "
+                f"and {rule}; not_stated leaves {org} and {words} empty", ok, (column,)))
+    return checks
+
+
+def printed_checks(pkg: Package) -> dict[str, list[pa.Check]]:
+    """A field marked `printed: <evidence column>` in the descriptor holds words of the bulletin:
+    its value must stand in the quote of that evidence row (derived, never listed by hand)."""
+    quotes = dict(zip(pkg.frame("evidence").get("evidence_id", []), pkg.frame("evidence").get("quote", [])))
+    checks: dict[str, list[pa.Check]] = {}
+    for name, res in pkg.resources.items():
+        for field in res.get("schema", {}).get("fields", []):
+            evidence_column = field.get("printed")
+            if evidence_column:
+                column = field["name"]
+                checks.setdefault(name, []).append(row_check(
+                    f"printed_in_evidence({column} in {evidence_column})",
+                    f"{column} must stand in the quote of {evidence_column} (it is the bulletin's words)",
+                    lambda row, c=column, e=evidence_column: row.get(c) is None or row.get(e) is None
+                    or row[c] in (quotes.get(row.get(e)) or ""), (column,)))
+    return checks
 
 
 def package_id_failures(pkg: Package) -> list[Failure]:
@@ -373,6 +442,8 @@ def package_id_failures(pkg: Package) -> list[Failure]:
 
 def pandera_failures(pkg: Package) -> list[Failure]:
     extra = meaning_checks(pkg)
+    for name, checks in [*printed_checks(pkg).items(), *basis_checks(pkg).items()]:
+        extra[name] = extra.get(name, []) + checks
     failures = []
     for name, frame in pkg.frames.items():
         res = pkg.resources[name]

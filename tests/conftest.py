@@ -27,6 +27,7 @@ def copy_inputs(dest: Path) -> Path:
     shutil.copytree(ROOT / "schema", dest / "schema")
     shutil.copytree(ROOT / "data" / "raw", dest / "data" / "raw")
     shutil.copytree(ROOT / "data" / "reference", dest / "data" / "reference")
+    shutil.copytree(ROOT / "data" / "releases", dest / "data" / "releases")
     return dest
 
 

@@ -63,7 +63,8 @@ def test_quote_not_in_text(inputs):
 
 
 def test_quote_found_twice(inputs):
-    line = replace_in(annotations(inputs), 'quote: "We are grateful to the military"', 'quote: "military"')
+    line = replace_in(annotations(inputs), 'quote: "Following the appalling terrorist attack in Manchester"',
+                      'quote: "military"')
     expect_failure(inputs, f"annotations.yaml:{line}:", "found more than once")
 
 

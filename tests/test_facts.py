@@ -89,9 +89,14 @@ def test_contacts(tables, evidence):
 
 def test_people_organisations_statements(tables, evidence):
     (rowley,) = tables["people"]
-    assert (rowley["name"], rowley["rank"], rowley["role"], rowley["organisation_id"]) == (
-        "Mark Rowley", "Assistant Commissioner", "head of national Counter Terrorism Policing",
-        "counter-terrorism-policing")
+    assert set(rowley) == {"person_id", "name", "source_id", "evidence_id"}, "the person row holds identity only"
+    assert rowley["name"] == "Mark Rowley"
+    assert quote_of(evidence, rowley) == "Assistant Commissioner Mark Rowley"  # the caption: first mention
+    roles = {(m["rank"], m["role"], m["role_organisation_id"]) for m in tables["mentions"]
+             if m["person_id"] == "mark-rowley"}
+    assert roles == {("Assistant Commissioner", "", ""),
+                     ("Assistant Commissioner", "head of national Counter Terrorism Policing",
+                      "counter-terrorism-policing")}
     orgs = {r["organisation_id"]: r for r in tables["organisations"]}
     assert set(orgs) == {"metropolitan-police", "counter-terrorism-policing", "jtac", "military",
                          "police-and-partners", "police"}
@@ -106,7 +111,7 @@ def test_people_organisations_statements(tables, evidence):
         assert s["text"] in quote_of(evidence, s)
         assert quote_of(evidence, s, "attribution_evidence_id").endswith("said:")
     mentioned = {(m["person_id"], evidence[m["evidence_id"]]["quote"]) for m in tables["mentions"]}
-    assert ("mark-rowley", "[Assistant Commissioner Mark Rowley]") in mentioned
+    assert ("mark-rowley", "Assistant Commissioner Mark Rowley") in mentioned
 
 
 def test_measures(tables, evidence):

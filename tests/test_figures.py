@@ -44,3 +44,23 @@ def test_the_figure_follows_the_data(tmp_path, drawn):
     assert ",3800," in text
     personnel.write_text(text.replace(",3800,", ",3900,"), encoding="utf-8")
     assert build_figures.render(root) != drawn
+
+
+def test_part_of_day_is_drawn_as_that_part_and_nothing_after_publication():
+    from datetime import datetime
+    from conftest import read_table
+    events = {e["event_type"]: e for e in read_table("events")}
+    published = build_figures.publication_times(read_table("sources"))["met-2017-05-24"]
+    assert published == datetime(2017, 5, 24, 20, 15)
+    night = build_figures.drawn_span(events["operation_activated"], published)
+    assert night == (datetime(2017, 5, 23, 18), datetime(2017, 5, 24, 0))  # the night of 23 May, not the day
+    freed = build_figures.drawn_span(events["officers_freed_up"], published)
+    assert freed == (datetime(2017, 5, 24), published)  # a day cut at the bulletin's publication
+
+
+def test_counts_and_capacities_never_share_an_axis():
+    from conftest import read_table
+    panels = build_figures.personnel_panels(read_table("personnel"))
+    assert [status for status, _ in panels] == ["freed_up", "mobilisable"]
+    assert all(len(rows) == 1 for _, rows in panels)
+    assert build_figures.PERSONNEL_KIND["freed_up"] != build_figures.PERSONNEL_KIND["mobilisable"]

@@ -4,7 +4,7 @@ mutated file, with no traceback and no published file changed, or accepted with
 the very same tables.
 
 `make test` runs a fixed seed and FUZZ_EXAMPLES (default 30) cases; `make fuzz`
-runs 2,200 and prints the figures (see conftest.pytest_terminal_summary).
+runs 2,000 and prints the figures (see conftest.pytest_terminal_summary).
 """
 
 from __future__ import annotations

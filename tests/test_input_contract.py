@@ -96,21 +96,20 @@ def test_unknown_top_level_section(root):
     (root / ANNOTATIONS).write_text(text + "\nremarks:\n  - checked twice\n", encoding="utf-8")
     line = text.count("\n") + 2
     (problem,) = rejected(root)
-    assert problem.startswith(f"{root / ANNOTATIONS}:{line}: remarks: unknown key; allowed: contacts, events,")
+    assert problem.startswith(f"{root / ANNOTATIONS}:{line}: remarks: unknown key; allowed: advice, command, contacts,")
 
 
 def test_organisation_id_reused(root):
     first = edit(root, ANNOTATIONS, "  - id: jtac\n", "  - id: jtac\n")
-    line = edit(root, ANNOTATIONS, "\npeople:\n", "  - id: jtac\n    quote: \"Analysis Centre\"\n"
+    line = edit(root, ANNOTATIONS, "\npeople:\n", "  - id: jtac\n    name: \"Analysis Centre\"\n"
                 "    kind: government_agency\n\npeople:\n")
     assert rejected(root) == [f"{root / ANNOTATIONS}:{line}: organisations[6].id: ID 'jtac' is already used by "
                               f"organisations[2] (line {first}); an ID names one entry"]
 
 
 def test_alias_expanded_into_a_description(root):
-    edit(root, ANNOTATIONS, '    quote: "Joint Terrorism Analysis Centre (JTAC)"',
-         '    quote: &jtac "Joint Terrorism Analysis Centre (JTAC)"')
-    line = edit(root, ANNOTATIONS, "    description: JTAC raises", "    description: *jtac\n    x: JTAC raises") 
+    edit(root, ANNOTATIONS, '    name: "Joint Terrorism Analysis Centre"', '    name: &jtac "Joint Terrorism Analysis Centre"')
+    line = edit(root, ANNOTATIONS, "    description: JTAC raised", "    description: *jtac\n    x: JTAC raised")
     assert rejected(root)[0] == (f"{root / ANNOTATIONS}:{line}: events[1].description: a YAML alias (*name) repeats "
                               "a value written elsewhere; write the value out here instead")
 
@@ -251,10 +250,12 @@ def test_every_registered_section_has_an_input_model():
 
 def test_enums_come_from_the_descriptor(root):
     """A value added to an enum in schema/package.yaml is accepted with no other edit."""
-    edit(root, Path("schema/package.yaml"), "enum: [in_effect, under_way, possible, not_planned]",
-         "enum: [in_effect, under_way, possible, not_planned, rumoured]")
-    line = edit(root, ANNOTATIONS, "    status: possible\n", "    status: rumoured\n")
+    measure_types = "enum: [increased_patrols, military_guarding,"
+    edit(root, Path("schema/package.yaml"), measure_types, measure_types.replace("[", "[rumoured_patrols, "))
+    line = edit(root, ANNOTATIONS, "    measure_type: additional_checks\n", "    measure_type: rumoured_patrols\n")
     extract.build(root)
-    edit(root, Path("schema/package.yaml"), "not_planned, rumoured]", "not_planned]")
-    assert rejected(root) == [f"{root / ANNOTATIONS}:{line}: measures[3].status: expected one of in_effect, "
-                              "under_way, possible, not_planned (measures.status in schema/package.yaml), got 'rumoured'"]
+    edit(root, Path("schema/package.yaml"), "[rumoured_patrols, ", "[")
+    (problem,) = rejected(root)
+    assert problem.startswith(f"{root / ANNOTATIONS}:{line}: measures[3].measure_type: expected one of "
+                              "increased_patrols, military_guarding,")
+    assert problem.endswith("(measures.measure_type in schema/package.yaml), got 'rumoured_patrols'")
