@@ -705,10 +705,10 @@ def build(root: Path = ROOT) -> dict:
         add_bulletin(bulletin, tables, levels, root)
     check_printed(tables)
     tables.rows["evidence"].sort(key=lambda r: (r["source_id"], r["start"], r["end"]))
-    spans = coverage.used_spans(tables.rows)
+    spans, own = coverage.fact_spans(tables.rows)
     coding = coverage.used_spans(tables.rows, skip=coverage.NOT_CODING)
     for bulletin in bulletins:
-        coverage.check(bulletin, spans.get(bulletin.source_id, []), levels)
+        coverage.check(bulletin, spans.get(bulletin.source_id, []), levels, own.get(bulletin.source_id))
         add_sentences(bulletin, tables, coding.get(bulletin.source_id, []))
     add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]))
     return {"fields": tables.fields, "rows": tables.rows}

@@ -259,3 +259,32 @@ def test_enums_come_from_the_descriptor(root):
     assert problem.startswith(f"{root / ANNOTATIONS}:{line}: measures[3].measure_type: expected one of "
                               "increased_patrols, military_guarding,")
     assert problem.endswith("(measures.measure_type in schema/package.yaml), got 'rumoured_patrols'")
+
+
+# ---------------------------------------------------------------- coverage that a copy cannot satisfy
+
+def remove_entry(root: Path, entry_id: str) -> None:
+    path = root / ANNOTATIONS
+    text = path.read_text(encoding="utf-8")
+    entry = re.search(rf"  - id: {entry_id}\n(?:    .*\n|\s*#.*\n)+", text)
+    assert entry, entry_id
+    path.write_text(text.replace(entry.group(), ""), encoding="utf-8")
+
+
+def test_contacts_emptied_leave_the_phone_numbers_uncovered(root):
+    """The advice and the statement quoting the numbers do not stand in for contacts rows."""
+    text = (root / ANNOTATIONS).read_text(encoding="utf-8")
+    start, end = text.index("contacts:\n"), text.index("statements:\n")
+    text = text[:start] + "contacts: []\n\n" + text[end:]
+    (root / ANNOTATIONS).write_text(re.sub(r"\n    contact: [a-z-]+", "", text), encoding="utf-8")
+    (problem,) = rejected(root)
+    assert re.match(rf"{re.escape(str(root / ANNOTATIONS))}: \d+ fact-bearing token\(s\) of source.txt lie in no "
+                    "evidence span", problem), problem
+    assert "phone '0800 789 321'" in problem and "phone '999'" in problem
+
+
+def test_a_statement_copy_does_not_cover_the_facts_in_its_paragraph(root):
+    """'in the coming days' is inside statement rowley-1; without the tactic that codes it, it is uncovered."""
+    remove_entry(root, "increased-police-patrols")
+    (problem,) = rejected(root)
+    assert "lie in no evidence span that a row uses" in problem and "relative_time 'days'" in problem
