@@ -90,7 +90,7 @@ test: datapackage.json | $(STAMP)
 # changed by a failing build (the last four must be 0). `make test` runs 30 of them.
 FUZZ_EXAMPLES ?= 2000
 fuzz: datapackage.json | $(STAMP)
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider -p no:xdist
 
 # The Datasette site: a database and its metadata, both built from the validated package.
 NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)
