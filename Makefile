@@ -22,7 +22,8 @@ BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/re
               scripts/build_descriptor.py scripts/validate.py scripts/common.py \
               scripts/input_models.py scripts/yaml_input.py
 # The JSON Schemas of the hand-written inputs, for editors (committed; see README "Adding a bulletin").
-INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json
+INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json \
+                 schema/retired-ids.schema.json
 
 .PHONY: data validate test clean serve db loadcheck docs figures dist draft bench fuzz
 

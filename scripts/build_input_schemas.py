@@ -1,7 +1,8 @@
 """The JSON Schemas of the hand-written inputs, for editors: schema/<kind>.schema.json.
 
 Exported from the pydantic models in scripts/input_models.py, with the enums of
-schema/package.yaml, for annotations.yaml, metadata.yaml and the reference scale.
+schema/package.yaml, for annotations.yaml, metadata.yaml, the reference scale and
+data/releases/retired-ids.yaml.
 Each annotations.yaml names its schema in a first-line comment,
 
     # yaml-language-server: $schema=../../../schema/annotations.schema.json
@@ -20,7 +21,7 @@ from pathlib import Path
 from . import extract, input_models
 from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, package_spec
 
-KINDS = ("annotations", "metadata", "reference")
+KINDS = ("annotations", "metadata", "reference", "retired-ids")
 MODELINE = "# yaml-language-server: $schema="
 
 

@@ -690,6 +690,13 @@ def build(root: Path = ROOT) -> dict:
     folders = discover(root / "data" / "raw")
     if not folders:
         raise BuildError(root / "data" / "raw", "no bulletin folders (with source.txt) found")
+    retired_path = root / "data" / "releases" / "retired-ids.yaml"
+    if retired_path.exists():
+        try:
+            problems += input_models.check("retired-ids", yaml_input.load(retired_path, with_lines=True),
+                                           retired_path, spec)
+        except InputErrors as errors:
+            problems += errors.problems
     readable = []
     for folder in folders:
         try:

@@ -2,6 +2,7 @@
 
 - metadata.yaml of a bulletin: `Metadata`;
 - the reference scale (data/reference/uk-threat-levels.yaml): `Reference`;
+- the retired row IDs (data/releases/retired-ids.yaml): `RetiredIds`;
 - annotations.yaml of a bulletin: one model per section (an entry of the section),
   each registered with the function that builds its rows (scripts/extract.py,
   `@section(name, Model)`); `annotations_model` puts them together.
@@ -11,7 +12,9 @@ only for flags), every key is either allowed or an error, and the allowed values
 coded fields (an organisation's kind, an event's type, a measure's status...) are
 read from the descriptor source, schema/package.yaml, never typed here: the
 models name the table and field whose `enum` applies. The same holds for the ID
-pattern (`patterns.id`) and the SHA-256 pattern.
+pattern (`patterns.id`), the SHA-256 pattern and the table names. The curator's own
+words (descriptions, purposes, rules, rights) are plain letters and ASCII punctuation;
+words copied from the bulletin (`Quote`, `Printed`) are kept exactly as printed.
 
 `check(model, loaded, path, spec)` validates one loaded file and returns every
 problem as `file:line: key.path: expected ..., got ...`. The JSON Schemas for
@@ -28,11 +31,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
-from typing import ClassVar
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
 from .common import ROOT
@@ -238,6 +239,40 @@ class Reference(Strict):
     url: Url
     rights: Prose
     levels: Annotated[list[Annotated[str, OneOf("threat_levels", "level_id")]], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class TableName:
+    """The name of a table of the descriptor."""
+
+    def __get_pydantic_core_schema__(self, source, handler):
+        def check(value, info):
+            names = [r["name"] for r in _spec(info.context)["resources"]]
+            if value not in names:
+                raise PydanticCustomError("descriptor_enum", "expected one of {allowed} (the tables of "
+                                          "schema/package.yaml), got {got}", {"allowed": ", ".join(names),
+                                                                               "got": repr(value)})
+            return value
+        return core_schema.with_info_after_validator_function(check, core_schema.str_schema(strict=True))
+
+    def __get_pydantic_json_schema__(self, schema, handler):
+        return {"type": "string", "enum": [r["name"] for r in _spec(None)["resources"]]}
+
+
+class RetiredId(Strict):
+    """A row ID a release published that a later version no longer has, and where it went."""
+
+    id: Id
+    table: Annotated[str, TableName()]
+    retired_in: Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$", description="The version that retired it.")]
+    replaced_by: list[Id]
+    reason: Prose
+
+
+class RetiredIds(RootModel[list[RetiredId]]):
+    """data/releases/retired-ids.yaml: the retired row IDs, a list."""
+
+    model_config = ConfigDict(strict=True)
 
 
 # ---------------------------------------------------------------- annotations.yaml, one model per section
@@ -478,7 +513,7 @@ def section_keys(sections) -> tuple[dict[str, set], dict[str, set]]:
     return allowed, required
 
 
-MODELS = {"metadata": Metadata, "reference": Reference}
+MODELS = {"metadata": Metadata, "reference": Reference, "retired-ids": RetiredIds}
 
 
 # ---------------------------------------------------------------- errors as the curator reads them
@@ -504,6 +539,8 @@ def _annotation_at(model, loc) -> Any:
     current: Any = model
     for part in loc:
         current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, RootModel):
+            current = _unwrap(current.model_fields["root"].annotation)
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(part) if isinstance(part, str) else None
             if field is None:

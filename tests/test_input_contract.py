@@ -8,7 +8,6 @@ annotations.yaml. Everything runs in process except the one command-line check.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from conftest import BULLETIN, ROOT, copy_inputs, make
 
 from scripts import build_input_schemas, extract
 from scripts.common import BuildError
-from scripts.yaml_input import InputErrors, load, strip_lines
+from scripts.yaml_input import load, strip_lines
 
 ANNOTATIONS = Path("data") / "raw" / BULLETIN / "annotations.yaml"
 METADATA = Path("data") / "raw" / BULLETIN / "metadata.yaml"
@@ -174,6 +173,15 @@ def test_reference_scale_checked(root):
     line = edit(root, Path("data/reference/uk-threat-levels.yaml"), "levels: [low,", "levels: [lowish,")
     (problem,) = rejected(root)
     assert re.match(rf".*uk-threat-levels.yaml:{line}: levels\[0\]: expected one of low, moderate", problem)
+
+
+def test_retired_ids_checked(root):
+    retired = Path("data/releases/retired-ids.yaml")
+    first = edit(root, retired, "  table: evidence", "  table: evidense")
+    second = edit(root, retired, "  retired_in: 2.0.0", "  retired_in: 2.0")
+    lines = rejected(root)
+    only(lines, f"retired-ids.yaml:{first}: [0].table: expected one of sources, evidence,")
+    only(lines, f"retired-ids.yaml:{second}: [0].retired_in: expected a string, got 2.0")
 
 
 def test_cli_prints_one_line_per_problem_without_traceback(root):
