@@ -583,6 +583,8 @@ def _message(model, error: dict) -> str:
     kind, loc, got, ctx = error["type"], error["loc"], error.get("input"), error.get("ctx") or {}
     if kind == "missing":
         if hasattr(model, "sections") and len(loc) == 1:
+            if one_entry(model.sections.get(loc[0])):
+                return "required section missing"
             return f"required section missing (write `{loc[0]}: []` if there is none)"
         return "required key missing"
     if kind == "extra_forbidden":
@@ -595,6 +597,10 @@ def _message(model, error: dict) -> str:
         return error["msg"]
     if kind == "literal_error":
         return f"expected one of {ctx.get('expected', '')}, got {_shown(got)}"
+    if not loc and kind in ("model_type", "list_type", "dict_type", "model_attributes_type"):
+        expected = "a list of entries" if isinstance(model, type) and issubclass(model, RootModel) else \
+            "key: value lines (a mapping)"
+        return f"expected {expected} at the top of the file, got {_shown(got)}"
     if kind in ("string_type", "int_type", "bool_type", "list_type", "model_type", "model_attributes_type",
                 "dict_type", "int_from_float", "float_type"):
         return f"expected {_describe(_annotation_at(model, loc))}, got {_shown(got)}"
