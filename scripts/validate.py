@@ -206,7 +206,7 @@ class Package:
             self.frames[name] = frame
         self.texts = {}
         for src in rows(self.frame("sources")):
-            if src.get("path") and (root / src["path"]).exists():
+            if src.get("path") and src.get("source_id") and (root / src["path"]).exists():
                 self.texts[src["source_id"]] = (root / src["path"]).read_bytes().decode("utf-8", "replace")
 
     def frame(self, name) -> pd.DataFrame:
@@ -220,7 +220,7 @@ class Package:
         out = {}
         for src in rows(self.frame("sources")):
             try:
-                out[src["source_id"]] = datetime.fromisoformat(src["published"])
+                out[src.get("source_id")] = datetime.fromisoformat(src.get("published"))
             except (TypeError, ValueError):
                 pass
         return out
@@ -309,8 +309,9 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
                     coding |= set(frame[column].dropna())
     used_spans: dict[str, list[tuple[int, int]]] = {}
     for ev in rows(pkg.frame("evidence")):
-        if ev["evidence_id"] in coding and _int(ev["start"]) is not None and _int(ev["end"]) is not None:
-            used_spans.setdefault(ev["source_id"], []).append((_int(ev["start"]), _int(ev["end"])))
+        # .get: a column missing from a hand-edited evidence.csv is reported by frictionless, not a crash here
+        if ev.get("evidence_id") in coding and _int(ev.get("start")) is not None and _int(ev.get("end")) is not None:
+            used_spans.setdefault(ev.get("source_id"), []).append((_int(ev.get("start")), _int(ev.get("end"))))
 
     def overlaps(row):
         start, end = _int(row.get("start")), _int(row.get("end"))
