@@ -86,6 +86,14 @@ class Tally:
         lines += [f"fuzz: {name}: {self.counts[name]}" for name in OUTCOMES[3:]]
         yaml_cases = sum(n for (op, _), n in self.by_operator.items() if not op.startswith("csv"))
         lines.append(f"fuzz: (YAML input cases {yaml_cases}, published CSV cases {self.counts['cases'] - yaml_cases})")
+        if self.counts["cases"] >= 500:  # make fuzz: how each kind of mutation was handled
+            operators = sorted({op for op, _ in self.by_operator})
+            lines.append("fuzz: by mutation (cases: rejected / accepted with the same tables / other)")
+            for op in operators:
+                rejected = self.by_operator[(op, "clean rejection")]
+                same = self.by_operator[(op, "harmless acceptance")]
+                total = sum(n for (o, _), n in self.by_operator.items() if o == op)
+                lines.append(f"fuzz:   {op:<36} {total:>4}: {rejected:>4} / {same:>4} / {total - rejected - same}")
         for outcome, examples in self.examples.items():
             for operator, relpath, detail in examples:
                 lines.append(f"  {outcome}: {operator} on {relpath}: {detail}")
