@@ -184,7 +184,12 @@ class _Checked:
 
 
 Id = Annotated[str, Matching(pattern="id", what="an ID (lower-case letters and digits, words joined by hyphens)")]
-Text = Annotated[str, _Checked(plain_text, {"type": "string", "minLength": 1, "pattern": r"^\S(.*\S)?$"})]
+# The same rule for editors, as a JSON Schema pattern: printable ASCII and Latin letters with accents
+# (the Latin-1 letters and Latin Extended-A and -B), no surrounding space.
+_OWN = r"!-~\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F"
+Text = Annotated[str, _Checked(plain_text, {
+    "type": "string", "minLength": 1, "pattern": rf"^[{_OWN}](?:[ {_OWN}]*[{_OWN}])?$",
+    "description": "Your own words: plain letters, spaces and ASCII punctuation, one line."})]
 Quote = Annotated[str, _Checked(exact_quote, {"type": "string", "minLength": 1,
                                               "description": "Words of source.txt, exactly as printed, found there once."})]
 
@@ -212,7 +217,9 @@ IsoTime = Annotated[str, _Checked(iso_time_with_offset, {
     "description": "ISO 8601 time with its UTC offset, quoted (e.g. \"2017-05-24T20:15:00+01:00\")."})]
 LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="BCP 47 language tag, e.g. en-GB.")]
 Url = Annotated[str, Field(pattern=r"^https?://[!-~]+$", description="An http(s) address.")]
-Prose = Annotated[str, _Checked(prose, {"type": "string", "minLength": 1, "description": "Free text (may span lines)."})]
+Prose = Annotated[str, _Checked(prose, {
+    "type": "string", "minLength": 1, "pattern": rf"^[{_OWN}](?:[ \n{_OWN}]*[{_OWN}])?$",
+    "description": "Your own words: plain letters, spaces and ASCII punctuation (may span lines)."})]
 
 
 class Metadata(Strict):
