@@ -64,6 +64,7 @@ class Bulletin:
                 meta = loaded.data
             else:
                 annotations = loaded.data
+                self.annotation_lines = loaded.lines  # key path -> line, to name the key of a later error
         if problems:
             raise InputErrors(problems)
         self.meta = meta
@@ -601,7 +602,25 @@ def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> 
     """Every row the bulletin's annotations state, added to `tables`, section by section."""
     context = Context(b, tables, levels, root)
     for name, add_section in SECTIONS.items():
-        add_section(context, b.entries(name))
+        try:
+            add_section(context, b.entries(name))
+        except BuildError as error:
+            raise with_key_path(error, b) from None
+
+
+def with_key_path(error: BuildError, b: Bulletin) -> BuildError:
+    """An error at a line of annotations.yaml, its reason prefixed with the key path written on that
+    line: the entry (`events[2]`) when the line starts one, else the key (`events[2].quote`)."""
+    lines = getattr(b, "annotation_lines", {})
+    if error.path != b.annotations_path or not error.line:
+        return error
+    paths = [path for path, line in lines.items() if line == error.line and path]
+    entry = [path for path in paths if len(path) == 2 and isinstance(path[1], int)]
+    if paths and not getattr(error, "problems", None):
+        where = yaml_input.key_path(entry[0] if entry else min(paths, key=len))
+        if not error.reason.startswith(where):
+            error.reason = f"{where}: {error.reason}"
+    return error
 
 
 # The model of a whole annotations.yaml, and the keys each section allows and requires (for the

@@ -184,6 +184,14 @@ def test_retired_ids_checked(root):
     only(lines, f"retired-ids.yaml:{second}: [0].retired_in: expected a string, got 2.0")
 
 
+def test_build_errors_name_the_key_path_too(root):
+    """Errors found while building rows (a quote not in the text) name the key written on their line."""
+    line = edit(root, ANNOTATIONS, 'quote: "Operation Temperer was activated on Tuesday night"',
+                'quote: "Operation Temperer was activated on Monday night"')
+    assert rejected(root) == [f"{root / ANNOTATIONS}:{line}: events[2].quote: quote not found in source.txt: "
+                              "'Operation Temperer was activated on Monday night'"]
+
+
 def test_cli_prints_one_line_per_problem_without_traceback(root):
     edit(root, ANNOTATIONS, "confidential: true", "confidential: maybe")
     edit(root, ANNOTATIONS, "places: [key sites]", "places: key sites")
