@@ -57,6 +57,10 @@ def synthesise(raw_dir: Path, count: int) -> None:
         body, annotations = text, notes
         for old, new in changes:
             body, annotations = body.replace(old, new), annotations.replace(old, new)
+        if i:  # the page link names an organisation the first bulletin defined: only a mention here
+            annotations = annotations.replace("uncoded: []", 'uncoded:\n  - quote: "Follow Metropolitan Police"\n'
+                                              '    reason: "The publisher\'s page link; the organisation is defined by an '
+                                              'earlier bulletin."')
         data = body.encode("utf-8")
         source_id = f"bench-{i:05d}"
         folder = raw_dir / f"{source_id}-bulletin"

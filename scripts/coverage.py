@@ -19,12 +19,18 @@ from . import recognise
 from .common import BuildError
 
 
-# Tables whose evidence does not code a sentence: a mention only says that a name is printed there.
+# Tables whose evidence does not code a sentence: a mention only says that a name is printed there
+# (unless it records a rank or role as printed, a fact about the person as of that bulletin).
 NOT_CODING = {"evidence", "mentions", "sentences"}
 # Tables whose evidence only copies the text (a statement's paragraph): it covers no token.
 COPIES = ("evidence", "statements")
 # Kinds of token that only a row of their own table covers.
 OWN_TABLE = {"phone": "contacts"}
+
+
+def coding_mention(row: dict) -> bool:
+    """A mention that records a person's rank or role codes its sentence."""
+    return bool(row.get("rank") or row.get("role"))
 
 
 def used_evidence_ids(rows: dict[str, list[dict]], skip=("evidence",)) -> set[str]:
@@ -64,6 +70,8 @@ def used_spans(rows: dict[str, list[dict]], skip=("evidence",)) -> dict[str, lis
     """Source ID -> the (start, end) spans of the evidence rows that some row uses (rows of
     tables in `skip` aside; NOT_CODING gives the spans that code a sentence)."""
     used = used_evidence_ids(rows, skip)
+    if "mentions" in skip and "evidence" in skip and "sentences" in skip:
+        used |= {r["evidence_id"] for r in rows.get("mentions", []) if coding_mention(r)}
     spans: dict[str, list[tuple[int, int]]] = {}
     for r in rows["evidence"]:
         if r["evidence_id"] in used:

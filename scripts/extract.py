@@ -650,6 +650,8 @@ def add_retired(tables: Tables, releases: Path, version: str) -> None:
     release published (data/releases/<version>-ids.csv): a released ID is still in the package
     or retired, with its replacements; a retired ID is never used again."""
     path = releases / "retired-ids.yaml"
+    if not releases.exists():
+        return  # a package with no release yet: nothing published, nothing retired
     entries = load_yaml(path, with_lines=True) or []
     if not isinstance(entries, list):
         raise BuildError(path, "must be a list of retired IDs")

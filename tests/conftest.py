@@ -78,12 +78,20 @@ def evidence(tables) -> dict[str, dict]:
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The summary lines of the bad-input suite (test_corruptions.py) and of the fuzzing (test_fuzz.py)."""
+    """The summary lines of the bad-input suite (see test_corruptions.py), of the drafting aid's
+    recall and precision on each bulletin it drafted (see test_draft.py) and of the fuzzing (see
+    test_fuzz.py)."""
     import sys
     fuzz = sys.modules.get("fuzz_inputs")
     if fuzz is not None and fuzz.TALLY.counts["cases"]:
         for line in fuzz.TALLY.report():
             terminalreporter.write_line(line)
+    try:
+        from test_draft import FIGURES
+    except ImportError:
+        FIGURES = []
+    for line in FIGURES:
+        terminalreporter.write_line(line)
     try:
         from test_corruptions import RESULTS
     except ImportError:

@@ -63,7 +63,7 @@ def test_quote_not_in_text(inputs):
 
 
 def test_quote_found_twice(inputs):
-    line = replace_in(annotations(inputs), 'quote: "Following the appalling terrorist attack in Manchester"',
+    line = replace_in(annotations(inputs), 'quote: "At this time there are no plans for military to patrol the streets or other public places."',
                       'quote: "military"')
     expect_failure(inputs, f"annotations.yaml:{line}:", "found more than once")
 

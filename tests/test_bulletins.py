@@ -196,3 +196,12 @@ def test_the_oldest_bulletin_defines_shared_entities_whatever_its_folder_name(tm
     assert result.returncode == 0, result.stderr
     shared = {r["organisation_id"]: r["source_id"] for r in read_table("organisations", root)}
     assert shared["metropolitan-police"] == shared["jtac"] == "met-2017-05-24"
+
+
+def test_a_bare_mention_codes_no_sentence(combined):
+    """The fixture's page link only names the Metropolitan Police, which the May bulletin defines:
+    a bare mention is no fact, so the sentence is excused with a reason; a caption with a rank is coded."""
+    sentences = {row["text"]: row for row in fixture_rows(combined, "sentences")}
+    link = sentences["Follow Metropolitan Police"]
+    assert (link["coded"], bool(link["reason"])) == ("false", True)
+    assert sentences["[Chief Superintendent Helen Marsh]"]["coded"] == "true"

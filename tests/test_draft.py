@@ -40,6 +40,7 @@ ENTRY_SECTIONS = ("advice", "tactics", "partnerships", "command", "measures", "p
 LEVELS = reference_levels(ROOT)
 RECALL = 1.0
 PRECISION_FLOOR = 0.8
+FIGURES: list[str] = []  # one line per bulletin drafted, printed at the end of the run (conftest.py)
 
 
 def entries(annotations: dict):
@@ -100,6 +101,11 @@ def score(text: str, curated: dict, draft: dict) -> dict:
             "wrong": [(s, text[c[0][0]:c[0][1]][:60]) for s, c in candidates if (s, c) not in correct]}
 
 
+def figure_line(name: str, result: dict) -> str:
+    return (f"drafting aid on {name}: recall {result['recalled']}/{result['facts']} = {result['recall']:.1%}, "
+            f"precision {result['correct']}/{result['candidates']} = {result['precision']:.1%}")
+
+
 def write_draft(source, out, *args):
     result = run_step("draft_annotations", ROOT, str(source), "--out", str(out), *args)
     assert result.returncode == 0, result.stderr
@@ -117,6 +123,7 @@ def test_recall_and_precision_on_the_archived_bulletin(archived_draft, source_te
     print(f"\ndraft on {BULLETIN}: recall {result['recalled']}/{result['facts']} = {result['recall']:.1%}, "
           f"precision {result['correct']}/{result['candidates']} = {result['precision']:.1%}; "
           f"wrong candidates: {result['wrong']}")
+    FIGURES.append(figure_line(BULLETIN, result))
     assert result["facts"] > 50, "too few curated facts: the definition has gone vacuous"
     assert result["recall"] == RECALL, f"curated facts the draft misses: {result['missed']}"
     assert result["precision"] >= PRECISION_FLOOR, result["wrong"]
@@ -130,6 +137,7 @@ def test_figures_on_the_fixture_bulletin(tmp_path):
     print(f"\ndraft on the fixture: recall {result['recalled']}/{result['facts']} = {result['recall']:.1%}, "
           f"precision {result['correct']}/{result['candidates']} = {result['precision']:.1%}; "
           f"missed: {result['missed']}; wrong: {result['wrong']}")
+    FIGURES.append(figure_line(f"fixture {FIXTURE.name}", result))
     assert min(result["recall"], result["precision"]) >= PRECISION_FLOOR
 
 
@@ -221,6 +229,7 @@ def test_recall_and_precision_on_fictional_bulletins(unseen_drafts, name):
     print(f"\ndraft on fictional {name}: recall {result['recalled']}/{result['facts']} = {result['recall']:.1%}, "
           f"precision {result['correct']}/{result['candidates']} = {result['precision']:.1%}; "
           f"missed: {result['missed']}; wrong: {result['wrong']}")
+    FIGURES.append(figure_line(f"fictional {name}", result))
     assert result["recall"] >= UNSEEN_RECALL_FLOOR, result["missed"]
     assert result["precision"] >= UNSEEN_PRECISION_FLOOR, result["wrong"]
 
