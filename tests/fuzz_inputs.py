@@ -233,7 +233,7 @@ def yaml_mutation(draw, ws: Workspace, rel: str) -> tuple[str, str | bytes]:
             new = typo(old, draw)
             if new in allowed or new == old:
                 new = old + "x"
-            put(changed, path, {(new if k == old else k): v for k, v in target.items()})
+            changed = put(changed, path, {(new if k == old else k): v for k, v in target.items()})
         return operator, dump(changed)
     if operator == "key given twice":
         number, match = draw(st.sampled_from(key_lines(text)))
