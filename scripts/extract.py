@@ -1,6 +1,10 @@
 """Step 1 of the flow: archived bulletins + curated annotations -> data/*.csv.
 
-For every bulletin folder under data/raw/ (source.txt, metadata.yaml,
+First it reads every hand-written YAML input strictly (scripts/yaml_input.py)
+and checks it against its model (scripts/input_models.py; each annotation
+section's model is registered below with the function that builds its rows),
+reporting every problem of every file at once as file:line: key.path: what.
+Then, for every bulletin folder under data/raw/ (source.txt, metadata.yaml,
 annotations.yaml) it checks the archived bytes against the recorded hash,
 finds each annotated quote exactly once, derives typed values from the quoted
 words (scripts/derive.py), checks that every fact-bearing token of the text is
