@@ -20,11 +20,16 @@ TABLES := $(patsubst %,data/%.csv,$(TABLE_NAMES))
 RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/annotations.yaml) \
        $(wildcard data/reference/*.yaml) $(wildcard data/releases/*)
 BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py \
-              scripts/build_descriptor.py scripts/validate.py scripts/common.py
+              scripts/build_descriptor.py scripts/validate.py scripts/common.py \
+              scripts/input_models.py scripts/yaml_input.py
+# The JSON Schemas of the hand-written inputs, for editors (committed; see README "Adding a bulletin").
+INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json \
+                 schema/retired-ids.schema.json
 
-.PHONY: data validate test clean serve db loadcheck docs figures dist draft bench screenshots
+.PHONY: data validate test clean serve db loadcheck docs figures dist draft bench screenshots fuzz
 
-data: datapackage.json
+# The default goal: every file the build publishes, so a deleted or missing one is rebuilt.
+data: datapackage.json $(TABLES) $(INPUT_SCHEMAS)
 
 # The virtual environment, from pinned requirements. Order-only for the data:
 # a new venv does not make the data stale. requirements-nodeps.txt holds pinned
@@ -40,6 +45,9 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 # Extract, describe and validate in a staging folder; publish only a valid package.
 $(TABLES) datapackage.json &: $(RAW) schema/package.yaml $(BUILD_CODE) | $(STAMP)
 	$(PY) -m scripts.publish
+
+$(INPUT_SCHEMAS) &: schema/package.yaml scripts/extract.py scripts/input_models.py scripts/yaml_input.py scripts/build_input_schemas.py scripts/common.py | $(STAMP)
+	$(PY) -m scripts.build_input_schemas
 
 # The validation gate: everything downstream (database, site, release) depends on this stamp.
 # scripts.publish writes it after validating what it publishes; the check below (on the files'
@@ -83,6 +91,14 @@ $(DIST): $(VALIDATED) $(CITATIONS) scripts/load.py README.md $(FIGURE) CHANGELOG
 TEST_WORKERS ?= auto
 test: datapackage.json | $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=10
+
+# Property-based mutations of the hand-written inputs and the published tables, run in process
+# (tests/test_fuzz.py, fixed seed): prints cases run, clean rejections, harmless acceptances,
+# crashes, wrong inputs accepted, errors not naming the curator's file and published files
+# changed by a failing build (the last four must be 0). `make test` runs 30 of them.
+FUZZ_EXAMPLES ?= 2000
+fuzz: datapackage.json | $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider -p no:xdist
 
 # The Datasette site: a database and its metadata, both built from the validated package.
 NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)

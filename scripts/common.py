@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -9,8 +10,6 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,49 +32,35 @@ class BuildError(Exception):
         return f"{where}: {self.reason}"
 
 
-# libyaml's C parser when PyYAML has it (it keeps line marks, and is ~10x faster).
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class LineLoader(_SAFE_LOADER):
-    """A YAML loader that records the 1-based line of every mapping as `__line__`
-    and of each of its keys as `__lines__[key]`."""
-
-
-def _mapping_with_line(loader, node, deep=False):
-    mapping = loader.construct_mapping(node, deep=deep)
-    mapping["__line__"] = node.start_mark.line + 1
-    mapping["__lines__"] = {key.value: key.start_mark.line + 1 for key, _ in node.value}
-    return mapping
+def load_yaml(path: Path, with_lines: bool = False):
+    """A YAML input, read strictly (scripts/yaml_input.py): YAML 1.2 scalars, no
+    duplicate keys, no aliases. With `with_lines`, every mapping records its line as
+    `__line__` and the line of each key as `__lines__[key]`. Raises InputErrors
+    (a BuildError) listing every problem of the file."""
+    from .yaml_input import load
+    return load(path, with_lines=with_lines).data
 
 
 def line_of(entry: dict, key: str | None = None) -> int | None:
-    """The line of `key` in a mapping loaded with LineLoader (else of the mapping)."""
+    """The line of `key` in a mapping loaded with lines (else of the mapping)."""
     return entry.get("__lines__", {}).get(key) or entry.get("__line__")
 
 
-LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
-
-
-def load_yaml(path: Path, with_lines: bool = False):
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BuildError(path, "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise BuildError(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-    try:
-        return yaml.load(text, Loader=LineLoader if with_lines else _SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise BuildError(path, f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                         line=mark.line + 1 if mark else None) from None
+_SPECS: dict[tuple[str, bytes], dict] = {}
 
 
 def package_spec(root: Path = ROOT) -> dict:
-    """schema/package.yaml: package metadata and the table schemas."""
-    return load_yaml(Path(root) / "schema" / "package.yaml")
+    """schema/package.yaml: package metadata and the table schemas (parsed once per content;
+    each caller gets its own copy)."""
+    path = Path(root) / "schema" / "package.yaml"
+    try:
+        key = (str(path.resolve()), path.read_bytes())
+    except OSError:
+        return load_yaml(path)  # reports the missing or unreadable file
+    if key not in _SPECS:
+        _SPECS.clear()
+        _SPECS[key] = load_yaml(path)
+    return copy.deepcopy(_SPECS[key])
 
 
 def load_descriptor(root: Path = ROOT) -> dict:
@@ -144,5 +129,7 @@ def json_bytes(data) -> bytes:
 
 
 def fail(error: Exception, code: int = 1):
-    print(f"error: {error}", file=sys.stderr)
+    """Print the error (one line per problem when it lists several) and exit."""
+    for problem in getattr(error, "problems", None) or [error]:
+        print(f"error: {problem}", file=sys.stderr)
     sys.exit(code)

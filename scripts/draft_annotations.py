@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -543,8 +544,10 @@ HEADER = """\
 FIRST_KEYS = ("id", "sequence", "event_type", "speaker")
 
 
-def render(d: Draft, source_name: str) -> str:
-    lines = [HEADER.format(source=source_name)]
+def render(d: Draft, source_name: str, schema: str | None = None) -> str:
+    """The draft file; `schema` is the path of schema/annotations.schema.json relative to it,
+    named in the first line for editors (yaml-language-server)."""
+    lines = ([f"# yaml-language-server: $schema={schema}"] if schema else []) + [HEADER.format(source=source_name)]
     for section in SECTION_KEYS:
         entries = sorted((e for e in d.entries.values() if e.section == section), key=lambda e: min(e.spans.values()))
         if section == "source":
@@ -600,7 +603,8 @@ def main(argv=None) -> None:
         draft = build_draft(text, reference_levels(args.root), package_spec(args.root))
     except BuildError as error:
         fail(error)
-    atomic_write_bytes(out, render(draft, args.source.name).encode("utf-8"))
+    schema = os.path.relpath(Path(args.root).resolve() / "schema" / "annotations.schema.json", out.resolve().parent)
+    atomic_write_bytes(out, render(draft, args.source.name, Path(schema).as_posix()).encode("utf-8"))
     counts = {}
     for entry in draft.entries.values():
         counts[entry.section] = counts.get(entry.section, 0) + 1

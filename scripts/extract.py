@@ -1,6 +1,10 @@
 """Step 1 of the flow: archived bulletins + curated annotations -> data/*.csv.
 
-For every bulletin folder under data/raw/ (source.txt, metadata.yaml,
+First it reads every hand-written YAML input strictly (scripts/yaml_input.py)
+and checks it against its model (scripts/input_models.py; each annotation
+section's model is registered below with the function that builds its rows),
+reporting every problem of every file at once as file:line: key.path: what.
+Then, for every bulletin folder under data/raw/ (source.txt, metadata.yaml,
 annotations.yaml) it checks the archived bytes against the recorded hash,
 finds each annotated quote exactly once, derives typed values from the quoted
 words (scripts/derive.py), checks that every fact-bearing token of the text is
@@ -24,57 +28,14 @@ import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from . import coverage, derive, recognise, sentences
+from . import coverage, derive, input_models, recognise, sentences, yaml_input
 from .common import (ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of,
                      load_yaml, package_spec)
+from .yaml_input import InputErrors
 
-# The keys each annotation section accepts: a misspelt key is an error, not a silent gap.
-SECTION_KEYS = {
-    "source": {"title", "dateline"},
-    "organisations": {"id", "name", "aliases", "kind"},
-    "people": {"id", "name", "aliases"},
-    "mentions": set(),
-    "events": {"id", "sequence", "event_type", "description", "quote", "date", "latest", "anchor"},
-    "threat_assessments": {"id", "quote", "assessed_by", "event", "meaning_quote"},
-    "personnel": {"id", "quote", "force", "role", "status", "purpose", "organisation", "organisation_quote",
-                  "organisation_basis", "organisation_rule", "event"},
-    "contacts": {"id", "quote", "purpose", "confidential", "organisation"},
-    "statements": {"id", "speaker", "attribution_quote", "quote"},
-    "measures": {"id", "quote", "measure_type", "actor", "actor_quote", "actor_basis", "actor_rule", "status", "places"},
-    "advice": {"id", "quote", "audience", "action", "action_type", "wording", "condition", "contact", "statement",
-               "actor", "actor_quote", "actor_basis", "actor_rule"},
-    "tactics": {"id", "quote", "who", "tactic", "tactic_type", "place", "timing", "purpose", "status", "actor", "actor_quote", "actor_basis", "actor_rule"},
-    "partnerships": {"id", "quote", "who", "partner", "activity", "activity_type", "status", "actor", "actor_quote", "actor_basis", "actor_rule",
-                     "partner_organisation", "partner_organisation_quote", "partner_organisation_basis",
-                     "partner_organisation_rule"},
-    "command": {"id", "quote", "commander", "relation", "subordinate", "scope", "status", "actor", "actor_quote", "actor_basis", "actor_rule",
-                "subordinate_organisation", "subordinate_organisation_quote", "subordinate_organisation_basis",
-                "subordinate_organisation_rule"},
-    "uncoded": {"quote", "reason"},
-}
-REQUIRED_KEYS = {
-    "source": {"title", "dateline"},
-    "organisations": {"id", "name"},
-    "people": {"id", "name"},
-    "mentions": set(),
-    "events": {"id", "sequence", "event_type", "description", "quote", "date"},
-    "threat_assessments": {"id", "quote", "assessed_by", "event", "meaning_quote"},
-    "personnel": {"id", "quote", "force", "role", "status", "purpose", "organisation_basis", "event"},
-    "contacts": {"id", "quote", "purpose", "confidential"},
-    "statements": {"id", "speaker", "attribution_quote", "quote"},
-    "measures": {"id", "quote", "measure_type", "actor_basis", "status", "places"},
-    "advice": {"id", "quote", "action", "action_type", "wording", "actor_basis"},
-    "tactics": {"id", "quote", "who", "tactic", "tactic_type", "status", "actor_basis"},
-    "partnerships": {"id", "quote", "who", "partner", "activity", "activity_type", "status", "actor_basis",
-                     "partner_organisation_basis"},
-    "command": {"id", "quote", "commander", "relation", "subordinate", "status", "actor_basis",
-                "subordinate_organisation_basis"},
-    "uncoded": {"quote", "reason"},
-}
 # A sentence may be excused from coding only when it states no fact; a bulletin with more
 # excuses than this is being excused rather than coded.
 MAX_UNCODED = 3
-
 
 def slug(text: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
@@ -83,20 +44,37 @@ def slug(text: str) -> str:
 class Bulletin:
     """One folder of inputs: the verbatim text, its metadata and its annotations."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, spec: dict | None = None):
         self.folder = Path(folder)
         self.source_path = self.folder / "source.txt"
         self.annotations_path = self.folder / "annotations.yaml"
-        self.meta = load_yaml(self.folder / "metadata.yaml") or {}
-        for key in ("source_id", "publisher", "title", "category", "published", "sha256", "rights"):
-            if key not in self.meta:
-                raise BuildError(self.folder / "metadata.yaml", f"missing key {key!r}")
+        self.metadata_path = self.folder / "metadata.yaml"
+        # Both hand-written files are read and checked against their models first, and every
+        # problem of both is reported at once (file, line, key path).
+        problems = []
+        meta = annotations = None
+        for path, kind in ((self.metadata_path, "metadata"), (self.annotations_path, "annotations")):
+            try:
+                loaded = yaml_input.load(path, with_lines=True)
+            except InputErrors as errors:
+                problems += errors.problems
+                continue
+            model = ANNOTATIONS if kind == "annotations" else kind
+            found = input_models.check(model, loaded, path, spec)
+            if not found and kind == "annotations":
+                found = input_models.cross_check(ANNOTATIONS, loaded, path)
+            problems += found
+            if kind == "metadata":
+                meta = loaded.data
+            else:
+                annotations = loaded.data
+                self.annotation_lines = loaded.lines  # key path -> line, to name the key of a later error
+        if problems:
+            raise InputErrors(problems)
+        self.meta = meta
+        self.annotations = annotations
         self.source_id = self.meta["source_id"]
-        try:
-            self.published_at = datetime.fromisoformat(str(self.meta["published"]))
-        except ValueError:
-            raise BuildError(self.folder / "metadata.yaml", f"published {self.meta['published']!r} is not an "
-                             "ISO 8601 time with its UTC offset (e.g. 2017-05-24T20:15:00+01:00)") from None
+        self.published_at = datetime.fromisoformat(self.meta["published"])
         try:
             raw = self.source_path.read_bytes()
         except FileNotFoundError:
@@ -106,8 +84,10 @@ class Bulletin:
             raise BuildError(self.source_path, f"archived text changed: its SHA-256 is {digest}, "
                              f"metadata.yaml records {self.meta['sha256']}. The archive is never "
                              "rewritten; restore the original bytes")
-        self.text = raw.decode("utf-8")
-        self.annotations = load_yaml(self.annotations_path, with_lines=True) or {}
+        try:
+            self.text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BuildError(self.source_path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
         self.published = None  # set from the dateline
         self.excuses: dict[int, tuple[str, int]] = {}  # sentence start -> (reason, annotation line)
 
@@ -118,27 +98,10 @@ class Bulletin:
             return self.source_path.as_posix()
 
     def entries(self, section: str) -> list[dict]:
-        value = self.annotations.get(section)
-        if value is None and section != "source":
-            value = []  # a section left out, or written with no entries, states nothing
-        if value is None:
-            raise BuildError(self.annotations_path, f"section {section!r} is missing")
-        items = [value] if section == "source" else value
-        if not isinstance(items, list):
-            raise BuildError(self.annotations_path, f"section {section!r} must be a list")
-        for item in items:
-            line = item.get("__line__") if isinstance(item, dict) else None
-            if not isinstance(item, dict):
-                raise BuildError(self.annotations_path, f"an entry of {section!r} is not a mapping")
-            keys = set(item) - {"__line__", "__lines__"}
-            unknown = keys - SECTION_KEYS[section]
-            if unknown:
-                raise BuildError(self.annotations_path, f"{section}: unknown key(s) {sorted(unknown)}; "
-                                 f"allowed: {sorted(SECTION_KEYS[section])}", line)
-            missing = REQUIRED_KEYS[section] - keys
-            if missing:
-                raise BuildError(self.annotations_path, f"{section}: missing key(s) {sorted(missing)}", line)
-        return items
+        """The entries of one section (checked against its model when the file was read; a
+        computed section such as mentions may be left out)."""
+        value = self.annotations.get(section, [])
+        return [value] if input_models.one_entry(SECTION_MODELS.get(section)) else value
 
 
 class Tables:
@@ -199,15 +162,20 @@ def derived(bulletin: Bulletin, line, func, *args):
         raise BuildError(bulletin.annotations_path, str(exc), line) from None
 
 
-def add_reference(tables: Tables, reference_dir: Path) -> list[str]:
+def add_reference(tables: Tables, reference_dir: Path, spec: dict | None = None) -> list[str]:
     """The threat-level scale: the only outside fact. Returns the ordered level names."""
     path = reference_dir / "uk-threat-levels.yaml"
-    ref = load_yaml(path)
+    loaded = yaml_input.load(path, with_lines=True)
+    problems = input_models.check("reference", loaded, path, spec)
+    if problems:
+        raise InputErrors(problems)
+    ref = loaded.data
     tables.add("sources", {"source_id": ref["source_id"], "source_kind": "reference",
                            "publisher": ref["publisher"], "title": ref["title"], "url": ref["url"],
                            "rights": ref["rights"]}, (path, None))
     for rank, level in enumerate(ref["levels"], start=1):
-        tables.add("threat_levels", {"level_id": level, "rank": rank, "source_id": ref["source_id"]}, (path, None))
+        tables.add("threat_levels", {"level_id": level, "rank": rank, "source_id": ref["source_id"]},
+                   (path, loaded.line(("levels", rank - 1))))
     return list(ref["levels"])
 
 
@@ -252,19 +220,23 @@ class Context:
 
 
 # The one registry of annotation sections, in the order they are read: section name -> the
-# function that turns that section's entries into rows. A new kind of fact is a schema entry in
-# schema/package.yaml, one function registered here, and its tests.
+# function that turns that section's entries into rows, and the pydantic model of one entry
+# (scripts/input_models.py) that checks the curator's input before any row is built. A new kind
+# of fact is a schema entry in schema/package.yaml, one function registered here with its model,
+# and its tests.
 SECTIONS: dict = {}
+SECTION_MODELS: dict = {}
 
 
-def section(name: str):
+def section(name: str, model=None):
     def register(func):
         SECTIONS[name] = func
+        SECTION_MODELS[name] = model
         return func
     return register
 
 
-@section("source")
+@section("source", input_models.Source)
 def add_source(c: Context, entries: list[dict]) -> None:
     """The source: title and dateline must be printed in the text and agree with metadata.yaml."""
     b, head = c.b, entries[0]
@@ -274,25 +246,25 @@ def add_source(c: Context, entries: list[dict]) -> None:
     for key, found in (("title", head["title"]), ("category", dateline.category),
                        ("published", dateline.published.isoformat())):
         if str(b.meta[key]) != found:
-            raise BuildError(b.folder / "metadata.yaml", f"{key} {b.meta[key]!r} disagrees with the "
-                             f"bulletin's own words ({found!r})")
+            raise BuildError(b.metadata_path, f"{key}: {b.meta[key]!r} disagrees with the "
+                             f"bulletin's own words ({found!r})", line_of(b.meta, key))
     b.published = dateline.published
     c.tables.add("sources", {
         "source_id": c.sid, "source_kind": "bulletin", "publisher": b.meta["publisher"],
         "title": head["title"], "category": dateline.category, "published": dateline.published.isoformat(),
         "language": b.meta.get("language"), "path": b.relpath(c.root), "sha256": b.meta["sha256"],
         "characters": len(b.text), "url": b.meta.get("url"), "title_evidence_id": title_ev,
-        "rights": " ".join(str(b.meta["rights"]).split())}, (b.folder / "metadata.yaml", None))
+        "rights": " ".join(str(b.meta["rights"]).split())}, (b.metadata_path, line_of(b.meta, "source_id")))
 
 
-@section("organisations")
+@section("organisations", input_models.Organisation)
 def add_organisations(c: Context, entries: list[dict]) -> None:
     """Organisations this bulletin names: a name to look for (and aliases); rows come from mentions."""
     for e in entries:
         c.entities.append(("organisation", e))
 
 
-@section("people")
+@section("people", input_models.Person)
 def add_people(c: Context, entries: list[dict]) -> None:
     """People this bulletin names: a name to look for (and aliases); rows come from mentions."""
     for e in entries:
@@ -308,7 +280,7 @@ def name_pattern(term: str) -> re.Pattern:
     return re.compile(rf"(?<![\w-]){words}(?![\w-])", flags)
 
 
-@section("mentions")
+@section("mentions", input_models.Computed)
 def add_mentions(c: Context, entries: list[dict]) -> None:
     """Every place the text names a known organisation or person, found by code from their names
     and the aliases the curator lists (the section itself takes no entries). Where names overlap,
@@ -450,7 +422,7 @@ def event_date(c: Context, e: dict) -> dict:
     raise c.error(f"date must be one of dateline, day_phrase, days_into, not_stated; got {how!r}", line)
 
 
-@section("events")
+@section("events", input_models.Event)
 def add_events(c: Context, entries: list[dict]) -> None:
     for e in sorted(entries, key=lambda item: item["sequence"]):
         row = {"event_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e), "sequence": e["sequence"],
@@ -469,7 +441,7 @@ def add_events(c: Context, entries: list[dict]) -> None:
         c.add("events", c.events[e["id"]], e["__line__"])
 
 
-@section("threat_assessments")
+@section("threat_assessments", input_models.ThreatAssessment)
 def add_threat_assessments(c: Context, entries: list[dict]) -> None:
     for e in entries:
         line = e["__line__"]
@@ -480,7 +452,7 @@ def add_threat_assessments(c: Context, entries: list[dict]) -> None:
             "meaning": e["meaning_quote"], "meaning_evidence_id": c.ev(e, "meaning_quote")}, line)
 
 
-@section("personnel")
+@section("personnel", input_models.Personnel)
 def add_personnel(c: Context, entries: list[dict]) -> None:
     for e in entries:
         line = e["__line__"]
@@ -494,7 +466,7 @@ def add_personnel(c: Context, entries: list[dict]) -> None:
             "event_id": c.event_id(e["event"], line)}, line)
 
 
-@section("contacts")
+@section("contacts", input_models.Contact)
 def add_contacts(c: Context, entries: list[dict]) -> None:
     for e in entries:
         number = c.derived(e, derive.phone, e["quote"])
@@ -505,7 +477,7 @@ def add_contacts(c: Context, entries: list[dict]) -> None:
             "organisation_id": e.get("organisation")}, e["__line__"])
 
 
-@section("statements")
+@section("statements", input_models.Statement)
 def add_statements(c: Context, entries: list[dict]) -> None:
     paragraphs: dict[str, int] = {}
     for e in entries:
@@ -516,7 +488,7 @@ def add_statements(c: Context, entries: list[dict]) -> None:
             "paragraph": paragraphs[e["speaker"]], "text": e["quote"].strip("“”\"‘’ ")}, e["__line__"])
 
 
-@section("measures")
+@section("measures", input_models.Measure)
 def add_measures(c: Context, entries: list[dict]) -> None:
     for e in entries:
         line = e["__line__"]
@@ -543,7 +515,7 @@ def claim_rows(c: Context, entries: list[dict], table: str, key: str, columns: d
         c.add(table, row, e["__line__"])
 
 
-@section("advice")
+@section("advice", input_models.Advice)
 def add_advice(c: Context, entries: list[dict]) -> None:
     """Advice to the public: who is asked to do what, on what condition, in the bulletin's words."""
     for e in entries:
@@ -561,7 +533,7 @@ def add_advice(c: Context, entries: list[dict]) -> None:
             row["statement_id"] = f"{c.sid}-{e['statement']}" if e.get("statement") else None
 
 
-@section("tactics")
+@section("tactics", input_models.Tactic)
 def add_tactics(c: Context, entries: list[dict]) -> None:
     """Police posture and tactics: how and where officers operate, as the bulletin words it."""
     claim_rows(c, entries, "tactics", "tactic_id", {
@@ -569,7 +541,7 @@ def add_tactics(c: Context, entries: list[dict]) -> None:
         "purpose": "purpose", "status": "status"})
 
 
-@section("partnerships")
+@section("partnerships", input_models.Partnership)
 def add_partnerships(c: Context, entries: list[dict]) -> None:
     """Partnership work: who works with whom on what."""
     claim_rows(c, entries, "partnerships", "partnership_id", {
@@ -577,7 +549,7 @@ def add_partnerships(c: Context, entries: list[dict]) -> None:
         "status": "status"}, parties=("actor", "partner_organisation"))
 
 
-@section("command")
+@section("command", input_models.Command)
 def add_command(c: Context, entries: list[dict]) -> None:
     """Command and control: who commands or controls whom (or what)."""
     claim_rows(c, entries, "command", "command_id", {
@@ -585,7 +557,7 @@ def add_command(c: Context, entries: list[dict]) -> None:
         "status": "status"}, parties=("actor", "subordinate_organisation"))
 
 
-@section("uncoded")
+@section("uncoded", input_models.Uncoded)
 def add_uncoded(c: Context, entries: list[dict]) -> None:
     """Sentences the curator excuses from coding (they state no fact), with the reason."""
     spans = sentences.split(c.b.text)
@@ -634,7 +606,31 @@ def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> 
     """Every row the bulletin's annotations state, added to `tables`, section by section."""
     context = Context(b, tables, levels, root)
     for name, add_section in SECTIONS.items():
-        add_section(context, b.entries(name))
+        try:
+            add_section(context, b.entries(name))
+        except BuildError as error:
+            raise with_key_path(error, b) from None
+
+
+def with_key_path(error: BuildError, b: Bulletin) -> BuildError:
+    """An error at a line of annotations.yaml, its reason prefixed with the key path written on that
+    line: the entry (`events[2]`) when the line starts one, else the key (`events[2].quote`)."""
+    lines = getattr(b, "annotation_lines", {})
+    if error.path != b.annotations_path or not error.line:
+        return error
+    paths = [path for path, line in lines.items() if line == error.line and path]
+    entry = [path for path in paths if len(path) == 2 and isinstance(path[1], int)]
+    if paths and not getattr(error, "problems", None):
+        where = yaml_input.key_path(entry[0] if entry else min(paths, key=len))
+        if not error.reason.startswith(where):
+            error.reason = f"{where}: {error.reason}"
+    return error
+
+
+# The model of a whole annotations.yaml, and the keys each section allows and requires (for the
+# drafting aid), all from the registry above.
+ANNOTATIONS = input_models.annotations_model(SECTION_MODELS)
+SECTION_KEYS, REQUIRED_KEYS = input_models.section_keys(SECTION_MODELS)
 
 
 def check_printed(tables: Tables) -> None:
@@ -707,23 +703,44 @@ def discover(raw_dir: Path) -> list[Path]:
 def build(root: Path = ROOT) -> dict:
     """All tables' rows for the package at `root`, checked; raises BuildError."""
     root = Path(root)
-    tables = Tables(package_spec(root))
-    levels = add_reference(tables, root / "data" / "reference")
+    spec = package_spec(root)
+    tables = Tables(spec)
+    # Every hand-written file is read and checked before anything is built from it, and the
+    # problems of all of them are reported together.
+    problems = []
+    try:
+        levels = add_reference(tables, root / "data" / "reference", spec)
+    except InputErrors as errors:
+        problems += errors.problems
     folders = discover(root / "data" / "raw")
     if not folders:
         raise BuildError(root / "data" / "raw", "no bulletin folders (with source.txt) found")
+    retired_path = root / "data" / "releases" / "retired-ids.yaml"
+    if retired_path.exists():
+        try:
+            problems += input_models.check("retired-ids", yaml_input.load(retired_path, with_lines=True),
+                                           retired_path, spec)
+        except InputErrors as errors:
+            problems += errors.problems
+    readable = []
+    for folder in folders:
+        try:
+            readable.append(Bulletin(folder, spec))
+        except InputErrors as errors:
+            problems += errors.problems
+    if problems:
+        raise InputErrors(problems)
     # Oldest first, so that the bulletin that first named an organisation or a person defines its
     # row, whatever its folder is called; the folder name breaks ties.
-    bulletins = sorted((Bulletin(folder) for folder in folders),
-                       key=lambda b: (b.published_at, b.folder.name))
+    bulletins = sorted(readable, key=lambda b: (b.published_at, b.folder.name))
     for bulletin in bulletins:
         add_bulletin(bulletin, tables, levels, root)
     check_printed(tables)
     tables.rows["evidence"].sort(key=lambda r: (r["source_id"], r["start"], r["end"]))
-    spans = coverage.used_spans(tables.rows)
+    spans, own = coverage.fact_spans(tables.rows)
     coding = coverage.used_spans(tables.rows, skip=coverage.NOT_CODING)
     for bulletin in bulletins:
-        coverage.check(bulletin, spans.get(bulletin.source_id, []), levels)
+        coverage.check(bulletin, spans.get(bulletin.source_id, []), levels, own.get(bulletin.source_id))
         add_sentences(bulletin, tables, coding.get(bulletin.source_id, []))
     add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]))
     return {"fields": tables.fields, "rows": tables.rows}

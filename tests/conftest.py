@@ -102,23 +102,24 @@ def evidence(tables) -> dict[str, dict]:
 
 
 # Lines printed at the end of the run: the bad-input suite's count (test_corruptions.py records each
-# test's corruption kind) and the drafting aid's recall and precision per bulletin (test_draft.py
-# records a "summary_line"). Both travel as user properties in the test reports, so they reach this
-# process also when pytest-xdist runs the tests in worker processes.
+# test's corruption kind), the drafting aid's recall and precision per bulletin (test_draft.py) and
+# the fuzzing's figures (test_fuzz.py), both recorded as "summary_line"s. They travel as user
+# properties in the test reports, so they reach this process also when pytest-xdist runs the tests
+# in worker processes; they are printed in the order of the tests that recorded them.
 CORRUPTION_RESULTS: dict[str, bool] = {}
-SUMMARY_LINES: list[str] = []
+SUMMARY_LINES: list[tuple[str, int, str]] = []
 
 
 def pytest_runtest_logreport(report):
-    for name, value in report.user_properties:
+    for index, (name, value) in enumerate(report.user_properties):
         if name == "corruption_kind" and (report.when == "call" or not report.passed):
             CORRUPTION_RESULTS[value] = CORRUPTION_RESULTS.get(value, True) and report.passed
         elif name == "summary_line" and report.when == "call":
-            SUMMARY_LINES.append(value)
+            SUMMARY_LINES.append((report.nodeid, index, value))
 
 
 def pytest_terminal_summary(terminalreporter):
-    for line in sorted(SUMMARY_LINES):
+    for _, _, line in sorted(SUMMARY_LINES):
         terminalreporter.write_line(line)
     if CORRUPTION_RESULTS:
         rejected = sum(CORRUPTION_RESULTS.values())

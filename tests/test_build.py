@@ -76,14 +76,13 @@ def test_changed_source(inputs):
 
 def test_misspelt_annotation_key(inputs):
     line = replace_in(annotations(inputs), "    force: military", "    forse: military")
-    expect_failure(inputs, "annotations.yaml:", "unknown key(s) ['forse']")
-    assert line > 0
+    expect_failure(inputs, f"annotations.yaml:{line}: personnel[1].forse: unknown key (did you mean 'force'?)")
 
 
 def test_metadata_disagreeing_with_the_text(inputs):
     path = inputs / "data" / "raw" / BULLETIN / "metadata.yaml"
-    replace_in(path, '"2017-05-24T20:15:00+01:00"', '"2017-05-24T21:15:00+01:00"')
-    expect_failure(inputs, "metadata.yaml", "published", "disagrees")
+    line = replace_in(path, '"2017-05-24T20:15:00+01:00"', '"2017-05-24T21:15:00+01:00"')
+    expect_failure(inputs, f"metadata.yaml:{line}: published: '2017-05-24T21:15:00+01:00' disagrees")
 
 
 @pytest.mark.parametrize("quote", ['"in confidence"', '"the Joint Terrorism Analysis Centre"'])

@@ -253,10 +253,16 @@ def edited_source(root):
 
 
 def annotation_invalid_coding(root):
-    """Passes extraction, fails validation: nothing may be published."""
+    """A coding outside the descriptor's enum is caught where it is typed, before any table is built."""
     line = replace_line(root / ANNOTATIONS, "    status: possible", "    status: rumoured")
-    assert line
-    return ["data/measures.csv row", "column status", "enum", "nothing was published"]
+    return [f"annotations.yaml:{line}: measures[3].status: expected one of in_effect, under_way,", "got 'rumoured'"]
+
+
+def descriptor_constraint_broken_by_the_data(root):
+    """Passes extraction, fails validation: nothing may be published."""
+    replace_line(root / "schema" / "package.yaml", "{name: count_max, type: integer, minimum: 1,",
+                 "{name: count_max, type: integer, minimum: 1, maximum: 2000,")
+    return ["data/personnel.csv row", "column count_max", "nothing was published"]
 
 
 CORRUPTIONS = [
@@ -294,6 +300,7 @@ CORRUPTIONS = [
     Corruption("annotation quote occurring twice", annotation_quote_twice, step="publish"),
     Corruption("edited archived source", edited_source, step="publish"),
     Corruption("annotation coding outside an enum", annotation_invalid_coding, step="publish"),
+    Corruption("descriptor constraint the built tables break", descriptor_constraint_broken_by_the_data, step="publish"),
 ]
 
 

@@ -22,6 +22,7 @@ fact-bearing token, such as "police and partners", are not counted):
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -167,7 +168,9 @@ def test_an_unconfirmed_draft_stops_the_build(tmp_path, archived_draft):
     shutil.move(folder / DRAFT_NAME, folder / "annotations.yaml")
     build = run_step("extract", root)
     assert build.returncode != 0
-    assert "annotations.yaml:" in build.stderr and "unknown key(s) ['draft']" in build.stderr, build.stderr
+    assert re.search(r"annotations.yaml:\d+: \w+\[\d+\]\.draft: unknown key", build.stderr), build.stderr
+    first_line = (folder / "annotations.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first_line == "# yaml-language-server: $schema=../../../schema/annotations.schema.json"
     assert not (root / "data" / "sources.csv").exists()
 
 
@@ -178,7 +181,7 @@ def test_never_overwrites_without_force(tmp_path):
     assert refused.returncode != 0 and "already exists" in refused.stderr
     assert out.read_text(encoding="utf-8") == "kept\n"
     write_draft(SOURCE_TEXT, out, "--force")
-    assert out.read_text(encoding="utf-8").startswith("# DRAFT annotations")
+    assert out.read_text(encoding="utf-8").splitlines()[1].startswith("# DRAFT annotations")
 
 
 def test_unreadable_source_is_named(tmp_path):

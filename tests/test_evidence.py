@@ -67,7 +67,7 @@ def test_uncovered_token_is_reported(inputs):
     text = text[:start] + text[text.index("statements:"):]
     start = text.index("  - id: rowley-2")
     text = text[:start] + text[text.index("measures:"):]
-    text = text[:text.index("advice:")] + text[text.index("tactics:"):]  # the advice that cites 999
+    text = text[:text.index("advice:")] + "advice: []\n\n" + text[text.index("tactics:"):]  # the advice that cites 999
     path.write_text(text, encoding="utf-8")
     from scripts.common import BuildError
     try:

@@ -1,0 +1,438 @@
+"""Property-based mutations of the curator's inputs and of the published tables.
+
+Each case copies nothing: one workspace (a copy of the package) is made per run,
+and each case mutates one file in it, runs the build in process, classifies the
+outcome, and puts the file back.
+
+- A mutated YAML input (annotations.yaml, metadata.yaml, the reference scale) goes
+  through `scripts.extract.build` (what `make` runs first). If that succeeds with
+  the very tables of the unmutated inputs, the change was harmless. If it succeeds
+  with other tables, the whole publishing step (`scripts.publish.publish`:
+  staging, validation, publishing) is run to see what the build really does.
+- A mutated published CSV (as if edited by hand) goes through
+  `scripts.validate.validate` (what `make validate` runs on a hand-edited table),
+  with or without its hash and size refreshed in datapackage.json.
+
+Outcomes: a clean rejection (a BuildError whose every line names the mutated file,
+or validation failures one of which names the mutated table), a harmless acceptance
+(same tables), a crash (any other exception: a traceback for the curator), a wrong
+input accepted, an error that does not name the curator's file, and a published
+file changed by a failing build. The last four must be 0.
+
+The mutations are wrong inputs by construction (type swaps, required keys
+removed, unknown and misspelt keys, keys given twice, look-alike characters,
+huge and negative numbers, YAML 1.1 scalars, aliases, empty and truncated files,
+lists where mappings belong, sections removed), plus a few that must be harmless
+(keys or sections reordered, the file re-serialised, a comment added). Deleting
+an optional key or a whole entry, or rewording free text, gives a valid input
+with other tables: those are edits, not slips, and are not generated.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import shutil
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from hypothesis import strategies as st
+
+from scripts import extract, input_models, publish, validate
+from scripts.common import BuildError
+from scripts.yaml_input import load, strip_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+BULLETIN = "met-2017-05-24-additional-armed-officers"
+ANNOTATIONS = f"data/raw/{BULLETIN}/annotations.yaml"
+METADATA = f"data/raw/{BULLETIN}/metadata.yaml"
+REFERENCE = "data/reference/uk-threat-levels.yaml"
+# data/releases/retired-ids.yaml has a model too, but is not mutated here: an entry ends with its
+# free-text reason, so a copy cut short inside it would read as a shorter reason.
+YAML_FILES = {ANNOTATIONS: extract.ANNOTATIONS, METADATA: input_models.Metadata, REFERENCE: input_models.Reference}
+
+OUTCOMES = ("clean rejection", "harmless acceptance", "crash", "wrong input accepted",
+            "error not naming the curator's file", "published file changed by a failing build")
+BAD = OUTCOMES[2:]
+
+
+@dataclass
+class Tally:
+    counts: Counter = field(default_factory=Counter)
+    by_operator: Counter = field(default_factory=Counter)
+    examples: dict = field(default_factory=dict)  # bad outcome -> first few (operator, file, detail)
+
+    def record(self, outcome: str, operator: str, relpath: str, detail: str = "") -> None:
+        self.counts["cases"] += 1
+        self.counts[outcome] += 1
+        self.by_operator[(operator, outcome)] += 1
+        if outcome in BAD:
+            self.examples.setdefault(outcome, [])
+            if len(self.examples[outcome]) < 5:
+                self.examples[outcome].append((operator, relpath, detail[:2000]))
+
+    def bad(self) -> int:
+        return sum(self.counts[o] for o in BAD)
+
+    def report(self) -> list[str]:
+        lines = [f"fuzz: cases run: {self.counts['cases']}"]
+        lines += [f"fuzz: {label}: {self.counts[name]}" for name, label in zip(OUTCOMES[:3], ("clean rejections", "harmless acceptances", "crashes"))]
+        lines += [f"fuzz: {name}: {self.counts[name]}" for name in OUTCOMES[3:]]
+        yaml_cases = sum(n for (op, _), n in self.by_operator.items() if not op.startswith("csv"))
+        lines.append(f"fuzz: (YAML input cases {yaml_cases}, published CSV cases {self.counts['cases'] - yaml_cases})")
+        if self.counts["cases"] >= 500:  # make fuzz: how each kind of mutation was handled
+            operators = sorted({op for op, _ in self.by_operator})
+            lines.append("fuzz: by mutation (cases: rejected / accepted with the same tables / other)")
+            for op in operators:
+                rejected = self.by_operator[(op, "clean rejection")]
+                same = self.by_operator[(op, "harmless acceptance")]
+                total = sum(n for (o, _), n in self.by_operator.items() if o == op)
+                lines.append(f"fuzz:   {op:<36} {total:>4}: {rejected:>4} / {same:>4} / {total - rejected - same}")
+        for outcome, examples in self.examples.items():
+            for operator, relpath, detail in examples:
+                lines.append(f"  {outcome}: {operator} on {relpath}: {detail}")
+        return lines
+
+
+TALLY = Tally()
+
+
+# ---------------------------------------------------------------- the workspace
+
+
+class Workspace:
+    """A copy of the package (inputs, tables, descriptor) that cases mutate and restore."""
+
+    def __init__(self, dest: Path):
+        self.root = Path(dest)
+        shutil.copytree(ROOT / "data", self.root / "data")
+        shutil.copytree(ROOT / "schema", self.root / "schema")
+        shutil.copy2(ROOT / "datapackage.json", self.root / "datapackage.json")
+        self.originals = {p.relative_to(self.root).as_posix(): p.read_bytes()
+                          for p in self.root.rglob("*") if p.is_file()}
+        self.published_names = sorted(["datapackage.json"] + [f"data/{p.name}" for p in (self.root / "data").glob("*.csv")])
+        self.baseline = extract.build(self.root)["rows"]
+        self.texts = {rel: self.originals[rel].decode("utf-8") for rel in YAML_FILES}
+        self.data = {rel: strip_lines(load(self.root / rel, text=text).data) for rel, text in self.texts.items()}
+
+    def published(self) -> dict[str, bytes]:
+        return {name: (self.root / name).read_bytes() if (self.root / name).exists() else b""
+                for name in self.published_names}
+
+    def restore(self, relpaths) -> None:
+        for rel in relpaths:
+            (self.root / rel).write_bytes(self.originals[rel])
+
+
+# ---------------------------------------------------------------- YAML mutations
+
+LOOK_ALIKES = {" ": ["\u00a0", "\u2009", "\u200b", "\t"], '"': ["\u201c", "\u201d"], "'": ["\u2019", "\u2018"],
+               "a": ["\u0430"], "e": ["\u0435"], "o": ["\u03bf", "\u043e"], "i": ["\u0456"], "c": ["\u0441"],
+               "p": ["\u0440"], "-": ["\u2010", "\u2013", "\u2212"], "0": ["O"], "1": ["l"], ":": ["\uff1a"]}
+ODD_VALUES = [42, -1, 0, 10**30, -10**30, 2**63, 3.5, float("inf"), True, False, None, [], {}, ["x"],
+              {"key": "value"}, "", "text", [{"a": 1}]]
+# Plain scalars that YAML 1.1 (PyYAML) and YAML 1.2 (editors) read differently, or that are not
+# text in either. (`y`, `n`, `<<` or `2017-05-24` are text in both readings: typed where text
+# belongs they are an edit of that text, not a slip the build can see.)
+YAML11_TOKENS = ["017", "0017", "1:30", "12:00:00", "yes", "no", "on", "off", "Yes", "NO", "1_000", "0o17",
+                 "0x1F", "~", "null", "1e3", ".inf"]
+
+
+def paths(value, prefix=()):
+    """Every (path, value) inside loaded data, the root included."""
+    yield prefix, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from paths(item, prefix + (index,))
+
+
+def get(data, path):
+    for part in path:
+        data = data[part]
+    return data
+
+
+def put(data, path, value):
+    if not path:
+        return value
+    get(data, path[:-1])[path[-1]] = value
+    return data
+
+
+def dump(data) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6)
+
+
+def copy(data):
+    return json.loads(json.dumps(data))
+
+
+def model_at(model, path):
+    """The pydantic model of the mapping at `path` (None if not a model's mapping)."""
+    annotation = input_models._unwrap(input_models._annotation_at(model, path)) if path else model
+    return annotation if isinstance(annotation, type) and issubclass(annotation, input_models.BaseModel) else None
+
+
+def key_lines(text: str) -> list[tuple[int, re.Match]]:
+    """Lines of `key: value` (block mappings), with their match."""
+    out = []
+    for number, line in enumerate(text.split("\n")):
+        match = re.match(r"^(\s*)(- )?([A-Za-z_][A-Za-z0-9_]*):( +(.*))?$", line)
+        if match:
+            out.append((number, match))
+    return out
+
+
+def typo(key: str, draw) -> str:
+    kind = draw(st.sampled_from(["drop", "swap", "double", "upper", "plural", "dash", "space"]))
+    i = draw(st.integers(0, max(len(key) - 2, 0)))
+    return {"drop": key[:i] + key[i + 1:], "swap": key[:i] + key[i + 1:i + 2] + key[i:i + 1] + key[i + 2:],
+            "double": key[:i] + key[i] + key[i:], "upper": key[:1].upper() + key[1:], "plural": key + "s",
+            "dash": key.replace("_", "-") if "_" in key else key + "-", "space": key + " x"}[kind]
+
+
+def yaml_mutation(draw, ws: Workspace, rel: str) -> tuple[str, str | bytes]:
+    """(operator, new text or bytes) for one YAML input."""
+    text, data, model = ws.texts[rel], ws.data[rel], YAML_FILES[rel]
+    operator = draw(st.sampled_from([
+        "type swap", "required key removed", "unknown key", "misspelt key", "key given twice", "look-alike character",
+        "huge or negative number", "YAML 1.1 scalar", "alias", "empty file", "truncated file", "list for a mapping",
+        "section removed", "harmless: keys reordered", "harmless: re-serialised", "harmless: comment added"]))
+    everything = list(paths(data))
+    if operator == "type swap":
+        path, old = draw(st.sampled_from(everything))
+        new = draw(st.sampled_from([v for v in ODD_VALUES if type(v) is not type(old)]))
+        return operator, dump(put(copy(data), path, new))
+    if operator == "required key removed":
+        options = [(path, key) for path, value in everything if isinstance(value, dict) and model_at(model, path)
+                   for key, f in model_at(model, path).model_fields.items() if f.is_required() and key in value]
+        path, key = draw(st.sampled_from(options))
+        changed = copy(data)
+        del get(changed, path)[key]
+        return operator, dump(changed)
+    if operator in ("unknown key", "misspelt key"):
+        mappings = [(path, value) for path, value in everything if isinstance(value, dict) and value]
+        path, mapping = draw(st.sampled_from(mappings))
+        allowed = set(model_at(model, path).model_fields) if model_at(model, path) else set(mapping)
+        changed = copy(data)
+        target = get(changed, path)
+        if operator == "unknown key":
+            key = draw(st.from_regex(r"[a-z][a-z_]{0,11}", fullmatch=True).filter(lambda k: k not in allowed))
+            target[key] = draw(st.sampled_from(["x", 1, True, ["a"]]))
+        else:
+            old = draw(st.sampled_from(sorted(mapping)))
+            new = typo(old, draw)
+            if new in allowed or new == old:
+                new = old + "x"
+            changed = put(changed, path, {(new if k == old else k): v for k, v in target.items()})
+        return operator, dump(changed)
+    if operator == "key given twice":
+        number, match = draw(st.sampled_from(key_lines(text)))
+        indent = match.group(1) + ("  " if match.group(2) else "")
+        value = draw(st.sampled_from([match.group(5) or "", "other", "1", '"x"']))
+        lines = text.split("\n")
+        lines.insert(number + 1, f"{indent}{match.group(3)}: {value}".rstrip())
+        return operator, "\n".join(lines)
+    if operator == "look-alike character":
+        positions = [i for i, c in enumerate(text) if c in LOOK_ALIKES]
+        i = draw(st.sampled_from(positions))
+        return operator, text[:i] + draw(st.sampled_from(LOOK_ALIKES[text[i]])) + text[i + 1:]
+    if operator == "huge or negative number":
+        scalars = [(p, v) for p, v in everything if p and not isinstance(v, (dict, list))]
+        ints = [(p, v) for p, v in scalars if isinstance(v, int) and not isinstance(v, bool)]
+        path, _ = draw(st.sampled_from(ints or scalars))
+        return operator, dump(put(copy(data), path, draw(st.sampled_from([10**30, -1, -10**30, 0, 2**63, 10_001]))))
+    if operator == "YAML 1.1 scalar":
+        number, match = draw(st.sampled_from([(n, m) for n, m in key_lines(text)  # not a block scalar's header
+                                              if m.group(5) and not m.group(5).startswith((">", "|"))]))
+        lines = text.split("\n")
+        lines[number] = f"{match.group(1)}{match.group(2) or ''}{match.group(3)}: {draw(st.sampled_from(YAML11_TOKENS))}"
+        return operator, "\n".join(lines)
+    if operator == "alias":
+        candidates = [(n, m) for n, m in key_lines(text) if m.group(5) and not m.group(5).startswith(("[", "|", ">", "&", "*"))]
+        (n1, m1), (n2, m2) = sorted(draw(st.lists(st.sampled_from(candidates), min_size=2, max_size=2, unique_by=lambda c: c[0])),
+                                    key=lambda c: c[0])
+        lines = text.split("\n")
+        lines[n1] = f"{m1.group(1)}{m1.group(2) or ''}{m1.group(3)}: &v {m1.group(5)}"
+        lines[n2] = f"{m2.group(1)}{m2.group(2) or ''}{m2.group(3)}: *v"
+        return operator, "\n".join(lines)
+    if operator == "empty file":
+        return operator, draw(st.sampled_from(["", "\n", "   \n", "# nothing\n", "---\n", "~\n", "[]\n", "{}\n"]))
+    if operator == "truncated file":
+        raw = text.encode("utf-8")
+        return operator, raw[:draw(st.integers(0, len(raw) - 1))]
+    if operator == "list for a mapping":
+        mappings = [(path, value) for path, value in everything if isinstance(value, dict)]
+        path, mapping = draw(st.sampled_from(mappings))
+        new = draw(st.sampled_from([list(mapping.values()), [mapping], list(mapping)]))
+        return operator, dump(put(copy(data), path, new))
+    if operator == "section removed":
+        changed = copy(data)
+        del changed[draw(st.sampled_from(sorted(changed)))]
+        return operator, dump(changed)
+    if operator == "harmless: keys reordered":
+        mappings = [path for path, value in everything if isinstance(value, dict) and len(value) > 1]
+        path = draw(st.sampled_from(mappings))
+        changed = copy(data)
+        items = list(get(changed, path).items())
+        order = draw(st.permutations(range(len(items))))
+        return operator, dump(put(changed, path, dict(items[i] for i in order)))
+    if operator == "harmless: re-serialised":
+        return operator, dump(data)
+    lines = text.split("\n")
+    number = draw(st.integers(0, len(lines)))
+    lines.insert(number, "# a note")
+    return "harmless?: comment line inserted", "\n".join(lines)
+
+
+# ---------------------------------------------------------------- CSV mutations
+
+CELL_VALUES = ["one", "-1", "0", "10000000000000000000000", "-10000000000000000000000", "1.5", "true", "maybe", "",
+               " x", "x ", "2017-13-45", "24/05/2017", "NA", "null", "[]", "{}", "1e3", "\u00a0"]
+
+
+def csv_mutation(draw, ws: Workspace) -> tuple[str, str, bytes]:
+    rel = draw(st.sampled_from([n for n in ws.published_names if n.endswith(".csv")]))
+    raw = ws.originals[rel]
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8"))))
+    operator = draw(st.sampled_from(["csv: cell value", "csv: look-alike character", "csv: column removed",
+                                     "csv: column added", "csv: column duplicated", "csv: header misspelt",
+                                     "csv: row duplicated", "csv: row removed", "csv: empty file",
+                                     "csv: truncated file", "csv: CRLF", "csv: BOM"]))
+    if operator == "csv: empty file":
+        return operator, rel, b""
+    if operator == "csv: truncated file":
+        return operator, rel, raw[:draw(st.integers(1, len(raw) - 1))]
+    if operator == "csv: CRLF":
+        return operator, rel, raw.replace(b"\n", b"\r\n")
+    if operator == "csv: BOM":
+        return operator, rel, b"\xef\xbb\xbf" + raw
+    width = len(rows[0])
+    r = draw(st.integers(1, len(rows) - 1)) if len(rows) > 1 else 0
+    c = draw(st.integers(0, width - 1))
+    if operator == "csv: cell value":
+        rows[r][c] = draw(st.sampled_from([v for v in CELL_VALUES if v != rows[r][c]] + [rows[r][c] + "x"]))
+    elif operator == "csv: look-alike character":
+        cell = rows[r][c] or " "
+        positions = [i for i, ch in enumerate(cell) if ch in LOOK_ALIKES] or [0]
+        i = draw(st.sampled_from(positions))
+        rows[r][c] = cell[:i] + draw(st.sampled_from(LOOK_ALIKES.get(cell[i], ["\u00a0"]))) + cell[i + 1:]
+    elif operator == "csv: column removed":
+        rows = [row[:c] + row[c + 1:] for row in rows]
+    elif operator == "csv: column added":
+        rows = [row + (["note"] if i == 0 else ["x"]) for i, row in enumerate(rows)]
+    elif operator == "csv: column duplicated":
+        rows = [row + [row[c]] for row in rows]
+    elif operator == "csv: header misspelt":
+        rows[0][c] = typo(rows[0][c], draw)
+    elif operator == "csv: row duplicated":
+        rows.insert(r, list(rows[r]))
+    elif operator == "csv: row removed" and len(rows) > 1:
+        del rows[r]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return operator, rel, buffer.getvalue().encode("utf-8")
+
+
+def refresh_descriptor(ws: Workspace) -> None:
+    path = ws.root / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    for res in descriptor["resources"]:
+        data = (ws.root / res["path"]).read_bytes()
+        res["bytes"], res["hash"] = len(data), "sha256:" + hashlib.sha256(data).hexdigest()
+    path.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------- one case
+
+
+def error_lines(error: BuildError) -> list[str]:
+    if getattr(error, "problems", None):
+        return [str(p) for p in error.problems]
+    return [str(error).split("\n")[0]]
+
+
+def run_yaml_case(ws: Workspace, rel: str, operator: str, new) -> str:
+    before = ws.published()
+    path = ws.root / rel
+    path.write_bytes(new if isinstance(new, bytes) else new.encode("utf-8"))
+    published_ran = False
+    try:
+        try:
+            rows = extract.build(ws.root)["rows"]
+        except BuildError as error:
+            lines = error_lines(error)
+            if all(str(path) in line for line in lines):
+                return record("clean rejection", operator, rel, ws, before)
+            return record("error not naming the curator's file", operator, rel, ws, before, "\n".join(lines))
+        if rows == ws.baseline:
+            return record("harmless acceptance", operator, rel, ws, before)
+        published_ran = True
+        try:
+            publish.publish(ws.root)
+        except BuildError as error:
+            lines = error_lines(error)
+            if all(str(path) in line for line in lines):
+                return record("clean rejection", operator, rel, ws, before)
+            return record("error not naming the curator's file", operator, rel, ws, before,
+                          f"{new!r}"[:300] + " -> " + str(error)[:800])
+        return record("wrong input accepted", operator, rel, ws, None, f"{new!r}"[:1500])
+    except Exception:  # noqa: BLE001 - a crash is what is being counted
+        return record("crash", operator, rel, ws, before, f"{new!r}"[:600] + "\n" + traceback.format_exc()[-1200:])
+    finally:
+        ws.restore([rel] + (ws.published_names if published_ran else []))
+
+
+def run_csv_case(ws: Workspace, rel: str, operator: str, new: bytes, refresh: bool) -> str:
+    if new == ws.originals[rel]:
+        return TALLY_RECORD("harmless acceptance", operator, rel)
+    (ws.root / rel).write_bytes(new)
+    if refresh:
+        refresh_descriptor(ws)
+    before = ws.published()
+    try:
+        failures = validate.validate(ws.root)
+        if not failures:
+            return TALLY_RECORD("wrong input accepted", operator, rel, f"{new[:300]!r}")
+        if not any(f.file == rel for f in failures):
+            return TALLY_RECORD("error not naming the curator's file", operator, rel,
+                                "; ".join(str(f) for f in failures[:5]))
+        outcome = "clean rejection"
+        if ws.published() != before:
+            outcome = "published file changed by a failing build"
+        return TALLY_RECORD(outcome, operator, rel)
+    except Exception:  # noqa: BLE001
+        return TALLY_RECORD("crash", operator, rel, traceback.format_exc()[-1200:])
+    finally:
+        ws.restore([rel, "datapackage.json"])
+
+
+def TALLY_RECORD(outcome, operator, rel, detail=""):
+    TALLY.record(outcome, operator, rel, detail)
+    return outcome
+
+
+def record(outcome, operator, rel, ws, before, detail="") -> str:
+    if before is not None and outcome != "harmless acceptance" and ws.published() != before:
+        outcome = "published file changed by a failing build"
+    return TALLY_RECORD(outcome, operator, rel, detail)
+
+
+def run_case(ws: Workspace, draw) -> str:
+    """Draw one mutation (seven in eight of a YAML input, one in eight of a published table, whose
+    validation takes ten times as long) and run it."""
+    if draw(st.integers(0, 7)) < 7:
+        rel = draw(st.sampled_from([ANNOTATIONS, ANNOTATIONS, METADATA, REFERENCE]))
+        operator, new = yaml_mutation(draw, ws, rel)
+        return run_yaml_case(ws, rel, operator, new)
+    operator, rel, new = csv_mutation(draw, ws)
+    return run_csv_case(ws, rel, operator, new, draw(st.booleans()))
