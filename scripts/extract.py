@@ -74,6 +74,12 @@ class Bulletin:
         self.meta = meta
         self.annotations = annotations
         self.source_id = self.meta["source_id"]
+        # Every ID of the bulletin's rows starts with its source_id: a slip in it (a look-alike
+        # 'l' for '1') would silently rename them all. The folder name states it a second time.
+        if not (self.folder.name == self.source_id or self.folder.name.startswith(self.source_id + "-")):
+            raise BuildError(self.metadata_path, f"source_id {self.source_id!r} is not the start of the "
+                             f"bulletin's folder name {self.folder.name!r} (data/raw/<source_id>-<slug>/)",
+                             line_of(self.meta, "source_id"))
         self.published_at = datetime.fromisoformat(self.meta["published"])
         try:
             raw = self.source_path.read_bytes()

@@ -275,9 +275,10 @@ def yaml_mutation(draw, ws: Workspace, rel: str) -> tuple[str, str | bytes]:
         path, mapping = draw(st.sampled_from(mappings))
         new = draw(st.sampled_from([list(mapping.values()), [mapping], list(mapping)]))
         return operator, dump(put(copy(data), path, new))
-    if operator == "section removed":
+    if operator == "section removed":  # a section the file's model requires (an optional one may be left out)
+        fields = model_at(model, ()).model_fields if model_at(model, ()) else {}
         changed = copy(data)
-        del changed[draw(st.sampled_from(sorted(changed)))]
+        del changed[draw(st.sampled_from(sorted(k for k in changed if k not in fields or fields[k].is_required())))]
         return operator, dump(changed)
     if operator == "harmless: keys reordered":
         mappings = [path for path, value in everything if isinstance(value, dict) and len(value) > 1]

@@ -187,7 +187,11 @@ def test_the_oldest_bulletin_defines_shared_entities_whatever_its_folder_name(tm
     """The fixture (October 2017) placed in a folder that sorts first must not take over
     the organisations the May bulletin named first."""
     root = copy_inputs(tmp_path / "package")
-    shutil.copytree(FIXTURE, root / "data" / "raw" / "aaa-sorts-first")
+    folder = root / "data" / "raw" / "aaa-fixture-sorts-first"
+    shutil.copytree(FIXTURE, folder)
+    metadata = folder / "metadata.yaml"  # the folder name starts with the source_id
+    metadata.write_text(metadata.read_text(encoding="utf-8").replace(f"source_id: {FIXTURE_ID}\n", "source_id: aaa-fixture\n"),
+                        encoding="utf-8")
     result = run_step("extract", root)
     assert result.returncode == 0, result.stderr
     shared = {r["organisation_id"]: r["source_id"] for r in read_table("organisations", root)}

@@ -304,3 +304,10 @@ def test_a_statement_copy_does_not_cover_the_facts_in_its_paragraph(root):
     remove_entry(root, "increased-police-patrols")
     (problem,) = rejected(root)
     assert "lie in no evidence span that a row uses" in problem and "relative_time 'days'" in problem
+
+
+def test_a_look_alike_in_the_source_id_is_named_where_it_was_typed(root):
+    """Every ID of the bulletin's rows starts with its source_id: an 'l' typed for a '1' would
+    rename them all, and only surface as released IDs gone missing. The folder name says it too."""
+    line = edit(root, METADATA, "source_id: met-2017-05-24\n", "source_id: met-20l7-05-24\n")
+    only(rejected(root), f"metadata.yaml:{line}: source_id 'met-20l7-05-24' is not the start of the bulletin's folder name")
