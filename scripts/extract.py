@@ -30,7 +30,7 @@ from pathlib import Path
 
 from . import coverage, derive, input_models, recognise, sentences, yaml_input
 from .common import (ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of,
-                     load_yaml, package_spec)
+                     package_spec)
 from .yaml_input import InputErrors
 
 # A sentence may be excused from coding only when it states no fact; a bulletin with more
@@ -655,24 +655,18 @@ def check_printed(tables: Tables) -> None:
                                      f"({evidence_column}: {quote!r}); quote the words or code it elsewhere", line)
 
 
-def add_retired(tables: Tables, releases: Path, version: str) -> None:
-    """The retired_ids table from data/releases/retired-ids.yaml, checked against the IDs each
-    release published (data/releases/<version>-ids.csv): a released ID is still in the package
-    or retired, with its replacements; a retired ID is never used again."""
+def add_retired(tables: Tables, releases: Path, version: str, entries: list[dict]) -> None:
+    """The retired_ids table from data/releases/retired-ids.yaml (its `entries`, already checked
+    against input_models.RetiredIds), checked against the IDs each release published
+    (data/releases/<version>-ids.csv): a released ID is still in the package or retired, with its
+    replacements; a retired ID is never used again."""
     path = releases / "retired-ids.yaml"
     if not releases.exists():
         return  # a package with no release yet: nothing published, nothing retired
-    entries = load_yaml(path, with_lines=True) or []
-    if not isinstance(entries, list):
-        raise BuildError(path, "must be a list of retired IDs")
     present = {**tables.ids, **{r["evidence_id"]: "evidence" for r in tables.rows["evidence"]}}
     retired = {}
     for e in entries:
-        line = e.get("__line__") if isinstance(e, dict) else None
-        keys = set(e) - {"__line__", "__lines__"} if isinstance(e, dict) else set()
-        if keys != {"id", "table", "retired_in", "replaced_by", "reason"}:
-            raise BuildError(path, "an entry needs exactly id, table, retired_in, replaced_by, reason; got "
-                             f"{sorted(keys)}", line)
+        line = line_of(e)
         if e["id"] in present:
             raise BuildError(path, f"retired ID {e['id']!r} is in use again (in {present[e['id']]}); a released "
                              "ID is never reused: give the new row another ID", line)
@@ -722,10 +716,12 @@ def build(root: Path = ROOT) -> dict:
     if not folders:
         raise BuildError(root / "data" / "raw", "no bulletin folders (with source.txt) found")
     retired_path = root / "data" / "releases" / "retired-ids.yaml"
+    retired_entries = []
     if retired_path.exists():
         try:
-            problems += input_models.check("retired-ids", yaml_input.load(retired_path, with_lines=True),
-                                           retired_path, spec)
+            loaded = yaml_input.load(retired_path, with_lines=True)
+            problems += input_models.check("retired-ids", loaded, retired_path, spec)
+            retired_entries = loaded.data or []
         except InputErrors as errors:
             problems += errors.problems
     readable = []
@@ -748,7 +744,7 @@ def build(root: Path = ROOT) -> dict:
     for bulletin in bulletins:
         coverage.check(bulletin, spans.get(bulletin.source_id, []), levels, own.get(bulletin.source_id))
         add_sentences(bulletin, tables, coding.get(bulletin.source_id, []))
-    add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]))
+    add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]), retired_entries)
     return {"fields": tables.fields, "rows": tables.rows}
 
 
