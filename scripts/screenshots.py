@@ -12,47 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
 from .common import ROOT, atomic_write_bytes
+from .serve import start_on_a_free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 FIGURE = Path("figures") / "site-bulletin.png"
 VIEWPORT = {"width": 1280, "height": 1100}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_site(build: Path, name: str, log: Path) -> tuple[subprocess.Popen, str]:
-    """scripts.serve on a free port, answering; the caller stops the process."""
-    port = free_port()
-    with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "scripts.serve", "--db", str(build / f"{name}.db"),
-                                    "--metadata", str(build / "metadata.json"), "--inspect", str(build / "inspect.json"),
-                                    "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        if process.poll() is not None:
-            break
-        try:
-            if httpx.get(f"{base}/-/versions.json", timeout=1).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.terminate()
-    sys.exit(f"error: the site did not start: {log.read_text()}")
 
 
 def main(argv=None) -> None:
@@ -65,7 +35,11 @@ def main(argv=None) -> None:
     name = json.loads((args.root / "datapackage.json").read_text(encoding="utf-8"))["name"]
     build = args.root / "build"
     from playwright.sync_api import sync_playwright
-    process, base = start_site(build, name, build / "screenshots-serve.log")
+    try:
+        process, base = start_on_a_free_port(build / f"{name}.db", build / "metadata.json", build / "inspect.json",
+                                             build / "screenshots-serve.log")
+    except RuntimeError as error:
+        sys.exit(f"error: {error}")
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

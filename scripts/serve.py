@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -50,6 +51,29 @@ def datasette_command(db: Path, metadata: Path, inspect: Path, port: int) -> lis
     for name, value in SETTINGS.items():
         command += ["--setting", name, ("on" if value else "off") if isinstance(value, bool) else str(value)]
     return command
+
+
+def start_on_a_free_port(db: Path, metadata: Path, inspect: Path, log: Path, timeout: float = 60):
+    """The site as `make serve` runs it, in the background on a free port of HOST, once it answers:
+    (process, base URL). The caller stops the process. Raises RuntimeError with the server's log
+    when it does not start."""
+    import time
+    import urllib.request
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port = sock.getsockname()[1]
+    with open(log, "w") as out:
+        process = subprocess.Popen(datasette_command(db, metadata, inspect, port), stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://{HOST}:{port}"
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).close()
+            return process, base
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"the site did not start on {base}: {Path(log).read_text()[-2000:]}")
 
 
 def main(argv=None) -> None:

@@ -164,6 +164,21 @@ def ds(site_files):
                          json.loads(site_files["inspect"].read_text(encoding="utf-8")))
 
 
+@pytest.fixture(scope="session")
+def served(site_files, tmp_path_factory):
+    """The site as `make serve` runs it (scripts.serve's command), on a free port of 127.0.0.1:
+    its base URL. Stopped at the end of the run."""
+    from scripts.serve import start_on_a_free_port
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    try:
+        process, base = start_on_a_free_port(site_files["db"], site_files["metadata"], site_files["inspect"], log)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+
+
 @pytest.fixture
 def repo_copy(tmp_path):
     """The repository's build inputs copied (mtimes kept) to run make on, with this venv."""

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 from conftest import ROOT, read_table
 
@@ -35,37 +30,10 @@ def chromium():
         browser.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def site(site_files, tmp_path_factory):
-    """The site served by scripts.serve on a free port of 127.0.0.1; stopped after the tests."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "scripts.serve", "--db", str(site_files["db"]),
-                                    "--metadata", str(site_files["metadata"]), "--inspect", str(site_files["inspect"]),
-                                    "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if process.poll() is not None:
-                pytest.fail(f"the site did not start: {log.read_text()}")
-            try:
-                if httpx.get(f"{base}/-/versions.json", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"the site did not answer on {base}: {log.read_text()}")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+def site(served):
+    """The site served by scripts.serve on a free port of 127.0.0.1 (conftest's `served`)."""
+    return served
 
 
 def test_browse_follow_evidence_run_timeline_and_search(chromium, site, tmp_path):

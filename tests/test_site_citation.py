@@ -15,7 +15,6 @@ from jinja2 import Environment, FileSystemLoader
 from lxml import html as lxml_html
 from test_browser import chromium  # noqa: F401 (a fixture: Debian's chromium, skipped when absent)
 from test_citation_formats import PACKAGE, VERSION, check_dataset_jsonld
-from test_use_the_data import served  # noqa: F401 (a fixture: the site as `make serve` runs it)
 
 from scripts import build_citation, build_readme
 from scripts.serve import PLUGINS_DIR, TEMPLATES_DIR

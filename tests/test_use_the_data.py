@@ -6,17 +6,12 @@ from __future__ import annotations
 import datetime
 import re
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 
 import pandas as pd
 import pytest
 from conftest import ROOT, copy_package, read_table
 
 from scripts import load
-from scripts.serve import HOST, datasette_command
 
 SECTION = "Use the data"
 API_SITE = "http://127.0.0.1:8001"  # where the README's API recipe expects `make serve`
@@ -89,34 +84,6 @@ def test_duckdb_recipe(monkeypatch):
     assert None in [row[2] for row in ns["figures"]]  # "up to 3,800": no lower bound, NULL rather than 0 or NaN
     e164 = ns["con"].sql("select e164 from contacts where e164 is not null").fetchall()
     assert e164 == [("+44800789321",)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served(site_files):
-    """The site as `make serve` runs it (scripts.serve's command), on a free port of 127.0.0.1."""
-    port = free_port()
-    process = subprocess.Popen(datasette_command(site_files["db"], site_files["metadata"], site_files["inspect"], port),
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://{HOST}:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/-/versions.json", timeout=2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"datasette did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
 
 
 def test_datasette_api_recipe(served, monkeypatch, capsys):
