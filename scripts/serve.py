@@ -31,6 +31,9 @@ SETTINGS = {
     "max_returned_rows": 1000,
     "facet_time_limit_ms": 200,
     "allow_download": True,
+    # Each table's facets are chosen in its metadata; Datasette's suggestions (every column that
+    # could be a facet, IDs and quotes included) cost a query per column on every table page.
+    "suggest_facets": False,
 }
 
 

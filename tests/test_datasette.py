@@ -231,6 +231,7 @@ def test_default_facets(ds, site_files):
         if spec.get("facets"):
             served = get_json(ds, f"/{DB}/{table}.json")
             assert set(served["facet_results"]) == set(spec["facets"]), table
+            assert served["suggested_facets"] == [], f"{table}: only the curated facets are offered"
     assert {"event_type"} <= set(metadata["databases"][DB]["tables"]["events"]["facets"])
     assert {"measure_type", "place_type", "status"} <= set(metadata["databases"][DB]["tables"]["measures"]["facets"])
 

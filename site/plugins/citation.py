@@ -33,10 +33,12 @@ def settings(datasette) -> dict:
     return datasette.plugin_config("citation") or {}
 
 
+SCRIPT_TRANSLATION = str.maketrans(SCRIPT_ESCAPES)
+
+
 def script_safe_json(data) -> Markup:
     """JSON for the inside of a <script> element: valid JSON, and nothing that can close the element."""
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    return Markup("".join(SCRIPT_ESCAPES.get(char, char) for char in text))
+    return Markup(json.dumps(data, ensure_ascii=False, indent=2).translate(SCRIPT_TRANSLATION))
 
 
 def downloads(datasette, config: dict) -> list[dict]:
