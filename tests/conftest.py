@@ -179,6 +179,25 @@ def served(site_files, tmp_path_factory):
     process.wait(timeout=30)
 
 
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's chromium, driven by Playwright, for the tests of one module (each opens its own page
+    or context). Module scope: Playwright's loop runs while the browser is open, and the in-process
+    site tests need none running. Skipped when absent, except under CI=true (.ci/run installs it)."""
+    import os
+    from scripts.screenshots import CHROMIUM, CHROMIUM_ARGS
+    if not CHROMIUM.exists():
+        message = f"the browser test needs Debian's chromium at {CHROMIUM}: install it with `apt-get install -y chromium`"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (under CI=true the test never skips: .ci/run installs it)")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture
 def repo_copy(tmp_path):
     """The repository's build inputs copied (mtimes kept) to run make on, with this venv."""

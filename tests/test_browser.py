@@ -4,30 +4,15 @@ site as `make serve` runs it (scripts.serve, a Datasette process on 127.0.0.1)."
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from conftest import ROOT, read_table
 
-from scripts.screenshots import CHROMIUM, CHROMIUM_ARGS, FIGURE
+from scripts.screenshots import FIGURE
 
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        message = f"the browser test needs Debian's chromium at {CHROMIUM}: install it with `apt-get install -y chromium`"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (under CI=true the test never skips: .ci/run installs it)")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import re
 import shutil
 
 import pytest
-from conftest import ROOT, build_package, copy_inputs, run_step
+from conftest import ROOT, copy_package, run_step
 
 from scripts import build_readme
 
@@ -78,9 +78,9 @@ def test_the_row_citation_quotes_the_row_evidence(tables, evidence):
 
 @pytest.fixture
 def package(tmp_path):
-    """A built copy of the package with the repository's README and CHANGELOG."""
-    root = copy_inputs(tmp_path / "package")
-    build_package(root)
+    """A copy of the built package (its committed tables are what its inputs build: test_build.py)
+    with the repository's README and CHANGELOG."""
+    root = copy_package(tmp_path / "package")
     for name in ("README.md", "CHANGELOG.md"):
         shutil.copy2(ROOT / name, root / name)
     return root

@@ -13,7 +13,6 @@ import pytest
 from conftest import ROOT, read_table
 from jinja2 import Environment, FileSystemLoader
 from lxml import html as lxml_html
-from test_browser import chromium  # noqa: F401 (a fixture: Debian's chromium, skipped when absent)
 from test_citation_formats import PACKAGE, VERSION, check_dataset_jsonld
 
 from scripts import build_citation, build_readme
