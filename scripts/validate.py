@@ -176,8 +176,10 @@ def row_check(name: str, error: str, predicate, columns: tuple[str, ...]):
 
 
 def rows(frame: pd.DataFrame) -> list[dict]:
-    """Rows as dicts; empty cells stay None (iterrows would turn them into NaN)."""
-    return frame.to_dict("records")
+    """Rows as dicts; empty cells stay None (iterrows would turn them into NaN). Built from the
+    columns' lists: DataFrame.to_dict("records") took a third of the Pandera layer's time."""
+    columns = list(frame.columns)
+    return [dict(zip(columns, values)) for values in zip(*(frame[c].tolist() for c in columns))]
 
 
 def _int(value):
