@@ -26,7 +26,7 @@ BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/re
 INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json \
                  schema/retired-ids.schema.json
 
-.PHONY: data validate test clean serve db loadcheck docs figures dist draft bench screenshots fuzz
+.PHONY: data validate test clean serve db loadcheck docs figures dist draft bench screenshots fuzz test-timing
 
 # The default goal: every file the build publishes, so a deleted or missing one is rebuilt.
 data: datapackage.json $(TABLES) $(INPUT_SCHEMAS)
@@ -91,6 +91,12 @@ $(DIST): $(VALIDATED) $(CITATIONS) scripts/load.py README.md $(FIGURE) CHANGELOG
 TEST_WORKERS ?= auto
 test: datapackage.json | $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=10
+
+# The suite's speed against its target (within 25 times one `frictionless validate datapackage.json`):
+# ROUNDS runs of each, side by side; prints the figures and never fails on speed.
+ROUNDS ?= 3
+test-timing: datapackage.json | $(STAMP)
+	$(PY) -m scripts.time_tests --rounds $(ROUNDS) --workers $(TEST_WORKERS)
 
 # Property-based mutations of the hand-written inputs and the published tables, run in process
 # (tests/test_fuzz.py, fixed seed): prints cases run, clean rejections, harmless acceptances,
