@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -81,17 +82,26 @@ def package_root(base: Path, count: int) -> Path:
     return root
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MiB) of one process."""
-    with tempfile.TemporaryFile() as errors:
+@dataclass(frozen=True)
+class Run:
+    seconds: float  # wall clock
+    cpu: float  # user + system seconds, the process's waited-for children included
+    peak_mib: float  # peak resident memory of the process
+    output: str  # what it printed on standard output
+
+
+def run(command: list[str]) -> Run:
+    """One process, timed; its failure stops the measurement with the end of what it printed."""
+    with tempfile.TemporaryFile() as output, tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=errors)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
+        output.seek(0), errors.seek(0)
+        printed, complaints = output.read().decode(errors="replace"), errors.read().decode(errors="replace")
         if os.waitstatus_to_exitcode(status) != 0:
-            errors.seek(0)
-            sys.exit(f"bench: {' '.join(command)} failed:\n{errors.read().decode()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+            sys.exit(f"{Path(sys.argv[0]).stem}: {' '.join(command)} failed:\n{printed[-2000:]}{complaints[-2000:]}")
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, printed)
 
 
 def count_rows(root: Path) -> int:
@@ -128,12 +138,13 @@ def main(argv=None) -> None:
             root = package_root(base, count)
             total = 0.0
             for name, command in stages(root):
-                seconds, peak = run(command)
+                measured = run(command)
+                seconds, peak = measured.seconds, measured.peak_mib
                 rows = count_rows(root)
                 total += seconds
                 print(f"{name:<36} {count:>5} {rows:>8} {seconds:>8.2f} {rows / seconds:>9.0f} {peak:>9.0f}")
-            seconds, peak = run([str(Path(sys.executable).parent / "frictionless"), "validate",
-                                 str(root / "datapackage.json")])
+            alone = run([str(Path(sys.executable).parent / "frictionless"), "validate", str(root / "datapackage.json")])
+            seconds, peak = alone.seconds, alone.peak_mib
             print(f"{'frictionless validate alone':<36} {count:>5} {rows:>8} {seconds:>8.2f} "
                   f"{rows / seconds:>9.0f} {peak:>9.0f}")
             print(f"{'full build (all stages)':<36} {count:>5} {rows:>8} {total:>8.2f} {rows / total:>9.0f}")

@@ -17,30 +17,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from .common import ROOT
+from .bench import run
 
 TARGET = 25
-
-
-def timed(command: list[str]) -> tuple[float, float, str]:
-    """Wall-clock and CPU seconds (user + system, children included) of one command, and its output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode != 0:
-        sys.exit(f"time_tests: {' '.join(command)} failed (exit {result.returncode}):\n{result.stdout[-2000:]}"
-                 f"{result.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, result.stdout
 
 
 def main(argv=None) -> None:
@@ -53,11 +36,14 @@ def main(argv=None) -> None:
     print(f"{'round':>5}  {'validate s':>10}  {'make test s':>11}  {'CPU s':>7}  {'tests':>6}  {'ratio':>6}")
     walls, tests, ratios = [], [], []
     for number in range(1, args.rounds + 1):
-        validate_wall = statistics.median(timed([frictionless, "validate", "datapackage.json"])[0] for _ in range(3))
-        test_wall, test_cpu, output = timed(["make", "test", f"TEST_WORKERS={args.workers}"])
-        passed = re.search(r"(\d+) passed", output)
+        validate_wall = statistics.median(run([frictionless, "validate", "datapackage.json"]).seconds for _ in range(3))
+        suite = run(["make", "test", f"TEST_WORKERS={args.workers}"])
+        test_wall, test_cpu = suite.seconds, suite.cpu
+        passed = re.search(r"(\d+) passed", suite.output)
         ratio = test_wall / validate_wall
-        walls.append(validate_wall), tests.append(test_wall), ratios.append(ratio)
+        walls.append(validate_wall)
+        tests.append(test_wall)
+        ratios.append(ratio)
         print(f"{number:>5}  {validate_wall:>10.2f}  {test_wall:>11.1f}  {test_cpu:>7.1f}  "
               f"{passed.group(1) if passed else '?':>6}  {ratio:>5.1f}x")
     ratio = statistics.median(ratios)
