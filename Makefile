@@ -21,7 +21,8 @@ RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/anno
        $(wildcard data/reference/*.yaml) $(wildcard data/releases/*)
 BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py \
               scripts/build_descriptor.py scripts/validate.py scripts/common.py \
-              scripts/input_models.py scripts/yaml_input.py
+              scripts/input_models.py scripts/yaml_input.py scripts/fact_kinds.py scripts/rules.py \
+              scripts/clauses.py scripts/claims.py
 # The JSON Schemas of the hand-written inputs, for editors (committed; see README "Adding a bulletin").
 INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json \
                  schema/retired-ids.schema.json
@@ -46,7 +47,7 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 $(TABLES) datapackage.json &: $(RAW) schema/package.yaml $(BUILD_CODE) | $(STAMP)
 	$(PY) -m scripts.publish
 
-$(INPUT_SCHEMAS) &: schema/package.yaml scripts/extract.py scripts/input_models.py scripts/yaml_input.py scripts/build_input_schemas.py scripts/common.py | $(STAMP)
+$(INPUT_SCHEMAS) &: schema/package.yaml scripts/extract.py scripts/input_models.py scripts/fact_kinds.py scripts/yaml_input.py scripts/build_input_schemas.py scripts/common.py | $(STAMP)
 	$(PY) -m scripts.build_input_schemas
 
 # The validation gate: everything downstream (database, site, release) depends on this stamp.

@@ -38,12 +38,14 @@ order by coalesce(e.date, e.date_latest) nulls last, e.time nulls first, e.seque
     },
     "personnel_figures": {
         "title": "Officer and troop figures, with their quotes",
-        "description": "Every figure of police officers or military personnel: its bounds, qualifier, status and "
-                       "mobilisation window, the organisation, and the quote that states it.",
+        "description": "Every figure of police officers or military personnel: its bounds, qualifier, status, "
+                       "stated aims and mobilisation window, the organisation (and how it is known), and the "
+                       "quote that states it.",
         "sql": """
-select p.personnel_id, p.force, p.role, p.qualifier, p.count_min, p.count_max, p.status, p.purpose,
-       p.window_min_hours, p.window_max_hours, o.name as organisation, ev.quote, p.evidence_id,
-       ev.start, ev.end
+select p.personnel_id, p.force, p.role, p.qualifier, p.count_min, p.count_max, p.status,
+       (select group_concat(aim, '; ') from aims where aims.about_id = p.personnel_id) as aims,
+       p.window_min_hours, p.window_max_hours, o.name as organisation, p.organisation_basis, ev.quote,
+       p.evidence_id, ev.start, ev.end
 from personnel p
 join evidence ev on ev.evidence_id = p.evidence_id
 left join organisations o on o.organisation_id = p.organisation_id
@@ -65,11 +67,11 @@ order by c.emergency, c.contact_id""",
         "description": "The five levels of the UK threat scale in order, each with the assessments the bulletin "
                        "reports at that level: who set it, when, what it means, and the quotes.",
         "sql": """
-select l.rank, l.level_id, a.assessment_id, o.name as assessed_by, e.date, e.date_latest,
+select l.rank, l.level_id, a.assessment_id, o.name as assessed_by, a.assessor_basis, e.date, e.date_latest,
        ev.quote, a.meaning, a.evidence_id, a.meaning_evidence_id
 from threat_levels l
 left join threat_assessments a on a.level_id = l.level_id
-left join organisations o on o.organisation_id = a.assessed_by
+left join organisations o on o.organisation_id = a.assessor_organisation_id
 left join events e on e.event_id = a.event_id
 left join evidence ev on ev.evidence_id = a.evidence_id
 order by l.rank, a.assessment_id""",

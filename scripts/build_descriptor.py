@@ -13,6 +13,7 @@ import argparse
 import hashlib
 from pathlib import Path
 
+from . import fact_kinds
 from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, package_spec, read_csv_rows
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -25,8 +26,12 @@ CONSTRAINTS = ("required", "unique", "minimum", "maximum", "enum", "pattern", "m
 SOURCE_TERMS = "https://www.met.police.uk/terms-and-conditions"
 
 
-def field_descriptor(field: dict, patterns: dict) -> dict:
-    """A Table Schema field: the constraints gathered under `constraints`, named patterns resolved."""
+def field_descriptor(field: dict, patterns: dict, categories: dict | None = None) -> dict:
+    """A Table Schema field: the constraints gathered under `constraints`, named patterns resolved,
+    allowed values also written as v2 `categories` (with their labels when the `categories:`
+    block of schema/package.yaml gives them, ordered when it says so)."""
+    named = field.get("categories")
+    field = fact_kinds.schema_field({k: v for k, v in field.items() if k != "categories"})
     unknown = set(field) - {"name", "type", "description", *CONSTRAINTS, *EXTRA_FIELD_KEYS}
     missing = {"name", "type", "description"} - set(field)
     if unknown or missing or not isinstance(field.get("description"), str):
@@ -43,6 +48,12 @@ def field_descriptor(field: dict, patterns: dict) -> dict:
             constraints[key] = patterns.get(value, value) if key == "pattern" else value
     if constraints:
         out["constraints"] = constraints
+    if "enum" in constraints:
+        labels = (categories or {}).get(named, {}) if named else {}
+        values = labels.get("values", {})
+        out["categories"] = [{"value": v, "label": values[v]} if v in values else v for v in constraints["enum"]]
+        if labels.get("ordered"):
+            out["categoriesOrdered"] = True
     for key in EXTRA_FIELD_KEYS:
         if key in field:
             out[key] = field[key]
@@ -62,14 +73,20 @@ def descriptor(spec: dict, root: Path) -> dict:
         if not path.exists():
             raise BuildError(path, "table not built (run `make data`)")
         schema = {"$schema": TABLE_SCHEMA,
-                  "fields": [field_descriptor(f, patterns) for f in res["fields"]],
+                  "fields": [field_descriptor(f, patterns, spec.get("categories")) for f in res["fields"]],
                   "primaryKey": res["primaryKey"], "missingValues": [""]}
         if res.get("foreignKeys"):
             schema["foreignKeys"] = res["foreignKeys"]
-        resources.append({"name": res["name"], "type": "table", "title": res["title"],
-                          "description": res["description"], "path": f"data/{res['name']}.csv",
-                          "scheme": "file", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-                          **file_facts(path), "schema": schema})
+        resource = {"name": res["name"], "type": "table", "title": res["title"],
+                    "description": res["description"], "path": f"data/{res['name']}.csv",
+                    "scheme": "file", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+                    **file_facts(path), "schema": schema}
+        if res.get("rules"):
+            # Row rules (formulas over one row, as frictionless's row-constraint check takes them),
+            # checked by the validation gate (scripts/rules.py); not part of Table Schema.
+            resource["rules"] = [{"name": r["name"], "formula": " ".join(r["formula"].split()),
+                                  "message": r["message"]} for r in res["rules"]]
+        resources.append(resource)
     sources = read_csv_rows(root / "data" / "sources.csv")
     package_sources = []
     for src in sources:

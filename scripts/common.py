@@ -58,8 +58,9 @@ def package_spec(root: Path = ROOT) -> dict:
     except OSError:
         return load_yaml(path)  # reports the missing or unreadable file
     if key not in _SPECS:
+        from . import fact_kinds
         _SPECS.clear()
-        _SPECS[key] = load_yaml(path)
+        _SPECS[key] = fact_kinds.expand(load_yaml(path))
     return copy.deepcopy(_SPECS[key])
 
 

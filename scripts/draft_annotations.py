@@ -45,7 +45,8 @@ ORGANISATION_WORDS.update({w: "police_force" for w in recognise.ORGANISATION_WOR
 ABBREVIATION_RE = recognise.ABBREVIATION_RE
 ORGANISATION_WORDS.update({"Rail": None, "Railways": None, "Trust": None, "Company": None})
 # Common nouns bulletins use for organisations, and the kind each suggests.
-COMMON_ORGANISATIONS = {"police": "police_forces", "military": "armed_forces", "police and partners": "partnership",
+# (A phrase that joins names, "police and partners", is no organisation: each party is coded.)
+COMMON_ORGANISATIONS = {"police": "police_forces", "military": "armed_forces",
                         "armed forces": "armed_forces", "the army": "armed_forces"}
 # Capitals that are no organisation: places, time zones, common initialisms.
 NOT_ORGANISATIONS = {"UK", "US", "USA", "EU", "UN", "BST", "GMT", "UTC", "CCTV", "TV", "ID", "OK", "ATM", "PM"}
@@ -53,6 +54,7 @@ NOT_ORGANISATIONS = {"UK", "US", "USA", "EU", "UN", "BST", "GMT", "UTC", "CCTV",
 # each is a candidate for the curator to confirm, correct or delete.
 CLAIM_CUES = {
     "measures": re.compile(r"\bno plans\b|\breview(?:ing)? security\b|\bchecks? at\b|\bcordon\b|\bclosed?\b|"
+                           r"\bdo everything\b|\bpolicing plan\b|\bfreeing up\b|"
                            r"\bdeployed to\b|\bincreased patrolling\b|\b(?:more|additional|extra) armed officers at\b",
                            re.IGNORECASE),
     "advice": re.compile(r"\bshould\b|\bplease\b|\b[Ii]f you (?:see|hear|notice)\b|\bIt is (?:critical|vital|important|essential) that\b|"
@@ -65,6 +67,11 @@ CLAIM_CUES = {
                                r"\bjoin(?:s|ing)? the\b|\benabled us\b|\bwith the support of\b"),
     "command": re.compile(r"\bin (?:control|command)\b|\bunder the command\b|\bcommand(?:s|ing|ed)?\b|"
                           r"\bcontrol of\b"),
+    "aims": re.compile(r"\bin an effort to\b|\bas a precautionary measure\b|\bso that\b|\bin order to\b|"
+                       r"\bto (?:protect|prevent|deter|disrupt|reassure|support|keep|help|carry out|patrol|join)\b"),
+    "qualifiers": re.compile(r"\b(?:urgently|immediately|additional|extra|more|increased|all|major|upcoming|usually|"
+                             r"out and about|at this time|across the UK|(?:in|over) the coming (?:days|weeks))\b",
+                             re.IGNORECASE),
 }
 CALL_WORDS_RE = re.compile(r"\b(?:call|ring|phone|text|dial|contact)\b", re.IGNORECASE)
 DAY_WORDS_RE = re.compile(r"^(?:today|tonight|yesterday|tomorrow|overnight)$", re.IGNORECASE)
@@ -388,7 +395,7 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
         level = tk.text.lower()
         fields = {"id": f"threat-level-{level}"}
         if org_in(clause):
-            fields["assessed_by"] = org_in(clause)
+            fields["assessor"] = org_in(clause)
         sentence = t.sentence(tk.start)
         following = [s for s in t.sentences if s[0] >= sentence[1]]
         spans = {"quote": clause}
@@ -457,15 +464,20 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
             continue
         event(t.clause(tk.start), tk, date="not_stated")
 
-    # The kinds of claim a sentence may make (advice, tactics, partnerships, command): one
+    # The kinds of claim a sentence may make (advice, tactics, ..., aims, qualifiers): one
     # candidate per sentence and kind, its actor and status left to the curator.
     for span in t.sentences:
         words = text[span[0]:span[1]]
         for section, cue in CLAIM_CUES.items():
             if cue.search(words):
-                entry = d.add(section, {"quote": t.widen(*span)}, actor_basis="not_stated")
-                d.note(entry, f"cue {cue.search(words).group()!r}; code the actor (stated with actor_quote, "
-                              "inferred with actor_rule, or not_stated) and the status")
+                entry = d.add(section, {"quote": t.widen(*span)})
+                if section in ("aims", "qualifiers"):
+                    d.note(entry, f"cue {cue.search(words).group()!r}; narrow the quote to the words, code them and "
+                                  "name the rows they are about under `of`")
+                else:
+                    d.note(entry, f"cue {cue.search(words).group()!r}; give the actor's words (actor_words: stated "
+                                  "when they name an organisation, we/us/our by the first-person rule) or a rule, "
+                                  "and the status")
                 entry.fields.setdefault("id", f"{section}-{len([e for e in d.entries.values() if e.section == section])}")
                 for tk in tokens:
                     if inside(tk, span):

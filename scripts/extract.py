@@ -28,14 +28,15 @@ import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from . import coverage, derive, input_models, recognise, sentences, yaml_input
+from . import claims, clauses, coverage, derive, fact_kinds, input_models, recognise, rules, sentences, yaml_input
 from .common import (ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of,
                      package_spec)
 from .yaml_input import InputErrors
 
-# A sentence may be excused from coding only when it states no fact; a bulletin with more
-# excuses than this is being excused rather than coded.
-MAX_UNCODED = 3
+# Words may be excused from coding only a few at a time (a connective), or as whole lines of page
+# furniture (a follow link, a caption): a longer run of the text states something, and its claim is
+# to be coded.
+MAX_EXCUSED_WORDS = 6
 
 def slug(text: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
@@ -95,7 +96,8 @@ class Bulletin:
         except UnicodeDecodeError as exc:
             raise BuildError(self.source_path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
         self.published = None  # set from the dateline
-        self.excuses: dict[int, tuple[str, int]] = {}  # sentence start -> (reason, annotation line)
+        self.excuses: list[tuple[int, int, int]] = []  # (start, end, annotation line) of excused words
+        self.excuse_codes: dict[tuple[int, int], tuple[str, str]] = {}  # span -> (kind, reason)
 
     def relpath(self, root: Path) -> str:
         try:
@@ -122,7 +124,29 @@ class Tables:
         self.rows = {name: [] for name in self.fields}
         self.ids: dict[str, str] = {}  # every primary key in the package -> its table
         self.evidence: dict[tuple, str] = {}
+        self.spans: dict[str, tuple[int, int]] = {}  # evidence ID -> (start, end)
         self.entities: dict[str, dict] = {}  # organisation or person ID -> kind, names, defining entry
+        self.resources = {r["name"]: r for r in spec["resources"]}
+        self.claim_tables = [r["name"] for r in fact_kinds.claim_tables(spec)]
+        self.rules = rules.rules_of(spec["resources"])
+        self.first_person_rule = " ".join(spec["first_person_rule"].split())
+        self.codings: dict[str, tuple] = {}  # party words (case folded) -> (coding, party, file, line)
+
+    def quotes(self) -> dict[str, str]:
+        return {r["evidence_id"]: r["quote"] for r in self.rows["evidence"]}
+
+    def same_words(self, words: str, coding: dict, party: str, path: Path, line) -> None:
+        """The same party words get the same coding everywhere (organisation and basis): stop naming
+        both places when they do not."""
+        key = " ".join(words.casefold().split())
+        org = next(v for k, v in coding.items() if k.endswith("organisation_id"))
+        basis = coding[f"{party}_basis"]
+        seen = self.codings.setdefault(key, ((org, basis), party, path, line))
+        if seen[0] != (org, basis):
+            (first_org, first_basis), first_party, first_path, first_line = seen
+            raise BuildError(path, f"{party}_words {words!r} coded {org or 'no organisation'} ({basis}) here, but "
+                             f"{first_org or 'no organisation'} ({first_basis}) as {first_party} at "
+                             f"{first_path.name}:{first_line}: the same words get the same coding", line)
 
     def add(self, table: str, row: dict, origin: tuple[Path, int | None]) -> dict:
         key = row[self.fields[table][0]]
@@ -155,6 +179,7 @@ def span_evidence(bulletin: Bulletin, tables: Tables, start: int, end: int) -> s
     if span not in tables.evidence:
         evidence_id = f"{bulletin.source_id}-{start}-{end}"
         tables.evidence[span] = evidence_id
+        tables.spans[evidence_id] = (start, end)
         tables.rows["evidence"].append({"evidence_id": evidence_id, "source_id": bulletin.source_id,
                                         "start": start, "end": end, "quote": bulletin.text[start:end]})
     return tables.evidence[span]
@@ -195,6 +220,29 @@ class Context:
         self.events: dict[str, dict] = {}
         self.entities: list[tuple[str, dict]] = []  # (organisation|person, entry) this bulletin lists
         self.mentions: dict[str, list[tuple[int, int]]] = {}  # entity ID -> spans of its name here
+        self.organisation_at: dict[tuple[int, int], str] = {}  # span of a name -> the organisation it names
+        self.statements: list[dict] = []  # statement rows with their spans
+        self.pending: list[tuple[dict, dict, dict]] = []  # (resource, row, entry) of claims to finish
+        self.entry_rows: dict[str, list[str]] = {}  # an entry's ID -> the IDs of the rows it made
+        self.publisher: str | None = None
+
+    def organisation_mentions(self, org: str, evidence_id: str) -> bool:
+        """Whether the words of `evidence_id` contain a mention of `org`."""
+        start, end = self.tables.spans[evidence_id]
+        return any(start <= s and t <= end for s, t in self.mentions.get(org, []))
+
+    def resolve(self, field: dict, e: dict):
+        """A `ref` column: the ID the curator names, as the row ID it is (a row of this bulletin)."""
+        key = input_models.input_key(field)
+        value, target = e.get(key), field["ref"]
+        if value is None or target in ("organisations", "people"):
+            return value
+        full = f"{self.sid}-{value}"
+        allowed = self.tables.claim_tables if target == "claims" else [target]
+        if self.tables.ids.get(full) not in allowed:
+            raise self.error(f"{key} {value!r} is not a row of {target if target != 'claims' else 'a fact kind'} of "
+                             "this bulletin (the row's ID without the source ID)", line_of(e, key))
+        return full
 
     def ev(self, entry: dict, key: str = "quote") -> str:
         """The evidence ID of the quote under `key`, located exactly once in the text."""
@@ -235,6 +283,8 @@ SECTION_MODELS: dict = {}
 
 
 def section(name: str, model=None):
+    """Register the function that makes a section's rows; `model` checks one entry of it (a fact
+    kind's model is built from its declaration when none is given)."""
     def register(func):
         SECTIONS[name] = func
         SECTION_MODELS[name] = model
@@ -255,6 +305,7 @@ def add_source(c: Context, entries: list[dict]) -> None:
             raise BuildError(b.metadata_path, f"{key}: {b.meta[key]!r} disagrees with the "
                              f"bulletin's own words ({found!r})", line_of(b.meta, key))
     b.published = dateline.published
+    c.publisher = head["publisher"]
     c.tables.add("sources", {
         "source_id": c.sid, "source_kind": "bulletin", "publisher": b.meta["publisher"],
         "title": head["title"], "category": dateline.category, "published": dateline.published.isoformat(),
@@ -306,6 +357,18 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
         if entity["kind"] != kind:
             raise c.error(f"ID {e['id']!r} is already a {entity['kind']}", line)
         entity["terms"] += [t for t in terms if t not in entity["terms"]]
+    for kind, e in c.entities:  # a phrase that joins an organisation's name to other words is no organisation
+        if kind != "organisation":
+            continue
+        for term in [e["name"], *(e.get("aliases") or [])]:
+            if not re.search(r"\b(and|or)\b|&|,", term):
+                continue
+            others = [t for other_id, other in known.items() if other_id != e["id"] and other["kind"] == "organisation"
+                      for t in other["terms"] if name_pattern(t).search(term)]
+            if others:
+                raise c.error(f"organisation {e['id']!r}: {term!r} names several parties ({others[0]!r} and more), "
+                              "not one organisation; list each organisation and code each party of a claim "
+                              "(e.g. actor and partner)", e["__line__"])
     found = []  # (start, end, entity id)
     for entity_id, entity in known.items():
         for term in entity["terms"]:
@@ -336,6 +399,7 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
                                     "evidence_id": evidence_id}, line)
         c.mention(evidence_id, line, organisation=entity_id, name=text[start:name_end])
         c.mentions.setdefault(entity_id, []).append((start, name_end))
+        c.organisation_at[(start, name_end)] = entity_id
         named.add(entity_id)
     for start, end, entity_id in person_spans:
         rank = None
@@ -365,40 +429,69 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
             raise c.error(f"organisation {e['id']!r}: kind is required where it is first named", e["__line__"])
 
 
-def party(c: Context, e: dict, quote_key: str, prefix: str, key: str = "actor") -> dict:
-    """An actor coded like a date: the organisation (`<key>`), and either the words that name it
-    (`<key>_quote`, inside the row's quote and a mention of that organisation: basis stated), a
-    rule (`<key>_basis: inferred`, `<key>_rule`), or `<key>_basis: not_stated` and no organisation.
-    Returns the columns <prefix>_organisation_id, _evidence_id, _basis, _rule."""
-    line = line_of(e, key) or e["__line__"]
-    org, words, basis, rule = e.get(key), e.get(f"{key}_quote"), e.get(f"{key}_basis"), e.get(f"{key}_rule")
-    if basis not in ("stated", "inferred", "not_stated"):
-        raise c.error(f"{key}_basis must be stated, inferred or not_stated; got {basis!r}",
-                      line_of(e, f"{key}_basis") or line)
-    evidence_id = None
-    if basis == "stated":
-        if not org or not words:
-            raise c.error(f"{key}_basis stated needs {key} and {key}_quote (the words that name it)", line)
-        quote = e[quote_key]
-        where = quote.find(words)
+FIRST_PERSON = {"we", "us", "our"}
+
+
+def party(c: Context, e: dict, row: dict, name: str, statement: dict | None) -> dict:
+    """A party of a claim, coded like a date, with the judgements the words decide made here, once:
+    - words that are a mention of an organisation (its name or a listed alias, a leading 'the'
+      aside) state it: basis stated, no rule;
+    - first-person words (we, us, our) are inferred by the first-person rule (schema/package.yaml,
+      `first_person_rule`): in a quoted statement the organisation the speaker is introduced as
+      heading, in the narrative the bulletin's publisher;
+    - any other words, or none, give the organisation only with a rule (inferred), else none
+      (not_stated, the rule saying why if the curator gives one).
+    Returns the party's columns: words, evidence, organisation, basis, rule."""
+    words, org, rule = e.get(f"{name}_words"), e.get(name), e.get(f"{name}_rule")
+    line = line_of(e, f"{name}_words") or line_of(e, name) or e["__line__"]
+    evidence_id, basis = None, None
+    if words:
+        start, end = c.tables.spans[row["evidence_id"]]
+        where = c.b.text[start:end].find(words)
         if where < 0:
-            raise c.error(f"{key}_quote {words!r} is not in the row's quote: an actor the words do not name needs "
-                          f"{key}_basis inferred (with {key}_rule) or not_stated", line_of(e, f"{key}_quote"))
-        start = c.b.text.find(quote) + where
-        if not any(s <= start and start + len(words) <= t for s, t in c.mentions.get(org, [])):
-            raise c.error(f"{key}_quote {words!r} is not a mention of {org!r} (its name or a listed alias)",
-                          line_of(e, f"{key}_quote"))
-        evidence_id = c.evidence_at(start, start + len(words))
-    elif basis == "inferred":
-        if not org or not isinstance(rule, str) or not rule.strip():
-            raise c.error(f"{key}_basis inferred needs {key} and {key}_rule (the rule that infers it)", line)
-        if words:
-            raise c.error(f"{key}_quote is for a stated {key}; an inferred one has a rule", line_of(e, f"{key}_quote"))
-    elif org or words:
-        raise c.error(f"{key}_basis not_stated: leave {key} and {key}_quote empty", line)
-    id_column = f"{prefix}_id" if prefix.endswith("organisation") else f"{prefix}_organisation_id"
-    return {id_column: org, f"{prefix}_evidence_id": evidence_id, f"{prefix}_basis": basis,
-            f"{prefix}_rule": " ".join(rule.split()) if isinstance(rule, str) else None}
+            raise c.error(f"{name}_words {words!r} is not in the row's quote", line_of(e, f"{name}_words"))
+        first, last = start + where, start + where + len(words)
+        evidence_id = c.evidence_at(first, last)
+        lead = re.match(r"(?i)the\s+", words)
+        named = c.organisation_at.get((first + (lead.end() if lead else 0), last))
+        if named:
+            if org and org != named:
+                raise c.error(f"{name}_words {words!r} name {named!r} (a mention of it); {name} {org!r} "
+                              "disagrees with the words", line_of(e, name))
+            if rule:
+                raise c.error(f"{name}_rule: the words {words!r} name {named!r}, so the {name} is stated; a rule "
+                              "is only for an inferred party", line_of(e, f"{name}_rule"))
+            org, basis = named, "stated"
+        elif words.casefold() in FIRST_PERSON:
+            if org or rule:
+                raise c.error(f"{name}_words {words!r} is the first person, resolved by the first-person rule "
+                              f"(in a statement its speaker's organisation, in the narrative the publisher); "
+                              f"leave {name} and {name}_rule out", line_of(e, name) or line_of(e, f"{name}_rule"))
+            org = statement["speaker_organisation_id"] if statement else c.publisher
+            if not org:
+                where_ = f"statement {statement['statement_id']!r} names no organisation the speaker heads" \
+                    if statement else "the source section names no publisher"
+                raise c.error(f"{name}_words {words!r}: the first person cannot be resolved: {where_}", line)
+            basis, rule = "inferred", c.tables.first_person_rule
+    elif org and c.organisation_mentions(org, row["evidence_id"]):
+        raise c.error(f"{name} {org!r} is named in the row's words: give {name}_words, the words that name it "
+                      "(the party is then stated)", line_of(e, name))
+    if org and c.tables.entities.get(org, {}).get("kind") != "organisation":
+        raise c.error(f"{name} {org!r} is not an organisation of the package (listed under organisations in this "
+                      "bulletin or an earlier one)", line_of(e, name))
+    if basis is None:
+        if org and not rule:
+            raise c.error(f"{name} {org!r} is not named by the words: give {name}_rule, the rule that infers it "
+                          "(or leave the organisation out: not_stated)", line_of(e, name))
+        basis = "inferred" if org else "not_stated"
+        if basis == "not_stated" and e.get(f"{name}_rule") is None and words:
+            raise c.error(f"{name}_words {words!r} name no organisation: give {name}_rule (the rule that infers "
+                          f"{name}, with {name}, or why none is coded)", line_of(e, f"{name}_words"))
+    coding = {f"{name}_words": words, f"{name}_evidence_id": evidence_id, fact_kinds.organisation_column(name): org,
+              f"{name}_basis": basis, f"{name}_rule": " ".join(rule.split()) if isinstance(rule, str) else None}
+    if words and basis != "stated" and rule != c.tables.first_person_rule:
+        c.tables.same_words(words, coding, name, c.path, line)
+    return coding
 
 
 def event_date(c: Context, e: dict) -> dict:
@@ -424,198 +517,276 @@ def event_date(c: Context, e: dict) -> dict:
                     date_precision="day", date_basis="inferred",
                     date_rule=f"{days} day(s) after the date of {anchor['event_id']} ({anchor['date']})")
     if how == "not_stated":
-        return dict(date_rule="the bulletin does not give a date")
+        if e.get("anchor"):
+            raise c.error("an anchor is given with `date: days_into`, and only then", line_of(e, "anchor"))
+        return dict(date_precision="unknown", date_basis="not_stated", date_rule="the bulletin does not give a date")
     raise c.error(f"date must be one of dateline, day_phrase, days_into, not_stated; got {how!r}", line)
 
 
-@section("events", input_models.Event)
+# ---------------------------------------------------------------- the fact kinds
+
+# A fact kind whose values need code (a number read from the words, a date, a phone number):
+# table -> function(context, entry) -> the computed columns. Every other column comes from the
+# kind's declaration in schema/package.yaml.
+COMPUTED: dict = {}
+# After every row of the bulletin is made: table -> function(context, row, entry), for a computed
+# value that needs another row (an event's date bound).
+FINISH: dict = {}
+
+
+def computed(table: str, when: dict = COMPUTED):
+    def register(func):
+        when[table] = func
+        return func
+    return register
+
+
+def add_claims(c: Context, table: str, entries: list[dict]) -> None:
+    """The rows of a fact kind, from its declaration: the ID, the words, every column the curator
+    writes (`input:`), the computed ones (COMPUTED), one row per item of its `each:` list. Links,
+    parties and the statement are filled in by `finish_claims` once every row of the bulletin is
+    made, so no section depends on the order of the others."""
+    res = c.tables.resources[table]
+    claim = res["claim"]
+    key, each = claim["id"], claim.get("each") or {}
+    for e in entries:
+        line = e["__line__"]
+        base = {key: f"{c.sid}-{e['id']}", "evidence_id": c.ev(e)}
+        for field in res["fields"]:
+            kind, name = field.get("input"), field["name"]
+            if kind in ("words", "code", "flag") and name != each.get("field"):
+                base[name] = e.get(input_models.input_key(field))
+            elif kind == "own":
+                value = e.get(input_models.input_key(field))
+                base[name] = " ".join(value.split()) if isinstance(value, str) else value
+            elif kind == "quote" and name != "evidence_id":
+                base[name] = c.ev(e, input_models.input_key(field))
+        if table in COMPUTED:
+            base.update(COMPUTED[table](c, e))
+        made = c.entry_rows.setdefault(base[key], [])
+        for item in (e.get(each["key"]) or [None] if each else [None]):
+            row = dict(base)
+            if item is not None:
+                if item not in e["quote"]:
+                    raise c.error(f"{each['key']}: {item!r} is not in the quote", line_of(e, each["key"]))
+                row[key], row[each["field"]] = f"{base[key]}-{slug(item)}", item
+            targets = about_rows(c, e) if claim.get("about") else [None]
+            for number, target in enumerate(targets, 1):
+                made_row = dict(row, about_id=target) if target else dict(row)
+                if len(targets) > 1:
+                    made_row[key] = f"{row[key]}-{number}"
+                stored = c.add(table, made_row, line)
+                c.pending.append((res, stored, e))
+                made.append(stored[key])
+
+
+def about_rows(c: Context, e: dict) -> list[str]:
+    """The rows an aim or a qualifier is about: each name under `of` is a row of a fact kind of this
+    bulletin, or an entry that made several (all of them)."""
+    found = []
+    for name in e["of"]:
+        full = f"{c.sid}-{name}"
+        if c.tables.ids.get(full) in c.tables.claim_tables:
+            found.append(full)
+        elif c.entry_rows.get(full):
+            found += c.entry_rows[full]
+        else:
+            raise c.error(f"of: {name!r} is not a row (or an entry) of a fact kind of this bulletin; name it by its "
+                          "ID without the source ID, as in table claims", line_of(e, "of"))
+    return list(dict.fromkeys(found))
+
+
+def finish_claims(c: Context) -> None:
+    """Links, statements and parties of every claim row of the bulletin, then its row rules."""
+    quotes = c.tables.quotes()
+    for res, row, e in c.pending:
+        line = e["__line__"]
+        start, end = c.tables.spans[row["evidence_id"]]
+        statement = next((s for s in c.statements if s["start"] <= start and end <= s["end"]), None)
+        row["statement_id"] = statement["statement_id"] if statement else None
+        typed = e.get("statement")
+        if typed is not None and f"{c.sid}-{typed}" != row["statement_id"]:
+            where = f"in statement {statement['statement_id']!r}" if statement else "in no quoted statement"
+            raise c.error(f"statement {typed!r} disagrees with the words: the row's quote lies {where} (the "
+                          "statement is computed from the words; leave the key out)", line_of(e, "statement"))
+        party_columns = set()
+        for name in fact_kinds.parties(res):
+            coding = party(c, e, row, name, statement)
+            party_columns |= set(coding)
+            row.update(coding)
+        for field in res["fields"]:
+            if field.get("input") == "ref" and field["name"] not in party_columns and not field.get("list"):
+                row[field["name"]] = c.resolve(field, e)
+        if res["name"] in FINISH:
+            FINISH[res["name"]](c, row, e)
+        broken = rules.broken(c.tables.rules.get(res["name"], []), row, quotes)
+        if broken:
+            raise c.error("; ".join(f"{res['name']} rule {r.name}: {r.message}" for r in broken), line)
+
+
+@section("events")
 def add_events(c: Context, entries: list[dict]) -> None:
-    for e in sorted(entries, key=lambda item: item["sequence"]):
-        row = {"event_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e), "sequence": e["sequence"],
-               "event_type": e["event_type"], "description": e["description"], "date": None, "time": None,
-               "utc_offset": None, "date_precision": "unknown", "part_of_day": None,
-               "date_basis": "not_stated", "date_rule": None, "date_latest": None, "date_latest_event_id": None}
-        row.update(event_date(c, e))
-        c.events[e["id"]] = row
-    for e in entries:  # bounds refer to later events, so they are filled in afterwards
-        if e.get("latest"):
-            bound = c.events.get(e["latest"])
-            if bound is None or not bound["date"] or bound["sequence"] <= e["sequence"]:
-                raise c.error(f"latest {e['latest']!r} must be a later event in this file with a date",
-                              e["__line__"])
-            c.events[e["id"]].update(date_latest=bound["date"], date_latest_event_id=bound["event_id"])
-        c.add("events", c.events[e["id"]], e["__line__"])
+    """Events in the order of their sequence (a date counted from an earlier event needs it first)."""
+    add_claims(c, "events", sorted(entries, key=lambda item: item["sequence"]))
 
 
-@section("threat_assessments", input_models.ThreatAssessment)
+@computed("events")
+def event_values(c: Context, e: dict) -> dict:
+    values = {"event_id": f"{c.sid}-{e['id']}", "date": None, "time": None, "utc_offset": None,
+              "part_of_day": None, "date_rule": None, "date_latest": None, **event_date(c, e)}
+    c.events[e["id"]] = {**values, "sequence": e["sequence"]}
+    return values
+
+
+@computed("events", FINISH)
+def event_bound(c: Context, row: dict, e: dict) -> None:
+    """date_latest: the date of the later event the words order this one before."""
+    if row.get("date_latest_event_id"):
+        bound = c.events[e["latest"]]
+        if not bound["date"] or bound["sequence"] <= row["sequence"]:
+            raise c.error(f"latest {e['latest']!r} must be a later event in this file with a date",
+                          line_of(e, "latest"))
+        row["date_latest"] = bound["date"]
+
+
+@section("threat_assessments")
 def add_threat_assessments(c: Context, entries: list[dict]) -> None:
-    for e in entries:
-        line = e["__line__"]
-        c.add("threat_assessments", {
-            "assessment_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e),
-            "level_id": c.derived(e, derive.threat_level, e["quote"], c.levels),
-            "assessed_by": e["assessed_by"], "event_id": c.event_id(e["event"], line),
-            "meaning": e["meaning_quote"], "meaning_evidence_id": c.ev(e, "meaning_quote")}, line)
+    add_claims(c, "threat_assessments", entries)
 
 
-@section("personnel", input_models.Personnel)
+@computed("threat_assessments")
+def assessment_values(c: Context, e: dict) -> dict:
+    return {"level_id": c.derived(e, derive.threat_level, e["quote"], c.levels), "meaning": e["meaning_quote"]}
+
+
+@section("personnel")
 def add_personnel(c: Context, entries: list[dict]) -> None:
-    for e in entries:
-        line = e["__line__"]
-        count = c.derived(e, derive.headcount, e["quote"])
-        window = c.derived(e, derive.window_hours, e["quote"]) or (None, None)
-        c.add("personnel", {
-            "personnel_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e), "force": e["force"],
-            "role": e["role"], "qualifier": count.qualifier, "count_min": count.low, "count_max": count.high,
-            "status": e["status"], "purpose": e["purpose"], "window_min_hours": window[0],
-            "window_max_hours": window[1], **party(c, e, "quote", "organisation", key="organisation"),
-            "event_id": c.event_id(e["event"], line)}, line)
+    add_claims(c, "personnel", entries)
 
 
-@section("contacts", input_models.Contact)
+@computed("personnel")
+def personnel_values(c: Context, e: dict) -> dict:
+    count = c.derived(e, derive.headcount, e["quote"])
+    window = c.derived(e, derive.window_hours, e["quote"]) or (None, None)
+    return {"qualifier": count.qualifier, "count_min": count.low, "count_max": count.high,
+            "window_min_hours": window[0], "window_max_hours": window[1]}
+
+
+@section("contacts")
 def add_contacts(c: Context, entries: list[dict]) -> None:
-    for e in entries:
-        number = c.derived(e, derive.phone, e["quote"])
-        c.add("contacts", {
-            "contact_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e),
-            "number_as_printed": number.as_printed, "e164": number.e164, "number_type": number.number_type,
-            "emergency": number.emergency, "confidential": bool(e["confidential"]), "purpose": e["purpose"],
-            "organisation_id": e.get("organisation")}, e["__line__"])
+    add_claims(c, "contacts", entries)
+
+
+@computed("contacts")
+def contact_values(c: Context, e: dict) -> dict:
+    number = c.derived(e, derive.phone, e["quote"])
+    return {"number_as_printed": number.as_printed, "e164": number.e164, "number_type": number.number_type,
+            "emergency": number.emergency}
 
 
 @section("statements", input_models.Statement)
 def add_statements(c: Context, entries: list[dict]) -> None:
+    """Quoted paragraphs, numbered per speaker in the order of the text (not of the list), each with
+    the organisation its attribution introduces the speaker as heading."""
+    located = sorted(((c.ev(e), e) for e in entries), key=lambda pair: c.tables.spans[pair[0]])
     paragraphs: dict[str, int] = {}
-    for e in entries:
+    for evidence_id, e in located:
         paragraphs[e["speaker"]] = paragraphs.get(e["speaker"], 0) + 1
-        c.add("statements", {
-            "statement_id": f"{c.sid}-{e['id']}", "evidence_id": c.ev(e), "person_id": e["speaker"],
-            "attribution_evidence_id": c.ev(e, "attribution_quote"),
-            "paragraph": paragraphs[e["speaker"]], "text": e["quote"].strip("“”\"‘’ ")}, e["__line__"])
+        attribution = c.ev(e, "attribution_quote")
+        first, last = c.tables.spans[attribution]
+        heads = [m["role_organisation_id"] for m in c.tables.rows["mentions"]
+                 if m["person_id"] == e["speaker"] and m["source_id"] == c.sid and m["role_organisation_id"]
+                 and first <= c.tables.spans[m["evidence_id"]][0] < last]
+        start, end = c.tables.spans[evidence_id]
+        row = c.add("statements", {
+            "statement_id": f"{c.sid}-{e['id']}", "evidence_id": evidence_id, "person_id": e["speaker"],
+            "attribution_evidence_id": attribution, "paragraph": paragraphs[e["speaker"]],
+            "text": e["quote"].strip("“”\"‘’ "), "speaker_organisation_id": heads[0] if heads else None},
+            e["__line__"])
+        c.statements.append({**row, "start": start, "end": end})
 
 
-@section("measures", input_models.Measure)
-def add_measures(c: Context, entries: list[dict]) -> None:
-    for e in entries:
-        line = e["__line__"]
-        evidence_id = c.ev(e)
-        for place in e["places"]:
-            if place not in e["quote"]:
-                raise c.error(f"place {place!r} is not in the quote", line)
-            c.add("measures", {
-                "measure_id": f"{c.sid}-{e['id']}-{slug(place)}", "evidence_id": evidence_id,
-                "measure_type": e["measure_type"], "place_type": place, "status": e["status"],
-                **party(c, e, "quote", "actor")}, line)
-
-
-def claim_rows(c: Context, entries: list[dict], table: str, key: str, columns: dict, parties=("actor",)):
-    """One row per entry of a claim table: its ID, evidence, the columns named in `columns`
-    (table column -> annotation key; values marked `printed` in the schema are checked against the
-    quote after the build), and its parties (actor and, e.g., partner_organisation)."""
-    for e in entries:
-        row = {key: f"{c.sid}-{e['id']}", "evidence_id": c.ev(e)}
-        row.update({column: e.get(name) for column, name in columns.items()})
-        for who in parties:
-            prefix = who[:-len("_organisation")] if who.endswith("_organisation") else who
-            row.update(party(c, e, "quote", prefix, key=who))
-        c.add(table, row, e["__line__"])
-
-
-@section("advice", input_models.Advice)
-def add_advice(c: Context, entries: list[dict]) -> None:
-    """Advice to the public: who is asked to do what, on what condition, in the bulletin's words."""
-    for e in entries:
-        for ref, table in (("contact", "contacts"), ("statement", "statements")):
-            if e.get(ref) and c.tables.ids.get(f"{c.sid}-{e[ref]}") != table:
-                raise c.error(f"{ref} {e[ref]!r} is not a row of {table} of this bulletin", line_of(e, ref))
-    claim_rows(c, entries, "advice", "advice_id", {
-        "audience": "audience", "action_type": "action_type", "action": "action", "wording": "wording",
-        "condition": "condition"})
-    by_id = {f"{c.sid}-{e['id']}": e for e in entries}
-    for row in c.tables.rows["advice"]:
-        e = by_id.get(row["advice_id"])
-        if e is not None:
-            row["contact_id"] = f"{c.sid}-{e['contact']}" if e.get("contact") else None
-            row["statement_id"] = f"{c.sid}-{e['statement']}" if e.get("statement") else None
-
-
-@section("tactics", input_models.Tactic)
-def add_tactics(c: Context, entries: list[dict]) -> None:
-    """Police posture and tactics: how and where officers operate, as the bulletin words it."""
-    claim_rows(c, entries, "tactics", "tactic_id", {
-        "who": "who", "tactic_type": "tactic_type", "tactic": "tactic", "place": "place", "timing": "timing",
-        "purpose": "purpose", "status": "status"})
-
-
-@section("partnerships", input_models.Partnership)
-def add_partnerships(c: Context, entries: list[dict]) -> None:
-    """Partnership work: who works with whom on what."""
-    claim_rows(c, entries, "partnerships", "partnership_id", {
-        "who": "who", "partner": "partner", "activity_type": "activity_type", "activity": "activity",
-        "status": "status"}, parties=("actor", "partner_organisation"))
-
-
-@section("command", input_models.Command)
-def add_command(c: Context, entries: list[dict]) -> None:
-    """Command and control: who commands or controls whom (or what)."""
-    claim_rows(c, entries, "command", "command_id", {
-        "commander": "commander", "relation": "relation", "subordinate": "subordinate", "scope": "scope",
-        "status": "status"}, parties=("actor", "subordinate_organisation"))
+def _claim_section(table: str) -> None:
+    """Register a fact kind with no computed values: its section is its declaration."""
+    section(table)(lambda c, entries: add_claims(c, table, entries))
 
 
 @section("uncoded", input_models.Uncoded)
 def add_uncoded(c: Context, entries: list[dict]) -> None:
-    """Sentences the curator excuses from coding (they state no fact), with the reason."""
-    spans = sentences.split(c.b.text)
+    """Words of the narrative excused from coding, with kind and reason: a few words each, found
+    once, each excused once."""
     for e in entries:
-        line, quote, reason = e["__line__"], e["quote"], e["reason"]
-        if not isinstance(reason, str) or not reason.strip():
-            raise c.error("uncoded: reason must be a non-empty string", line_of(e, "reason"))
-        if not isinstance(quote, str) or not quote or c.b.text.count(quote) != 1:
+        line, quote = e["__line__"], e["quote"]
+        if c.b.text.count(quote) != 1:
             raise c.error(f"uncoded: quote must be found exactly once in {c.b.source_path.name}: {quote!r}",
                           line_of(e, "quote"))
         start = c.b.text.find(quote)
-        inside = [s for s in spans if s[0] <= start and start + len(quote) <= s[1]]
-        if not inside:
-            raise c.error(f"uncoded: quote spans more than one sentence; quote one sentence: {quote!r}",
-                          line_of(e, "quote"))
-        c.b.excuses[inside[0][0]] = (" ".join(reason.split()), line)
-    if len(c.b.excuses) > MAX_UNCODED:
-        raise c.error(f"uncoded: {len(c.b.excuses)} sentences excused, at most {MAX_UNCODED}: code their facts",
-                      entries[MAX_UNCODED]["__line__"])
+        count = len(clauses.words(quote))
+        if e["kind"] == "page_furniture":
+            line_start = c.b.text.rfind("\n", 0, start) + 1
+            line_end = c.b.text.find("\n", start)
+            whole = c.b.text[line_start:len(c.b.text) if line_end < 0 else line_end].strip()
+            if whole != quote:
+                raise c.error(f"uncoded: page furniture is a whole line of the page ({whole[:60]!r}); quote the "
+                              "line, or excuse a few words with another kind", line_of(e, "quote"))
+        elif count > MAX_EXCUSED_WORDS:
+            raise c.error(f"uncoded: {count} words excused at once, at most {MAX_EXCUSED_WORDS}: code the claim "
+                          "they state, or excuse fewer words", line_of(e, "quote"))
+        for other_start, other_end, other_line in c.b.excuses:
+            if other_start < start + len(quote) and start < other_end:
+                raise c.error(f"uncoded: these words are already excused (line {other_line})", line_of(e, "quote"))
+        c.b.excuses.append((start, start + len(quote), line))
+        c.b.excuse_codes[(start, start + len(quote))] = (e["kind"], " ".join(e["reason"].split()))
 
 
-def add_sentences(b: Bulletin, tables: Tables, spans: list[tuple[int, int]]) -> None:
-    """The bulletin's sentences, each coded (some row's evidence overlaps it) or excused in
-    `uncoded:`; stop naming file and line:col of every sentence that is neither."""
+def add_sentences(b: Bulletin, tables: Tables, covered: list[tuple[int, int]]) -> None:
+    """The bulletin's sentences with their coverage by claims; stop naming source.txt:line:col of
+    every run of words that no claim covers and no excuse excuses, and annotations.yaml:line of an
+    excuse of words a claim covers."""
+    words = clauses.words(b.text)
+    inside = clauses.inside(words, covered)
+    excused = {}
+    for start, end, line in b.excuses:
+        for index, (first, last) in enumerate(words):
+            if start <= first and last <= end:
+                if inside[index]:
+                    raise BuildError(b.annotations_path, f"uncoded: {b.text[first:last]!r} lies in a claim's words; "
+                                     "excuse only words no row covers", line)
+                excused[index] = (start, end)
+    runs = clauses.runs([not inside[i] and i not in excused for i in range(len(words))], words)
+    if runs:
+        lines = []
+        for first, last in runs:
+            where = "%d:%d" % sentences.line_col(b.text, first)
+            lines.append(f"  {b.source_path.name}:{where} {b.text[first:last]!r}")
+        raise BuildError(b.annotations_path, f"{len(runs)} run(s) of words of {b.source_path.name} lie in no "
+                         "claim's words (a row of a fact kind, a statement's attribution, the title or dateline) "
+                         "and are not excused under `uncoded:` with a kind and a reason; code their claims:\n"
+                         + "\n".join(lines))
     cut = sentences.split(b.text)
-    missing = []
     for number, (start, end) in enumerate(cut, 1):
-        coded = any(s < end and start < e for s, e in spans)
-        reason, line = b.excuses.pop(start, (None, None))
-        if coded and reason:
-            raise BuildError(b.annotations_path, f"uncoded: sentence {number} is coded; remove its excuse", line)
-        if not coded and not reason:
-            where = "%d:%d" % sentences.line_col(b.text, start)
-            missing.append(f"  {b.source_path.name}:{where} sentence {number}: {b.text[start:end][:70]!r}")
+        mine = [i for i, (first, last) in enumerate(words) if start <= first and last <= end]
+        codes = [b.excuse_codes[excused[i]] for i in mine if i in excused]
+        covered_count = sum(1 for i in mine if inside[i])
         tables.add("sentences", {
             "sentence_id": sentences.sentence_id(b.source_id, number, len(cut)), "source_id": b.source_id,
-            "number": number, "start": start, "end": end, "text": b.text[start:end], "coded": coded,
-            "reason": reason}, (b.annotations_path, line))
-    if missing:
-        raise BuildError(b.annotations_path, f"{len(missing)} sentence(s) of {b.source_path.name} are neither "
-                         "coded (no row's evidence overlaps them) nor excused under `uncoded:` with a reason; "
-                         "code their facts:\n" + "\n".join(missing))
+            "number": number, "start": start, "end": end, "text": b.text[start:end], "words": len(mine),
+            "words_covered": covered_count, "words_excused": len(codes),
+            "covered_share": round(covered_count / len(mine), 4) if mine else 1.0,
+            "excused_kind": codes[0][0] if codes else None,
+            "reason": "; ".join(dict.fromkeys(reason for _, reason in codes)) or None},
+            (b.annotations_path, None))
 
 
 def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> None:
     """Every row the bulletin's annotations state, added to `tables`, section by section."""
     context = Context(b, tables, levels, root)
-    for name, add_section in SECTIONS.items():
-        try:
+    try:
+        for name, add_section in SECTIONS.items():
             add_section(context, b.entries(name))
-        except BuildError as error:
-            raise with_key_path(error, b) from None
+        finish_claims(context)
+    except BuildError as error:
+        raise with_key_path(error, b) from None
 
 
 def with_key_path(error: BuildError, b: Bulletin) -> BuildError:
@@ -632,6 +803,16 @@ def with_key_path(error: BuildError, b: Bulletin) -> BuildError:
             error.reason = f"{where}: {error.reason}"
     return error
 
+
+# Every other fact kind is its declaration: its section makes its rows by `add_claims`; the model of
+# every fact kind's entry is built from the declaration (scripts/input_models.py, `claim_model`).
+SPEC = package_spec(ROOT)
+for _table in [r["name"] for r in fact_kinds.claim_tables(SPEC)]:
+    if _table not in SECTIONS:
+        _claim_section(_table)
+    SECTION_MODELS[_table] = input_models.claim_model(SPEC, _table)
+SECTIONS["uncoded"] = SECTIONS.pop("uncoded")  # read last, as written last
+SECTION_MODELS["uncoded"] = SECTION_MODELS.pop("uncoded")
 
 # The model of a whole annotations.yaml, and the keys each section allows and requires (for the
 # drafting aid), all from the registry above.
@@ -672,10 +853,14 @@ def add_retired(tables: Tables, releases: Path, version: str, entries: list[dict
                              "ID is never reused: give the new row another ID", line)
         if str(e["retired_in"]) != version and version_key(str(e["retired_in"])) > version_key(version):
             raise BuildError(path, f"retired_in {e['retired_in']!r} is later than this version {version}", line)
-        for new in e["replaced_by"] or []:
-            if new not in present:
-                raise BuildError(path, f"replacement {new!r} of {e['id']!r} is not a row of this version", line)
         retired[e["id"]] = e
+    for e in entries:  # a replacement is a row of this version, or retired later in turn (a chain)
+        for new in e["replaced_by"] or []:
+            if new not in present and new not in retired:
+                raise BuildError(path, f"replacement {new!r} of {e['id']!r} is neither a row of this version nor "
+                                 "a retired ID", line_of(e))
+    for e in entries:
+        line = line_of(e)
         tables.add("retired_ids", {"retired_id": e["id"], "table_name": e["table"],
                                    "version_retired": str(e["retired_in"]),
                                    "replacement_ids": " ".join(e["replaced_by"] or []) or None,
@@ -740,10 +925,12 @@ def build(root: Path = ROOT) -> dict:
     check_printed(tables)
     tables.rows["evidence"].sort(key=lambda r: (r["source_id"], r["start"], r["end"]))
     spans, own = coverage.fact_spans(tables.rows)
-    coding = coverage.used_spans(tables.rows, skip=coverage.NOT_CODING)
+    coding = clauses.covering_spans(tables.rows, tables.claim_tables)
     for bulletin in bulletins:
         coverage.check(bulletin, spans.get(bulletin.source_id, []), levels, own.get(bulletin.source_id))
         add_sentences(bulletin, tables, coding.get(bulletin.source_id, []))
+    # An index of the fact kinds' rows (their IDs are theirs, so they are not added as new IDs).
+    tables.rows["claims"] = claims.claim_rows(spec, tables.rows)
     add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]), retired_entries)
     return {"fields": tables.fields, "rows": tables.rows}
 

@@ -292,21 +292,18 @@ def ref(section: str, optional: bool = False):
 
 
 class Source(Strict):
-    """The bulletin's own title and dateline, as printed."""
+    """The bulletin's own title and dateline, as printed, and the organisation that publishes it
+    (the bulletin's own first person, we, us and our, refers to it)."""
 
     one_entry: ClassVar[bool] = True  # a mapping, not a list of entries
     title: Quote
     dateline: Quote
+    publisher: ref("organisations")
 
 
 Printed = Annotated[str, _Checked(exact_quote, {
     "type": "string", "minLength": 1,
     "description": "Words as the bulletin prints them (checked against the entry's quote by the build)."})]
-
-
-def basis(table: str, field: str):
-    """How a party of a claim is known, coded like a date (the descriptor's enum for it)."""
-    return Annotated[str, OneOf(table, field)]
 
 
 class Organisation(Strict):
@@ -327,157 +324,102 @@ class Person(Strict):
     aliases: Annotated[list[Printed], Field(min_length=1)] = None
 
 
-class Event(Strict):
-    id: Id
-    sequence: Annotated[int, Field(ge=1, le=10_000), Ordinal()]
-    event_type: Annotated[str, OneOf("events", "event_type")]
-    description: Text
-    quote: Quote
-    date: Literal["dateline", "day_phrase", "days_into", "not_stated"]
-    latest: ref("events", optional=True) = None
-    anchor: ref("events", optional=True) = None
+# ---------------------------------------------------------------- the fact kinds, from their declarations
 
-    @model_validator(mode="after")
-    def anchor_with_days_into(self):
-        if (self.date == "days_into") != (self.anchor is not None):
-            raise PydanticCustomError("entry", "an anchor is given with `date: days_into`, and only then")
-        return self
-
-
-class ThreatAssessment(Strict):
-    id: Id
-    quote: Quote
-    assessed_by: ref("organisations")
-    event: ref("events")
-    meaning_quote: Quote
-
-
-# A party of a claim (an actor, an organisation, a partner, a subordinate) is coded like a date:
-# `<key>` (an organisation), `<key>_quote` (the words naming it, basis stated), `<key>_rule` (the
-# rule that infers it), `<key>_basis` (stated, inferred or not_stated). The build checks that the
-# keys given fit the basis.
-
-class Personnel(Strict):
-    id: Id
-    quote: Quote
-    force: Annotated[str, OneOf("personnel", "force")]
-    role: Printed
-    status: Annotated[str, OneOf("personnel", "status")]
-    purpose: Printed
-    organisation: ref("organisations") = None
-    organisation_quote: Printed = None
-    organisation_basis: basis("personnel", "organisation_basis")
-    organisation_rule: Text = None
-    event: ref("events")
+# What the curator writes for a field, by its declared `input` (schema/package.yaml).
+def _input_type(spec: dict, table: str, field: dict):
+    kind = field["input"]
+    if kind == "quote":
+        return Quote
+    if kind == "words":
+        return Printed
+    if kind == "own":
+        return Text
+    if kind == "flag":
+        return bool
+    if kind == "ref":
+        target = field["ref"]
+        if target in _SECTIONS_IN_FILE:
+            return ref(target)
+        return Annotated[str, Matching(pattern="id", what=f"the ID of a row of {target} (without the source ID)")]
+    if kind == "code":
+        if field.get("type") == "integer":
+            marks = [Field(ge=field.get("minimum", 0), le=10_000)]
+            if field.get("ordinal", field["name"] == "sequence"):
+                marks.append(Ordinal())
+            return Annotated[int, *marks]
+        return Annotated[str, OneOf(table, field["name"])]
+    raise KeyError(f"schema/package.yaml: {table}.{field['name']}: unknown input {kind!r}")
 
 
-class Contact(Strict):
-    id: Id
-    quote: Quote
-    purpose: Text
-    confidential: bool
-    organisation: ref("organisations") = None
+# Sections of an annotations file that a `ref` may name (checked within the file by cross_check);
+# a ref to any other table is checked by the build against the rows made: an organisation is
+# package-wide (an earlier bulletin may define it), a claim is a row of a fact kind.
+_SECTIONS_IN_FILE = {"people", "events", "contacts", "statements"}
+
+
+def input_key(field: dict) -> str:
+    """The key the curator writes a field under: its `key`, else its name (less `_id` for a ref or
+    a quote)."""
+    if field.get("key"):
+        return field["key"]
+    if field.get("input") in ("ref", "quote") and field["name"].endswith("_id"):
+        return field["name"][:-len("_id")]
+    return field["name"]
+
+
+def claim_model(spec: dict, table: str) -> type[BaseModel]:
+    """The model of one entry of a fact kind's section, from its declaration: `id`, the keys of
+    every field the curator writes (`input:`), the `each:` list and the `inputs:` of the claim
+    block, and `statement`, which may be given only to agree with the words (it is computed)."""
+    from pydantic import create_model
+    res = next(r for r in spec["resources"] if r["name"] == table)
+    claim = res["claim"]
+    fields: dict[str, Any] = {"id": (Id, ...)}
+    for field in res["fields"]:
+        if not field.get("input"):
+            continue
+        kind = _input_type(spec, table, field)
+        key = input_key(field)
+        if field["name"] == "evidence_id":
+            key = "quote"
+        each = claim.get("each") or {}
+        if each.get("field") == field["name"]:
+            key, kind = each["key"], Annotated[list[kind], Field(min_length=1)]
+        elif field.get("list"):
+            kind = Annotated[list[kind], Field(min_length=1)]
+        required = field.get("required") and not field.get("optional")
+        fields[key] = (kind, ...) if required else (kind, None)
+    for extra in claim.get("inputs") or []:
+        if "values" in extra:
+            kind = Literal[tuple(extra["values"])]
+        else:
+            kind = ref(extra["ref"]) if extra["ref"] in _SECTIONS_IN_FILE else Id
+        fields[extra["key"]] = (kind, None) if extra.get("optional") else (kind, ...)
+    fields["statement"] = (ref("statements"), None)
+    model = create_model("".join(part.title() for part in table.split("_")), __base__=Strict, **fields)
+    model.__doc__ = f"One entry of {table}: {res['description']}"
+    model.table = table
+    return model
 
 
 class Statement(Strict):
+    """A quoted paragraph and the words that attribute it to its speaker. Its paragraph number
+    follows the text, and the organisation the speaker is introduced as heading is read from the
+    attribution (both computed)."""
+
     id: Id
     speaker: ref("people")
     attribution_quote: Quote
     quote: Quote
 
 
-class Measure(Strict):
-    id: Id
-    quote: Quote
-    measure_type: Annotated[str, OneOf("measures", "measure_type")]
-    actor: ref("organisations") = None
-    actor_quote: Printed = None
-    actor_basis: basis("measures", "actor_basis")
-    actor_rule: Text = None
-    status: Annotated[str, OneOf("measures", "status")]
-    places: Annotated[list[Printed], Field(min_length=1)]
-
-
-class Advice(Strict):
-    """Advice to the public: who is asked to do what, on what condition."""
-
-    id: Id
-    quote: Quote
-    audience: Printed = None
-    action: Printed
-    action_type: Annotated[str, OneOf("advice", "action_type")]
-    wording: Annotated[str, OneOf("advice", "wording")]
-    condition: Printed = None
-    contact: ref("contacts") = None
-    statement: ref("statements") = None
-    actor: ref("organisations") = None
-    actor_quote: Printed = None
-    actor_basis: basis("advice", "actor_basis")
-    actor_rule: Text = None
-
-
-class Tactic(Strict):
-    """Police posture and tactics: how and where officers operate."""
-
-    id: Id
-    quote: Quote
-    who: Printed
-    tactic: Printed
-    tactic_type: Annotated[str, OneOf("tactics", "tactic_type")]
-    place: Printed = None
-    timing: Printed = None
-    purpose: Printed = None
-    status: Annotated[str, OneOf("tactics", "status")]
-    actor: ref("organisations") = None
-    actor_quote: Printed = None
-    actor_basis: basis("tactics", "actor_basis")
-    actor_rule: Text = None
-
-
-class Partnership(Strict):
-    """Partnership work: who works with whom on what."""
-
-    id: Id
-    quote: Quote
-    who: Printed
-    partner: Printed
-    activity: Printed
-    activity_type: Annotated[str, OneOf("partnerships", "activity_type")]
-    status: Annotated[str, OneOf("partnerships", "status")]
-    actor: ref("organisations") = None
-    actor_quote: Printed = None
-    actor_basis: basis("partnerships", "actor_basis")
-    actor_rule: Text = None
-    partner_organisation: ref("organisations") = None
-    partner_organisation_quote: Printed = None
-    partner_organisation_basis: basis("partnerships", "partner_basis")
-    partner_organisation_rule: Text = None
-
-
-class Command(Strict):
-    """Command and control: who commands or controls whom (or what)."""
-
-    id: Id
-    quote: Quote
-    commander: Printed
-    relation: Annotated[str, OneOf("command", "relation")]
-    subordinate: Printed
-    scope: Printed = None
-    status: Annotated[str, OneOf("command", "status")]
-    actor: ref("organisations") = None
-    actor_quote: Printed = None
-    actor_basis: basis("command", "actor_basis")
-    actor_rule: Text = None
-    subordinate_organisation: ref("organisations") = None
-    subordinate_organisation_quote: Printed = None
-    subordinate_organisation_basis: basis("command", "subordinate_basis")
-    subordinate_organisation_rule: Text = None
-
-
 class Uncoded(Strict):
-    """A sentence excused from coding (it states no fact), with the reason."""
+    """Words of the narrative excused from coding (no claim of theirs to code: page furniture, or
+    words that only join claims), with the kind and the reason. A few words at most."""
 
     quote: Quote
+    kind: Annotated[str, OneOf("sentences", "excused_kind")]
     reason: Text
 
 

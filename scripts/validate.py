@@ -32,7 +32,7 @@ import pandera.pandas as pa
 import phonenumbers
 from phonenumbers import shortnumberinfo
 
-from . import coverage
+from . import clauses, rules
 from .common import ROOT, BuildError, load_descriptor
 
 REGION = "GB"
@@ -263,12 +263,6 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
         return lambda row: _int(row.get(low)) is None or _int(row.get(high)) is None or \
             _int(row[low]) <= _int(row[high])
 
-    def qualifier_ok(row):
-        low, high, q = _int(row.get("count_min")), _int(row.get("count_max")), row.get("qualifier")
-        return {"exact": low is not None and low == high, "up_to": low is None and high is not None,
-                "at_least": low is not None and high is None,
-                "range": low is not None and high is not None and low < high}.get(q, False)
-
     def precision_ok(row):
         has = {k: row.get(k) is not None for k in ("date", "time", "part_of_day")}
         return {"minute": has["date"] and has["time"] and not has["part_of_day"],
@@ -303,29 +297,32 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
         return (row.get("emergency") == "true") == shortnumberinfo.is_emergency_number(
             row.get("number_as_printed") or "", REGION)
 
-    coding = set()  # evidence that codes a sentence: used by a row of a table other than these
-    for name, frame in pkg.frames.items():
-        if name not in coverage.NOT_CODING:
-            for column in frame.columns:
-                if column.endswith("evidence_id"):
-                    coding |= set(frame[column].dropna())
-    coding |= {row["evidence_id"] for row in rows(pkg.frame("mentions")) if coverage.coding_mention(row)}
-    used_spans: dict[str, list[tuple[int, int]]] = {}
-    for ev in rows(pkg.frame("evidence")):
-        # .get: a column missing from a hand-edited evidence.csv is reported by frictionless, not a crash here
-        if ev.get("evidence_id") in coding and _int(ev.get("start")) is not None and _int(ev.get("end")) is not None:
-            used_spans.setdefault(ev.get("source_id"), []).append((_int(ev.get("start")), _int(ev.get("end"))))
+    # The words a claim covers, recomputed from the published tables (as the build computes them).
+    claim_tables = next((f.get("constraints", {}).get("enum", []) for f in
+                         pkg.resources.get("claims", {}).get("schema", {}).get("fields", [])
+                         if f["name"] == "table_name"), [])
+    covering = clauses.covering_spans({n: rows(f) for n, f in pkg.frames.items()}, claim_tables)
 
-    def overlaps(row):
-        start, end = _int(row.get("start")), _int(row.get("end"))
-        return start is not None and end is not None and any(
-            s < end and start < e for s, e in used_spans.get(row.get("source_id"), []))
+    def words_covered_ok(row):
+        text, start, end = texts.get(row.get("source_id")), _int(row.get("start")), _int(row.get("end"))
+        if text is None or start is None or end is None:
+            return True  # reported by the span checks
+        words = [(start + a, start + b) for a, b in clauses.words(text[start:end])]
+        flags = clauses.inside(words, covering.get(row.get("source_id"), []))
+        return _int(row.get("words")) == len(words) and _int(row.get("words_covered")) == sum(flags)
+
+    tables_of = {}
+    for name, frame in pkg.frames.items():
+        key = pkg.resources[name].get("schema", {}).get("primaryKey", [])
+        if name != "claims" and len(key) == 1 and key[0] in frame:
+            tables_of.update({value: name for value in frame[key[0]].dropna()})
 
     all_ids = set()
     for name, frame in pkg.frames.items():
         key = pkg.resources[name].get("schema", {}).get("primaryKey", [])
         if len(key) == 1 and key[0] in frame:
             all_ids |= set(frame[key[0]].dropna())
+    all_ids |= pkg.column_values("retired_ids", "retired_id")
 
     ranks = sorted(_int(r) or 0 for r in pkg.frame("threat_levels").get("rank", []))
     return {
@@ -337,22 +334,11 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
             row_check("evidence_used", "every evidence row must be used by a fact row",
                       lambda row: row["evidence_id"] in used, ("evidence_id",)),
         ],
-        "personnel": [
-            row_check("count_min_le_count_max", "count_min must be <= count_max", bounds("count_min", "count_max"),
-                      ("count_min", "count_max")),
-            row_check("window_min_le_window_max", "window_min_hours must be <= window_max_hours",
-                      bounds("window_min_hours", "window_max_hours"), ("window_min_hours", "window_max_hours")),
-            row_check("qualifier_matches_bounds", "qualifier must match the bounds given", qualifier_ok,
-                      ("qualifier",)),
-        ],
         "events": [
             row_check("precision_matches_value", "date_precision/date_basis must match the date, time and "
                       "part_of_day given", precision_ok, ("date_precision",)),
             row_check("not_after_publication", "an event cannot be dated after its source's publication",
                       not_after_publication, ("date",)),
-            row_check("date_latest_bounds_date", "date must not be after date_latest",
-                      lambda row: row.get("date") is None or row.get("date_latest") is None
-                      or row["date"] <= row["date_latest"], ("date",)),
         ],
         "contacts": [
             row_check("e164_matches_printed", "e164 must be the printed number as parsed by phonenumbers "
@@ -362,51 +348,40 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
         ],
         "threat_levels": [pa.Check(lambda frame: ranks == list(range(1, len(ranks) + 1)),
                                    name="ordered_scale", error="ordered_scale: ranks must run 1..n without gaps")],
-        "threat_assessments": [row_check("meaning_is_quoted", "meaning must equal its evidence quote",
-                                         lambda row: row.get("meaning") == quotes.get(row.get("meaning_evidence_id")),
-                                         ("meaning",))],
         "retired_ids": [
-            row_check("replacements_exist", "every replacement ID must be a row of this version",
+            row_check("replacements_exist", "every replacement ID must be a row of this version or a retired ID",
                       lambda row: all(i in all_ids for i in (row.get("replacement_ids") or "").split()),
                       ("replacement_ids",)),
         ],
         "sentences": [
             row_check("span_matches_text", "text must equal the archived text at [start, end)",
                       lambda row: span_ok({**row, "quote": row.get("text")}), ("text",)),
-            row_check("coded_matches_evidence", "coded must say whether some used evidence overlaps the sentence",
-                      lambda row: (row.get("coded") == "true") == overlaps(row), ("coded",)),
-            row_check("reason_when_uncoded", "reason is required when coded is false and empty when true",
-                      lambda row: (row.get("coded") == "false") == (row.get("reason") is not None), ("reason",)),
+            row_check("words_covered_by_claims", "words and words_covered must be the sentence's words and those "
+                      "lying in a claim's words (recounted from the published tables)", words_covered_ok,
+                      ("words_covered",)),
         ],
+        "claims": [row_check("claim_is_a_row", "claim_id must be a row of table table_name",
+                             lambda row: tables_of.get(row.get("claim_id")) == row.get("table_name"), ("claim_id",))],
         "mentions": [row_check("one_entity", "exactly one of person_id and organisation_id must be set",
                                lambda row: (row.get("person_id") is None) != (row.get("organisation_id") is None),
                                ("person_id", "organisation_id"))],
     }
 
 
-def basis_checks(pkg: Package) -> dict[str, list[pa.Check]]:
-    """Every `<party>_basis` column (derived from the descriptor's field names): stated needs the
-    organisation and the words (`<party>_evidence_id`), inferred the organisation and a rule,
-    not_stated no organisation and no words."""
+def rule_checks(pkg: Package) -> dict[str, list[pa.Check]]:
+    """Every row rule the descriptor declares (stated once in schema/package.yaml, and checked on
+    the curator's input by the build): the formula on each published row, its cells typed by their
+    fields."""
+    quotes = dict(zip(pkg.frame("evidence").get("evidence_id", []), pkg.frame("evidence").get("quote", [])))
     checks: dict[str, list[pa.Check]] = {}
-    for name, res in pkg.resources.items():
-        names = [f["name"] for f in res.get("schema", {}).get("fields", [])]
-        for column in names:
-            if not column.endswith("_basis") or column == "date_basis":
-                continue
-            party = column[:-len("_basis")]
-            org = f"{party}_id" if party.endswith("organisation") else f"{party}_organisation_id"
-            words, rule = f"{party}_evidence_id", f"{party}_rule"
-            if org not in names:
-                continue
-
-            def ok(row, b=column, o=org, w=words, r=rule):
-                return {"stated": row.get(o) is not None and row.get(w) is not None,
-                        "inferred": row.get(o) is not None and row.get(r) is not None and row.get(w) is None,
-                        "not_stated": row.get(o) is None and row.get(w) is None}.get(row.get(b), False)
+    for name, declared in rules.rules_of(list(pkg.resources.values())).items():
+        fields = pkg.resources[name].get("schema", {}).get("fields", [])
+        types = {f["name"]: f.get("type", "string") for f in fields}
+        for rule in declared:
+            def ok(row, r=rule, t=types):
+                return rules.holds(r, {k: rules.typed(v, t.get(k, "string")) for k, v in row.items()}, quotes)
             checks.setdefault(name, []).append(row_check(
-                f"basis_matches({column})", f"{column}: stated needs {org} and {words}; inferred needs {org} "
-                f"and {rule}; not_stated leaves {org} and {words} empty", ok, (column,)))
+                f"rule({rule.name})", f"{rule.message} ({rule.formula})", ok, rule.columns(list(types))))
     return checks
 
 
@@ -434,8 +409,8 @@ def package_id_failures(pkg: Package) -> list[Failure]:
     failures = []
     for name, res in pkg.resources.items():
         key = res.get("schema", {}).get("primaryKey", [])
-        if len(key) != 1 or name not in pkg.frames or key[0] not in pkg.frames[name]:
-            continue
+        if len(key) != 1 or name not in pkg.frames or key[0] not in pkg.frames[name] or name == "claims":
+            continue  # claims indexes the fact kinds' rows by their own IDs
         for row, value in pkg.frames[name][key[0]].dropna().items():
             if value in seen and seen[value] != name:
                 failures.append(Failure("pandera", res["path"], row, key[0],
@@ -446,7 +421,7 @@ def package_id_failures(pkg: Package) -> list[Failure]:
 
 def pandera_failures(pkg: Package) -> list[Failure]:
     extra = meaning_checks(pkg)
-    for name, checks in [*printed_checks(pkg).items(), *basis_checks(pkg).items()]:
+    for name, checks in [*printed_checks(pkg).items(), *rule_checks(pkg).items()]:
         extra[name] = extra.get(name, []) + checks
     failures = []
     for name, frame in pkg.frames.items():

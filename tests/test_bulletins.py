@@ -84,6 +84,10 @@ def test_ids_unique_across_bulletins(combined):
     for name in TABLES:
         keys = [tuple(row[k] for k in PRIMARY_KEYS[name]) for row in combined[name]]
         assert len(keys) == len(set(keys)), f"{name}: duplicate primary key"
+        if name == "claims":  # the index of the fact kinds' rows, by their own IDs
+            assert {key: seen.get(key) for key in keys} == {
+                (row["claim_id"],): row["table_name"] for row in combined[name]}
+            continue
         for key in keys:
             assert key not in seen, f"ID {key} in both {seen.get(key)} and {name}"
             seen[key] = name
@@ -130,7 +134,7 @@ def test_fixture_values_come_from_its_words(combined, built):
     assert (published["date"], published["time"], published["utc_offset"]) == ("2017-10-14", "09:30:00", "+01:00")
     assert events["officers-freed-up"]["date_latest"] == "2017-10-14"
 
-    level = one(fixture_rows(combined, "threat_assessments"), "assessed_by", "jtac")
+    level = one(fixture_rows(combined, "threat_assessments"), "assessor_organisation_id", "jtac")
     assert level["level_id"] == "severe" and "“severe”" in evidence[level["evidence_id"]]["quote"]
 
     personnel = {row["personnel_id"].removeprefix(FIXTURE_ID + "-"): row for row in fixture_rows(combined, "personnel")}
@@ -168,7 +172,8 @@ def test_coverage_runs_per_bulletin(tmp_path):
     root = with_fixture(tmp_path / "package")
     path = root / "data" / "raw" / FIXTURE.name / "annotations.yaml"
     text = path.read_text(encoding="utf-8")
-    for entry_id in ("transport-police-mobilisable", "transport-police-join-patrols"):  # both code the sentence
+    # both code the sentence (and the aim names the first)
+    for entry_id in ("transport-police-mobilisable", "transport-police-join-patrols", "join-the-patrols"):
         entry = re.search(rf"  - id: {entry_id}\n(?:    .*\n)+", text)
         assert entry, f"fixture entry {entry_id} not found"
         text = text.replace(entry.group(), "")
@@ -199,9 +204,10 @@ def test_the_oldest_bulletin_defines_shared_entities_whatever_its_folder_name(tm
 
 
 def test_a_bare_mention_codes_no_sentence(combined):
-    """The fixture's page link only names the Metropolitan Police, which the May bulletin defines:
-    a bare mention is no fact, so the sentence is excused with a reason; a caption with a rank is coded."""
+    """The fixture's page link and photo caption only name an organisation and a person: a mention
+    is no claim, so their words are excused as page furniture, with a reason."""
     sentences = {row["text"]: row for row in fixture_rows(combined, "sentences")}
-    link = sentences["Follow Metropolitan Police"]
-    assert (link["coded"], bool(link["reason"])) == ("false", True)
-    assert sentences["[Chief Superintendent Helen Marsh]"]["coded"] == "true"
+    for line in ("Follow Metropolitan Police", "[Chief Superintendent Helen Marsh]"):
+        row = sentences[line]
+        assert (row["words_covered"], row["words_excused"], row["excused_kind"]) == (
+            "0", row["words"], "page_furniture") and row["reason"]

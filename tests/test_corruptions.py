@@ -95,7 +95,7 @@ def out_of_range(root):
 
 
 def outside_enum(root):
-    return set_cell(root, "measures", "transport-checks-ports", "status", "rumoured") + ["enum"]
+    return set_cell(root, "measures", "police-checks-ports", "status", "rumoured") + ["enum"]
 
 
 def duplicate_primary_key(root):
@@ -199,11 +199,11 @@ def precision_mismatch(root):
 
 
 def malformed_phone(root):
-    return set_cell(root, "contacts", "anti-terrorist-hotline", "e164", "0800-789-321") + ["pattern"]
+    return set_cell(root, "contacts", "0800-789-321", "e164", "0800-789-321") + ["pattern"]
 
 
 def mismatched_phone(root):
-    return set_cell(root, "contacts", "anti-terrorist-hotline", "e164", "+44800789999")[:1] + ["e164_matches_printed"]
+    return set_cell(root, "contacts", "0800-789-321", "e164", "+44800789999")[:1] + ["e164_matches_printed"]
 
 
 def wrong_emergency_flag(root):
@@ -218,7 +218,7 @@ def unused_evidence(root):
 
 
 def id_reused_across_tables(root):
-    return set_cell(root, "measures", "security-review-key-sites", "measure_id",
+    return set_cell(root, "measures", "reviewing-security-key-sites", "measure_id",
                     "met-2017-05-24-manchester-attack") + ["unique across the package"]
 
 
@@ -255,7 +255,7 @@ def edited_source(root):
 def annotation_invalid_coding(root):
     """A coding outside the descriptor's enum is caught where it is typed, before any table is built."""
     line = replace_line(root / ANNOTATIONS, "    status: possible", "    status: rumoured")
-    return [f"annotations.yaml:{line}: measures[3].status: expected one of in_effect, under_way,", "got 'rumoured'"]
+    return [f"annotations.yaml:{line}: measures[6].status: expected one of in_effect, under_way,", "got 'rumoured'"]
 
 
 def descriptor_constraint_broken_by_the_data(root):

@@ -48,6 +48,8 @@ def as_served(value, field_type):
         return int(value)
     if field_type in ("date", "time", "datetime"):
         return value.isoformat()
+    if field_type == "number":
+        return float(value)  # frictionless reads a Decimal; SQLite stores a REAL
     return value
 
 

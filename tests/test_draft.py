@@ -7,7 +7,8 @@ fact-bearing token, such as "police and partners", are not counted):
   scripts/recognise.py inside one of the quoted spans (quote, title, dateline,
   attribution_quote, meaning_quote, or the first occurrence of a name) of a
   curated entry of that section; in the claim sections (advice, tactics,
-  partnerships, command), whose sentences often hold no such token, and for
+  partnerships, command, measures, aims, qualifiers), whose sentences often
+  hold no such token, and for
   people and organisations, every curated entry is also a fact (section, its
   quote's or name's span); the excuses under `uncoded` are no facts;
 - a draft candidate is one entry of the draft file, in its section, with the
@@ -36,7 +37,8 @@ FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-10-14-fixture-railway-
 QUOTE_KEYS = ("quote", "title", "dateline", "attribution_quote", "meaning_quote")
 # Sections scored entry by entry too: the claims (often no token in their sentences) and the
 # names (a person's first mention may sit inside a longer name token). `uncoded` is no fact.
-ENTRY_SECTIONS = ("advice", "tactics", "partnerships", "command", "measures", "people", "organisations")
+ENTRY_SECTIONS = ("advice", "tactics", "partnerships", "command", "measures", "aims", "qualifiers", "people",
+                  "organisations")
 LEVELS = reference_levels(ROOT)
 RECALL = 1.0
 PRECISION_FLOOR = 0.8

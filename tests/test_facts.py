@@ -70,17 +70,19 @@ def test_threat_level_critical_by_jtac(tables, evidence):
     assert [r["level_id"] for r in sorted(tables["threat_levels"], key=lambda r: int(r["rank"]))] == [
         "low", "moderate", "substantial", "severe", "critical"]
     (row,) = tables["threat_assessments"]
-    assert (row["level_id"], row["assessed_by"]) == ("critical", "jtac")
+    assert (row["level_id"], row["assessor_organisation_id"], row["assessor_basis"]) == ("critical", "jtac", "stated")
     assert "raised the threat level to “critical”" in quote_of(evidence, row)
     assert row["meaning"] == quote_of(evidence, row, "meaning_evidence_id")
     assert "a further attack may be imminent" in row["meaning"]
 
 
 def test_contacts(tables, evidence):
-    hotline = by_id(tables["contacts"], "contact_id", "anti-terrorist-hotline")
+    hotline = by_id(tables["contacts"], "contact_id", "0800-789-321")
     assert (hotline["number_as_printed"], hotline["e164"], hotline["number_type"], hotline["emergency"],
             hotline["confidential"]) == ("0800 789 321", "+44800789321", "toll_free", "false", "true")
     assert "in confidence on 0800 789 321" in quote_of(evidence, hotline)
+    assert (hotline["organisation_words"], hotline["organisation_id"], hotline["organisation_basis"]) == (
+        "us", "counter-terrorism-policing", "inferred")  # "call us": the first person of Rowley's statement
     emergency = by_id(tables["contacts"], "contact_id", "emergency")
     assert (emergency["number_as_printed"], emergency["e164"], emergency["number_type"],
             emergency["emergency"]) == ("999", "", "emergency", "true")
@@ -98,8 +100,7 @@ def test_people_organisations_statements(tables, evidence):
                      ("Assistant Commissioner", "head of national Counter Terrorism Policing",
                       "counter-terrorism-policing")}
     orgs = {r["organisation_id"]: r for r in tables["organisations"]}
-    assert set(orgs) == {"metropolitan-police", "counter-terrorism-policing", "jtac", "military",
-                         "police-and-partners", "police"}
+    assert set(orgs) == {"metropolitan-police", "counter-terrorism-policing", "jtac", "military", "police"}
     assert (orgs["jtac"]["name"], orgs["jtac"]["abbreviation"]) == ("Joint Terrorism Analysis Centre", "JTAC")
     for org in orgs.values():
         assert org["name"] in quote_of(evidence, org)
@@ -117,6 +118,7 @@ def test_people_organisations_statements(tables, evidence):
 def test_measures(tables, evidence):
     got = {(r["measure_type"], r["place_type"], r["status"]) for r in tables["measures"]}
     expected = {
+        ("policing_plan", "", "in_effect"), ("officers_freed_from_guarding", "", "in_effect"),
         ("increased_patrols", "crowded places", "in_effect"), ("increased_patrols", "iconic sites", "in_effect"),
         ("increased_patrols", "transport hubs", "in_effect"), ("military_guarding", "key sites", "in_effect"),
         ("additional_checks", "ports", "possible"), ("additional_checks", "airports", "possible"),
@@ -127,6 +129,6 @@ def test_measures(tables, evidence):
     }
     assert expected <= got
     for row in tables["measures"]:
-        assert row["place_type"] in quote_of(evidence, row)
+        assert row["place_type"] in quote_of(evidence, row)  # "" where the words name no place
     not_planned = [r for r in tables["measures"] if r["status"] == "not_planned"]
     assert all("no plans for military to patrol the streets" in quote_of(evidence, r) for r in not_planned)

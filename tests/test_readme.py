@@ -52,7 +52,8 @@ def test_every_field_has_a_whole_description():
     mapping once cut descriptions short and left their tails as null-valued keys."""
     for res in descriptor()["resources"]:
         for field in res.get("schema", {}).get("fields", []):
-            assert set(field) <= {"name", "type", "format", "description", "constraints", "unit", "printed"}, field
+            assert set(field) <= {"name", "type", "format", "description", "constraints", "unit", "printed",
+                                  "categories", "categoriesOrdered"}, field
             assert field["description"].strip(), field["name"]
 
 

@@ -2,8 +2,8 @@
 
 - `/<database>/-/bulletin/<source_id>`: the archived text as printed, every evidence span marked
   (`<mark>`), each mark linking to the fact row that uses it (or to its evidence row when several
-  rows use it), a legend, and the sentences the package left uncoded with their reason
-  (when the `sentences` table has `coded` and `reason` columns).
+  rows use it), a legend, and the sentences with words the package excused from coding, with the
+  reason (when the `sentences` table has `words_excused` and `reason` columns).
 - Row pages: each evidence column's quote marked inside the sentences around it, the rows that use
   an evidence row, and every foreign-key value as a link with its label (`render_cell`).
 - A row URL naming an ID that a later version retired (`retired_ids` table) answers with a page that
@@ -86,14 +86,20 @@ async def _read_site(datasette, database: str) -> dict:
             continue
         pk, label = spec["pks"][0], spec["label"]
         select = f"select [{pk}] as id" + (f", [{label}] as label" if label else "") + f" from [{name}]"
+        # A table with a table_name column indexes other tables' rows (claims) or rows gone (retired_ids):
+        # an ID's own table is the one that holds its row.
+        index = "table_name" in spec["columns"]
         for row in await _rows(db, select):
             info["labels"][(name, row["id"])] = row.get("label")
-            info["ids"].setdefault(str(row["id"]), name)
+            if not index:
+                info["ids"].setdefault(str(row["id"]), name)
     if EVIDENCE in tables and {"evidence_id", "source_id", "start", "end", "quote"} <= set(tables[EVIDENCE]["columns"]):
         for row in await _rows(db, "select evidence_id, source_id, start, [end], quote from evidence "
                                    "order by source_id, start, [end] desc"):
             info["evidence"][row["evidence_id"]] = row
         for name, spec in tables.items():
+            if "table_name" in spec["columns"]:
+                continue  # an index of other tables' rows (claims) uses no words of its own
             for column, other in spec["fks"].items():
                 if other != EVIDENCE or len(spec["pks"]) != 1:
                     continue
@@ -110,7 +116,7 @@ async def _read_site(datasette, database: str) -> dict:
             info["texts"][row["source_id"]] = row["text"]
     if SENTENCES in tables:
         columns = tables[SENTENCES]["columns"]
-        extra = ", coded, reason" if {"coded", "reason"} <= set(columns) else ""
+        extra = ", words_excused, reason" if {"words_excused", "reason"} <= set(columns) else ""
         for row in await _rows(db, f"select sentence_id, source_id, number, start, [end]{extra} from sentences "
                                    "order by source_id, start"):
             info["sentences"].setdefault(row["source_id"], []).append(row)
@@ -238,7 +244,7 @@ def _uncoded_layer(sentence: dict) -> dict:
 def uncoded(info: dict, source_id: str) -> list[dict]:
     if not info.get("sentences_coded"):
         return []
-    return [s for s in info["sentences"].get(source_id, []) if not s["coded"]]
+    return [s for s in info["sentences"].get(source_id, []) if s["words_excused"]]
 
 
 async def bulletin_page(datasette, request) -> Response:
@@ -499,6 +505,8 @@ def handle_exception(datasette, request, exception):
         replacements = []
         for new_id in [r for r in re.split(r"[\s,;|]+", str(raw or "")) if r]:
             where = table if (table, new_id) in info["labels"] else info["ids"].get(new_id)
+            if where is None and new_id in info["retired"]:  # retired in turn: its own page says where it went
+                where = info["retired"][new_id].get("table_name")
             replacements.append({"id": new_id, "table": where,
                                  "label": info["labels"].get((where, new_id)) if where else None,
                                  "url": row_url(datasette, database, where, new_id) if where else None})
