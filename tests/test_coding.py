@@ -71,6 +71,7 @@ def test_excuses_are_page_furniture_or_a_few_connecting_words(tables):
     ("The extra officers add to a wider policing plan", "measures", "policing-plan"),
     ("freeing up armed police officers who are usually responsible for carry out these static guarding duties",
      "measures", "armed-officers-freed-from-guarding"),
+    ("which may cause disruption to journeys", "effects", "disruption-to-journeys-1"),
     ("in an effort to help keep our streets safe", "aims", "keep-streets-safe-1"),
     ("to deter terrorists and reassure the public", "aims", "deter-terrorists-1"),
 ])
@@ -341,6 +342,13 @@ def test_qualifiers_are_values_with_their_words(tables, evidence, words):
     assert (found[0]["qualifier_type"], found[0]["value"]) == (kind, value)
     assert words in quote(evidence, found[0])
     assert found[0]["about_id"] in {r[next(iter(r))] for r in tables[table]}
+
+
+def test_stated_effects(tables, evidence):
+    effects = [r for r in tables["effects"] if r["effect"] == "disruption to journeys"]
+    assert {r["about_id"] for r in effects} == {f"{SID}-{kind}-checks-{place}" for kind in ("police", "security")
+                                                for place in ("ports", "airports", "rail-stations")}
+    assert {(r["effect_type"], r["status"]) for r in effects} == {("disruption", "possible")}  # "may cause"
 
 
 def test_the_claims_table_indexes_every_fact_row(tables):
