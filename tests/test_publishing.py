@@ -268,11 +268,21 @@ def test_without_a_public_address_the_sitemap_uses_the_request_s_and_pages_no_ca
 def test_load_check_runs_the_bundle_beside_stock_datasette(bundle, site_files, capsys):
     with pytest.raises(SystemExit) as stop:
         load_check.main(["--bundle", str(bundle), "--db", str(site_files["db"]), "--inspect", str(site_files["inspect"]),
-                         "--metadata", str(site_files["metadata"]), "-n", "24", "-c", "4", "--max-seconds", "60"])
+                         "--metadata", str(site_files["metadata"]), "-n", "12", "-c", "4", "--max-seconds", "60"])
     printed = capsys.readouterr().out
     assert stop.value.code == 0, printed
     assert re.search(r"^bundle at http://127\.0\.0\.1:\d+: .*bulletin 1", printed, re.MULTILINE)
     assert re.search(r"^stock datasette -i at http://127\.0\.0\.1:\d+: ", printed, re.MULTILINE)
-    assert printed.count("requests 24  concurrency 4") == 2 and "errors 0" in printed
+    assert printed.count("requests 12  concurrency 4") == 2 and "errors 0" in printed
     assert "p50 / p99 in ms by kind of page: bundle  |  stock datasette -i" in printed
     assert re.search(r"^  table +[0-9.]+ / +[0-9.]+ \( *\d+\)  \|  +[0-9.]+ / ", printed, re.MULTILINE)
+
+
+def test_the_readme_publish_command_has_the_settings_of_start():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (command,) = re.findall(r"^datasette publish cloudrun .*?^```", readme, re.MULTILINE | re.DOTALL)
+    given = dict(re.findall(r"--setting (\S+) ([^\s\"]+)", command))
+    assert given == {name: ("on" if value else "off") if isinstance(value, bool) else str(value)
+                     for name, value in SETTINGS.items()}
+    assert all(f"--install {line}" in command for line in build_bundle.site_requirements()
+               if line.split("==")[0] in ("datasette", "datasette-hashed-urls"))
