@@ -5,6 +5,7 @@
 #     -> (validated) CITATION.cff, .zenodo.json, citation/ (BibTeX, RIS, CSL-JSON, JSON-LD),
 #        README.md's generated blocks, figures/ (make docs)
 #     -> dist/<name>-<version>.zip + dist/SHA256SUMS (make dist)
+#     -> build/<name>.db + build/metadata.json (make db) -> the site (make serve), dist/site/ (make bundle)
 # Targets are real files with real prerequisites: a second `make` does nothing.
 
 SHELL := /bin/bash
@@ -27,20 +28,25 @@ BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/re
 INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json \
                  schema/retired-ids.schema.json
 
-.PHONY: data validate test clean serve db loadcheck docs figures dist draft bench screenshots fuzz test-timing
+.PHONY: data validate test clean serve db bundle loadcheck docs figures dist draft bench screenshots fuzz test-timing
 
 # The default goal: every file the build publishes, so a deleted or missing one is rebuilt.
 data: datapackage.json $(TABLES) $(INPUT_SCHEMAS)
 
 # The virtual environment, from pinned requirements. Order-only for the data:
 # a new venv does not make the data stale. requirements-nodeps.txt holds pinned
-# packages installed without their dependencies (see the comment in it).
-$(STAMP): requirements.txt requirements-nodeps.txt
+# packages installed without their dependencies (see the comment in it);
+# requirements-site.txt the site's Datasette plugins, installed into a folder off
+# the venv's path (see the comment in it).
+SITE_PLUGIN_PACKAGES := $(VENV)/site-plugins
+$(STAMP): requirements.txt requirements-nodeps.txt requirements-site.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || \
 	  { echo "error: Python 3.11 or newer is needed as '$(PYTHON)' (set PYTHON=...)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --upgrade \
+	  --target $(SITE_PLUGIN_PACKAGES) -r requirements-site.txt
 	touch $@
 
 # Extract, describe and validate in a staging folder; publish only a valid package.
@@ -131,8 +137,19 @@ $(INSPECT): $(DB) | $(STAMP)
 # The site's own pages (annotated bulletin, rows in context): Datasette plugins and templates.
 SITE_CODE := $(wildcard site/plugins/*.py site/templates/*.html)
 
+# SITE_URL=https://... is the site's public address (canonical links, row citations, sitemap, JSON-LD).
+SITE_URL ?=
 serve: $(DB) $(METADATA) $(INSPECT) | $(STAMP)
-	$(PY) -m scripts.serve --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --port $(PORT)
+	$(PY) -m scripts.serve --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --port $(PORT) \
+	  $(if $(SITE_URL),--site-url "$(SITE_URL)")
+
+# The site as a folder that runs on its own (dist/site/: data, plugins, templates, pinned
+# requirements, `start`, Dockerfile; README "Publishing"). Rewritten on every call (a copy), so a
+# SITE_URL given here becomes its default public address.
+BUNDLE := dist/site
+bundle: $(DB) $(METADATA) $(INSPECT) | $(STAMP)
+	$(PY) -m scripts.build_bundle --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --out $(BUNDLE) \
+	  $(if $(SITE_URL),--site-url "$(SITE_URL)")
 
 # The README's picture of the site (the annotated bulletin), taken in Debian's chromium (Playwright).
 SCREENSHOT := figures/site-bulletin.png
@@ -140,9 +157,11 @@ screenshots: $(SCREENSHOT)
 $(SCREENSHOT): $(DB) $(METADATA) $(INSPECT) $(SITE_CODE) scripts/screenshots.py scripts/serve.py | $(STAMP)
 	$(PY) -m scripts.screenshots
 
-# Against a running `make serve`: N requests at concurrency C (defaults in the script).
-loadcheck: $(METADATA) | $(STAMP)
-	$(PY) -m scripts.load_check --port $(PORT) --metadata $(METADATA) $(if $(N),-n $(N)) $(if $(C),-c $(C))
+# The bundle (dist/site/ started with its `start`) and stock `datasette serve -i` on the same database,
+# each started on a free port of 127.0.0.1 and sent the same N requests at concurrency C, side by side.
+loadcheck: bundle | $(STAMP)
+	$(PY) -m scripts.load_check --bundle $(BUNDLE) --db $(DB) --inspect $(INSPECT) --metadata $(METADATA) \
+	  $(if $(N),-n $(N)) $(if $(C),-c $(C))
 
 # The drafting aid for a new bulletin: `make draft SOURCE=data/raw/<bulletin>/source.txt [OUT=path] [FORCE=1]`
 # writes a draft annotation file (default: annotations.draft.yaml beside SOURCE). A command, not a

@@ -298,7 +298,8 @@ def metadata(package: dict, root: Path) -> dict:
         "source_url": source_url,
         "about": f"Version {package['version']}. How to cite: {cite}",
         "about_url": package["homepage"],
-        "plugins": {"citation": cite_config},
+        # The public address comes from the site's environment when it starts (site/plugins/publishing.py).
+        "plugins": {"citation": cite_config, "publishing": {"site_url": {"$env": "SITE_URL"}}},
         "databases": {name: {
             "title": package["title"],
             "description_html": description_html,

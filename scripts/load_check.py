@@ -1,12 +1,17 @@
-"""A bounded load check of the running site (`make serve`) on 127.0.0.1.
+"""A bounded load check of the site as published (the bundle, dist/site/) beside stock Datasette.
 
-Sends N requests, at most C at a time, cycling through a mix of pages taken
-from build/metadata.json: every table's HTML page, its JSON and its CSV, and
-every canned query as JSON. Stops after N requests or --max-seconds, whichever
-comes first, and prints requests per second, p50 and p99 latency and the
-error count (a status other than 200, or no answer). Exits non-zero on errors.
+Starts, each on a free port of 127.0.0.1, the bundle with its own `start` script (the command
+line, plugins and settings of `make serve`) and stock `datasette serve -i` on the same database
+with the same inspect file (no metadata, plugins or templates), then sends each N requests, at
+most C at a time, cycling through a mix of pages: the home page, every table's HTML page, its
+JSON and its CSV, and a row page of every table; the bundle also gets every canned query as
+JSON and the annotated bulletin (its own pages). Requests go to the database's route as the
+site's links give it (`<name>-<hash>` on the bundle). Each run stops after N requests or
+--max-seconds, whichever comes first. Prints, side by side, requests per second, p50 and p99
+latency and errors (a status other than 200, or no answer), then each kind of page's p50 and
+p99. Stops both sites and exits non-zero on errors.
 
-    python -m scripts.load_check [--port 8001] [-n 500] [-c 8] [--metadata build/metadata.json]
+    python -m scripts.load_check --bundle dist/site --db FILE --inspect FILE --metadata FILE [-n 500] [-c 8]
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from urllib.parse import quote
 from collections import Counter
@@ -25,15 +33,17 @@ from pathlib import Path
 import httpx
 
 from .common import ROOT
-from .serve import DEFAULT_PORT, HOST
+from .serve import HOST, free_port, site_environment, wait_until_answering
 
 
 def paths(metadata: dict, evidence_id: str, rows: dict[str, str] | None = None,
-          sources: list[str] | None = None) -> list[tuple[str, str]]:
+          sources: list[str] | None = None, route: str | None = None) -> list[tuple[str, str]]:
     """(kind, path) of every page in the mix: `rows` maps a table to the path of one of its rows,
-    `sources` lists the archived sources (each has an annotated bulletin page)."""
+    `sources` lists the archived sources (each has an annotated bulletin page); `route` is the
+    database's route when it is not its name."""
     out = [("home", "/")]
-    for db, spec in metadata["databases"].items():
+    for name, spec in metadata["databases"].items():
+        db = route or name
         for table in spec["tables"]:
             out += [("table", f"/{db}/{table}"), ("json", f"/{db}/{table}.json?_shape=array&_size=max"),
                     ("csv", f"/{db}/{table}.csv?_size=max")]
@@ -44,10 +54,11 @@ def paths(metadata: dict, evidence_id: str, rows: dict[str, str] | None = None,
     return out
 
 
-def sample_rows(base: str, db: str, metadata: dict, timeout: float) -> tuple[dict[str, str], list[str]]:
-    """The first row of every table (by its primary key) and the sources with an archived text."""
+def sample_rows(base: str, db: str, tables, timeout: float) -> tuple[dict[str, str], list[str]]:
+    """The first row of every table (by its primary key) and the sources with an archived text; `db`
+    is the database's route."""
     rows = {}
-    for table in metadata["databases"][db]["tables"]:
+    for table in tables:
         response = httpx.get(f"{base}/{db}/{table}.json?_size=1", timeout=timeout)
         response.raise_for_status()
         data = response.json()
@@ -101,45 +112,106 @@ async def run(base: str, mix: list[tuple[str, str]], total: int, concurrency: in
                         for kind, times in sorted(by_kind.items())}}
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("-n", "--requests", type=int, default=500, help="requests in all (default 500)")
-    parser.add_argument("-c", "--concurrency", type=int, default=8, help="requests in flight (default 8)")
-    parser.add_argument("--max-seconds", type=float, default=60.0, help="stop after this long (default 60)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds")
-    parser.add_argument("--metadata", type=Path, default=ROOT / "build" / "metadata.json")
-    args = parser.parse_args(argv)
-    if not (1 <= args.concurrency <= args.requests <= 100_000):
-        sys.exit("error: need 1 <= concurrency <= requests <= 100000")
-    base = f"http://{HOST}:{args.port}"
-    metadata = json.loads(args.metadata.read_text(encoding="utf-8"))
-    db = next(iter(metadata["databases"]))
-    try:
-        first = httpx.get(f"{base}/{db}/evidence.json?_shape=array&_size=1", timeout=args.timeout)
-        first.raise_for_status()
-    except httpx.HTTPError as error:
-        sys.exit(f"error: no site answering at {base}/{db} ({error}); start it with `make serve`")
-    rows, sources = sample_rows(base, db, metadata, args.timeout)
-    mix = paths(metadata, first.json()[0]["evidence_id"], rows, sources)
-    result = asyncio.run(run(base, mix, args.requests, args.concurrency, args.max_seconds, args.timeout))
-    print(f"load check against {base}: {len(mix)} distinct pages "
+def route_of(base: str, db: str, timeout: float) -> str:
+    """The database's route on a site: its name, or where the name redirects (datasette-hashed-urls)."""
+    answer = httpx.get(f"{base}/{db}.json", timeout=timeout, follow_redirects=False)
+    if answer.status_code in (301, 302):
+        return answer.headers["location"].lstrip("/").split("/")[0].removesuffix(".json")
+    answer.raise_for_status()
+    return db
+
+
+def start_site(command: list, env: dict, log: Path):
+    """A site started in the background on a free port of 127.0.0.1 (written where `command` or `env`
+    says {port}): the process and its base URL, once it answers."""
+    port = str(free_port())
+    with open(log, "w") as out:
+        process = subprocess.Popen([str(a).replace("{port}", port) for a in command],
+                                   env={k: v.replace("{port}", port) for k, v in env.items()},
+                                   stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://{HOST}:{port}"
+    wait_until_answering(process, base, log)
+    return process, base
+
+
+def site_mix(base: str, db: str, metadata: dict, timeout: float, own_pages: bool) -> list[tuple[str, str]]:
+    """The pages to request from the site at `base`; `own_pages`: with the canned queries and bulletins."""
+    route = route_of(base, db, timeout)
+    first = httpx.get(f"{base}/{route}/evidence.json?_shape=array&_size=1", timeout=timeout)
+    first.raise_for_status()
+    rows, sources = sample_rows(base, route, metadata["databases"][db]["tables"], timeout)
+    mix = paths(metadata, first.json()[0]["evidence_id"], rows, sources if own_pages else [], route=route)
+    return mix if own_pages else [(kind, path) for kind, path in mix if kind != "query"]
+
+
+def report(name: str, base: str, mix: list, result: dict) -> None:
+    print(f"{name} at {base}: {len(mix)} distinct pages "
           f"({', '.join(f'{k} {n}' for k, n in sorted(Counter(k for k, _ in mix).items()))})")
-    print(f"requests {result['requests']}  concurrency {result['concurrency']}  "
+    print(f"  requests {result['requests']}  concurrency {result['concurrency']}  "
           f"time {result['seconds']:.2f} s  {result['req_per_s']:.1f} req/s  "
           f"p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms  max {result['max_ms']:.1f} ms  "
           f"errors {result['errors']}" + ("  (stopped by --max-seconds)" if result["stopped_by_time"] else ""))
-    table_p50 = result["by_kind"].get("table", (0, 0.0, 0.0))[1]
-    for kind, (count, p50, p99) in result["by_kind"].items():
-        ratio = f"  {p50 / table_p50:.2f}x a table page's p50" if table_p50 and kind != "table" else ""
-        print(f"  {kind:<8} {count:>6} requests  p50 {p50:.1f} ms  p99 {p99:.1f} ms{ratio}")
-    slow = [kind for kind in ("bulletin", "row") if kind in result["by_kind"] and table_p50
-            and result["by_kind"][kind][1] > 2 * table_p50]
-    print("new pages (bulletin, row) within 2x of a plain table page's p50: "
-          + (f"NO ({', '.join(slow)})" if slow else "yes"))
     for sample in result["error_samples"]:
         print(f"  error: {sample}")
-    sys.exit(1 if result["errors"] else 0)
+
+
+def side_by_side(results: dict[str, dict]) -> None:
+    names = list(results)
+    kinds = sorted({kind for result in results.values() for kind in result["by_kind"]})
+    print("p50 / p99 in ms by kind of page: " + "  |  ".join(names))
+    for kind in kinds:
+        cells = []
+        for name in names:
+            count, p50, p99 = results[name]["by_kind"].get(kind, (0, 0.0, 0.0))
+            cells.append(f"{p50:7.1f} / {p99:7.1f} ({count:>4})" if count else f"{'(not served)':>24}")
+        print(f"  {kind:<8} " + "  |  ".join(cells))
+    table = {n: results[n]["by_kind"].get("table", (0, 0.0, 0.0))[1] for n in names}
+    own = [kind for kind in ("bulletin", "row") if kind in results[names[0]]["by_kind"] and table[names[0]]
+           and results[names[0]]["by_kind"][kind][1] > 2 * table[names[0]]]
+    print(f"{names[0]}: its own pages (bulletin, row) within 2x of a plain table page's p50: "
+          + (f"NO ({', '.join(own)})" if own else "yes"))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bundle", type=Path, default=ROOT / "dist" / "site", help="the bundle's folder")
+    parser.add_argument("--db", type=Path, required=True, help="the database, for stock Datasette")
+    parser.add_argument("--inspect", type=Path, required=True, help="its inspect file")
+    parser.add_argument("--metadata", type=Path, default=ROOT / "build" / "metadata.json")
+    parser.add_argument("-n", "--requests", type=int, default=500, help="requests to each site (default 500)")
+    parser.add_argument("-c", "--concurrency", type=int, default=8, help="requests in flight (default 8)")
+    parser.add_argument("--max-seconds", type=float, default=60.0, help="stop each run after this long (default 60)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds")
+    args = parser.parse_args(argv)
+    if not (1 <= args.concurrency <= args.requests <= 100_000):
+        sys.exit("error: need 1 <= concurrency <= requests <= 100000")
+    for path in (args.bundle / "start", args.db, args.inspect, args.metadata):
+        if not path.exists():
+            sys.exit(f"error: {path} not found (run `make bundle`)")
+    metadata = json.loads(args.metadata.read_text(encoding="utf-8"))
+    db = next(iter(metadata["databases"]))
+    env = {**site_environment(None), "HOST": HOST, "PORT": "{port}", "PYTHON": sys.executable}
+    stock_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SITE_URL")}
+    sites = {"bundle": ([args.bundle.resolve() / "start"], env, True),
+             "stock datasette -i": ([sys.executable, "-m", "datasette", "serve", "-i", args.db.resolve(),
+                                     "--inspect-file", args.inspect.resolve(), "--host", HOST, "--port", "{port}"],
+                                    stock_env, False)}
+    results, logs = {}, Path(tempfile.mkdtemp(prefix="load-check-"))
+    for name, (command, environment, own_pages) in sites.items():
+        try:
+            process, base = start_site(command, environment, logs / f"{name.split()[0]}.log")
+        except RuntimeError as error:
+            sys.exit(f"error: {name}: {error}")
+        try:
+            mix = site_mix(base, db, metadata, args.timeout, own_pages)
+            results[name] = asyncio.run(run(base, mix, args.requests, args.concurrency, args.max_seconds,
+                                            args.timeout))
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        report(name, base, mix, results[name])
+    side_by_side(results)
+    sys.exit(1 if any(r["errors"] for r in results.values()) else 0)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def main(argv=None) -> None:
             page = browser.new_page(viewport=VIEWPORT)
             page.goto(f"{base}/")
             page.locator("a.bulletin-link").first.click()
-            page.wait_for_url(f"{base}/{name}/-/bulletin/**")
+            page.wait_for_url(f"{base}/{name}*/-/bulletin/**")  # under its hashed route
             words = page.locator("#bulletin-text a", has_text="3,800")
             words.hover()
             page.evaluate("window.scrollTo(0, 0)")

@@ -164,6 +164,18 @@ def ds(site_files):
                          json.loads(site_files["inspect"].read_text(encoding="utf-8")))
 
 
+PUBLIC_ADDRESS = "https://data.example.org"  # the public address the tests give the site
+
+
+@pytest.fixture(scope="session")
+def public_ds(site_files):
+    """The site of `ds` with a public address (as SITE_URL sets it: the metadata's plugin setting)."""
+    import json
+    metadata = json.loads(site_files["metadata"].read_text(encoding="utf-8"))
+    metadata["plugins"]["publishing"] = {"site_url": PUBLIC_ADDRESS}
+    return datasette_for([site_files["db"]], metadata, json.loads(site_files["inspect"].read_text(encoding="utf-8")))
+
+
 @pytest.fixture(scope="session")
 def served(site_files, tmp_path_factory):
     """The site as `make serve` runs it (scripts.serve's command), on a free port of 127.0.0.1:
@@ -203,7 +215,7 @@ def repo_copy(tmp_path):
     """The repository's build inputs copied (mtimes kept) to run make on, with this venv."""
     dest = tmp_path / "repo"
     dest.mkdir()
-    for name in ("Makefile", "requirements.txt", "requirements-nodeps.txt", "datapackage.json"):
+    for name in ("Makefile", "requirements.txt", "requirements-nodeps.txt", "requirements-site.txt", "datapackage.json"):
         shutil.copy2(ROOT / name, dest / name)
     for name in ("schema", "scripts", "data"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import extruct
 import pytest
-from conftest import ROOT, read_table
+from conftest import PUBLIC_ADDRESS, ROOT, read_table
 from jinja2 import Environment, FileSystemLoader
 from lxml import html as lxml_html
 from test_citation_formats import PACKAGE, VERSION, check_dataset_jsonld
@@ -25,8 +25,15 @@ ROW_PATH = f"/{DB}/{build_readme.EXAMPLE_TABLE}/{build_readme.EXAMPLE_ROW}"  # t
 
 @pytest.fixture(scope="module")
 def site(ds):
-    """The site as scripts.serve runs it (conftest's `ds`: site/plugins and site/templates)."""
+    """The site as scripts.serve runs it (conftest's `ds`: site/plugins and site/templates), without a
+    public address."""
     return ds
+
+
+@pytest.fixture(scope="module")
+def public(public_ds):
+    """The same site with its public address set (SITE_URL): conftest's `public_ds`."""
+    return public_ds
 
 
 def get(site, path):
@@ -101,20 +108,40 @@ def test_every_row_page_has_a_cite_block(site, table):
     block = cite_block(get(site, path).text)
     text = block.find_class("cite-row-text")[0].text_content()
     apa = build_citation.render_apa(json.loads((ROOT / build_citation.FILES["csl"]).read_text(encoding="utf-8"))[0])
-    assert text == f"{apa}, table {table}, row {row_id} (version {VERSION}), http://localhost{path}"
+    # No public address: the citation leaves the URL out rather than give the local one, and says so.
+    assert text == f"{apa}, table {table}, row {row_id} (version {VERSION})"
     assert block.find_class("cite-row-table")[0].text_content() == table
     assert block.find_class("cite-row-id")[0].text_content() == row_id
     assert block.find_class("cite-row-version")[0].text_content() == VERSION
-    assert block.find_class("cite-row-url")[0].get("href") == f"http://localhost{path}"
+    assert not block.find_class("cite-row-url") and "localhost" not in lxml_html.tostring(block).decode()
+    assert "local address" in block.find_class("cite-row-local")[0].text_content()
 
 
-def test_the_cite_block_gives_the_apa_line_a_permanent_url_that_resolves_and_the_downloads(site):
+def test_with_a_public_address_the_row_citation_gives_its_permanent_url(public):
+    block = cite_block(get(public, ROW_PATH).text)
+    url = f"{PUBLIC_ADDRESS}{ROW_PATH}"
+    assert block.find_class("cite-row-text")[0].text_content().endswith(f"(version {VERSION}), {url}")
+    assert block.find_class("cite-row-url")[0].get("href") == url
+    assert not block.find_class("cite-row-local")
+
+
+def test_with_a_public_address_the_json_ld_names_the_site(public):
+    (dataset,) = [i for i in jsonld_of(get(public, "/").text, "http://localhost/") if i.get("@type") == "Dataset"]
+    committed = json.loads((ROOT / build_citation.FILES["jsonld"]).read_text(encoding="utf-8"))
+    assert dataset["url"] == f"{PUBLIC_ADDRESS}/"
+    assert committed["url"] in dataset["sameAs"], "the project's home stays named"
+    assert {k: v for k, v in dataset.items() if k not in ("url", "sameAs")} == \
+        {k: v for k, v in committed.items() if k not in ("url", "sameAs")}
+
+
+def test_the_cite_block_gives_the_apa_line_a_permanent_url_that_resolves_and_the_downloads(public):
+    site = public
     path = ROW_PATH
     block = cite_block(get(site, path).text)
     dataset = json.loads((ROOT / build_citation.FILES["csl"]).read_text(encoding="utf-8"))[0]
     assert block.find_class("cite-row-apa")[0].text_content() == build_citation.render_apa(dataset)
     url = block.find_class("cite-row-url")[0].get("href")
-    assert get(site, url.removeprefix("http://localhost")).status_code == 200
+    assert get(site, url.removeprefix(PUBLIC_ADDRESS)).status_code == 200
     downloads = {a.text_content(): a.get("href") for a in block.find_class("cite-row-downloads")[0].iter("a")}
     assert downloads == {build_citation.LABELS[k]: f"/-/citation/{Path(build_citation.FILES[k]).name}"
                          for k in ("bibtex", "ris", "csl", "jsonld")}
@@ -146,6 +173,6 @@ def test_a_reader_copies_a_row_citation_in_a_real_browser(chromium, served):
     page.locator(".cite-row-copied", has_text="Copied.").wait_for()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == page.locator("#cite-row-text").input_value()
-    assert copied.endswith(f"(version {VERSION}), {served}{path}")
+    assert copied.endswith(f"(version {VERSION})"), "no public address: no URL (never the local one)"
     assert not errors, errors
     context.close()

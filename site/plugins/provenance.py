@@ -6,6 +6,9 @@
   reason (when the `sentences` table has `words_excused` and `reason` columns).
 - Row pages: each evidence column's quote marked inside the sentences around it, the rows that use
   an evidence row, and every foreign-key value as a link with its label (`render_cell`).
+- The annotated bulletins are listed in the sitemap (`sitemap_extra_paths`, site/plugins/publishing.py).
+- A URL may name the database by its hashed route (`<name>-<hash>`, datasette-hashed-urls): the
+  site's own pages accept it as Datasette's do.
 - A row URL naming an ID that a later version retired (`retired_ids` table) answers with a page that
   links to its replacements instead of a bare 404.
 - The home page (served here) and the database page list the annotated bulletin, the headline
@@ -152,6 +155,15 @@ def retired_columns(columns: list[str], pks: list[str]) -> dict:
 # ---------------------------------------------------------------------------------------------
 # URLs
 
+def database_name(datasette, route: str) -> str | None:
+    """The name of the database a URL names by its route: the name itself, or `<name>-<hash>` when
+    datasette-hashed-urls serves it (the site's links carry that route); None when there is none."""
+    try:
+        return datasette.get_database(route=route).name
+    except KeyError:
+        return None
+
+
 def row_url(datasette, database: str, table: str, pk) -> str:
     return datasette.urls.table(database, table) + "/" + tilde_encode(str(pk))
 
@@ -248,11 +260,9 @@ def uncoded(info: dict, source_id: str) -> list[dict]:
 
 
 async def bulletin_page(datasette, request) -> Response:
-    database = tilde_decode(request.url_vars["database"])
+    database = database_name(datasette, tilde_decode(request.url_vars["database"]))
     source_id = tilde_decode(request.url_vars["source_id"])
-    try:
-        datasette.get_database(database)
-    except KeyError:
+    if database is None:
         raise NotFound("Database not found")
     info = await site(datasette, database)
     if source_id not in info["texts"]:
@@ -428,6 +438,18 @@ def register_routes(datasette):
 
 
 @hookimpl
+def sitemap_extra_paths(datasette, request):
+    """The annotated bulletins, for /sitemap.xml (site/plugins/publishing.py)."""
+    async def inner():
+        paths = []
+        for name, db in datasette.databases.items():
+            if name != "_internal" and not db.is_mutable:
+                paths += [bulletin_url(datasette, name, sid) for sid in (await site(datasette, name))["texts"]]
+        return paths
+    return inner
+
+
+@hookimpl
 def render_cell(value, column, table, database, datasette):
     """A foreign-key value shown as a link to its row, with the row's label (Datasette 0.65 does
     this on table pages only; an already expanded value is left to Datasette)."""
@@ -489,11 +511,9 @@ def handle_exception(datasette, request, exception):
         return None
 
     async def inner():
-        database = tilde_decode(url_vars["database"])
+        database = database_name(datasette, tilde_decode(url_vars["database"]))
         table = tilde_decode(url_vars["table"])
-        try:
-            datasette.get_database(database)
-        except KeyError:
+        if database is None:
             return None
         info = await site(datasette, database)
         pk_values = urlsafe_components(url_vars["pks"])
@@ -537,10 +557,8 @@ def asgi_wrapper(datasette):
             match = re.match(r"^/([^/]+)/([^/]+)\.(csv|json)$", scope["path"])
             if not match:
                 return await app(scope, receive, send)
-            database, table, fmt = (tilde_decode(match[1]), tilde_decode(match[2]), match[3])
-            try:
-                datasette.get_database(database)
-            except KeyError:
+            database, table, fmt = (database_name(datasette, tilde_decode(match[1])), tilde_decode(match[2]), match[3])
+            if database is None:
                 return await app(scope, receive, send)
             info = await site(datasette, database)
             spec = info["tables"].get(table)
