@@ -89,14 +89,26 @@ def read_csv_rows(path: Path) -> list[dict]:
         raise BuildError(path, "table not built (run `make`)") from None
 
 
+def file_mode() -> int:
+    """The mode a plain `open(path, "w")` gives a new file: 0o666 less the process's umask
+    (reading the umask means setting it: it is put back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+    """Write to a temporary file beside `path`, then rename: readers never see half a file.
+    The file gets the mode a plain `open(path, "w")` would give it (`file_mode`): mkstemp
+    creates it 0o600, which a file renamed into place would keep, so a web server
+    running as another user could not read what the build publishes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            os.fchmod(handle.fileno(), file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
