@@ -19,7 +19,7 @@ from datasette.views.base import ureg  # Datasette's unit registry (Pint)
 
 from .build_db import EXTRA_TABLES, FULL_TEXT, site_step
 from . import build_citation, build_dictionary
-from .common import BuildError, atomic_write_bytes, fail, json_bytes, read_csv_rows
+from .common import BuildError, atomic_write_bytes, fail, json_bytes, read_csv_rows, table_resources, text_resources
 
 ROOT_DESCRIPTOR = "datapackage.json"
 SORTABLE_TYPES = {"integer", "number", "boolean", "date", "time", "datetime", "year"}
@@ -250,10 +250,9 @@ def citation_plugin_config(package: dict, root: Path) -> dict:
 
 def metadata(package: dict, root: Path) -> dict:
     name = package["name"]
-    tables = [r for r in package["resources"] if r.get("type") == "table"]
-    texts = [r for r in package["resources"] if r.get("type") == "text"]
+    tables, texts = table_resources(package), text_resources(package)
     if not texts:
-        raise BuildError(root / "datapackage.json", "no archived source text (a resource of type text)")
+        raise BuildError(root / "datapackage.json", "no archived source text (a text/plain resource)")
     rights = texts[0]["licenses"][0]
     data_licence = package["licenses"][0]
     rows = {r["name"]: read_csv_rows(root / r["path"]) for r in tables}

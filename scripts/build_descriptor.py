@@ -76,7 +76,7 @@ def descriptor(spec: dict, root: Path) -> dict:
         if src["source_kind"] == "bulletin":
             text = root / src["path"]
             resources.append({
-                "name": f"bulletin-{src['source_id']}", "type": "text",
+                "name": f"bulletin-{src['source_id']}",  # not a table: v2 allows no other `type`
                 "title": f"Archived bulletin: {src['title']}",
                 "description": f"{src['publisher']}, {src['published']}. The bulletin byte for byte as received; "
                                "evidence offsets point into this text decoded as UTF-8.",

@@ -74,6 +74,17 @@ def load_descriptor(root: Path = ROOT) -> dict:
         raise BuildError(path, f"not valid JSON: {exc}", line=getattr(exc, "lineno", None)) from None
 
 
+def table_resources(descriptor: dict) -> list[dict]:
+    """The descriptor's tables (Data Package v2: `"type": "table"`, with a schema), in order."""
+    return [r for r in descriptor["resources"] if r.get("type") == "table"]
+
+
+def text_resources(descriptor: dict) -> list[dict]:
+    """The archived texts: plain-text resources, not tables. Data Package v2 allows no `type` but
+    "table", so a text is known by its media type."""
+    return [r for r in descriptor["resources"] if r.get("type") != "table" and r.get("mediatype") == "text/plain"]
+
+
 def field_names(spec: dict) -> dict[str, list[str]]:
     """Table name -> ordered field names, as the descriptor defines them."""
     return {r["name"]: [f["name"] for f in r["fields"]] for r in spec["resources"]}

@@ -123,7 +123,7 @@ def test_zenodo_metadata_files_a_data_set_derived_from_the_bulletin():
 
 def check_dataset_jsonld(data: dict) -> None:
     """Every field the schema.org Dataset description must carry (shared with the site's test)."""
-    tables = [r for r in PACKAGE["resources"] if r["type"] == "table"]
+    tables = [r for r in PACKAGE["resources"] if r.get("type") == "table"]
     assert data["@type"] == "Dataset" and data["@context"].rstrip("/") in ("https://schema.org", "http://schema.org")
     assert (data["name"], data["description"], data["version"]) == (PACKAGE["title"], PACKAGE["description"], VERSION)
     assert data["license"] == PACKAGE["licenses"][0]["path"]

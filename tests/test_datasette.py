@@ -21,7 +21,7 @@ from scripts.serve import PLUGINS_DIR, SETTINGS
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]
-TABLES = [r for r in PACKAGE["resources"] if r["type"] == "table"]
+TABLES = [r for r in PACKAGE["resources"] if r.get("type") == "table"]
 FIELDS = {r["name"]: r["schema"]["fields"] for r in TABLES}
 
 

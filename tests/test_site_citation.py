@@ -19,7 +19,7 @@ from scripts import build_citation, build_readme
 from scripts.serve import PLUGINS_DIR, TEMPLATES_DIR
 
 DB = PACKAGE["name"]
-TABLES = [r for r in PACKAGE["resources"] if r["type"] == "table"]
+TABLES = [r for r in PACKAGE["resources"] if r.get("type") == "table"]
 ROW_PATH = f"/{DB}/{build_readme.EXAMPLE_TABLE}/{build_readme.EXAMPLE_ROW}"  # the README's example row
 
 

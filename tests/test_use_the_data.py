@@ -98,8 +98,8 @@ def test_datasette_api_recipe(served, monkeypatch, capsys):
 def test_the_loader_skips_the_text_resource_and_loads_every_table():
     tables = load.load_tables()
     descriptor = load.descriptor_and_folder(load.DEFAULT_DESCRIPTOR)[0]
-    assert list(tables) == [r["name"] for r in descriptor["resources"] if r["type"] == "table"]
-    assert any(r["type"] == "text" for r in descriptor["resources"])
+    assert list(tables) == [r["name"] for r in descriptor["resources"] if r.get("type") == "table"]
+    assert any("schema" not in r and r["mediatype"] == "text/plain" for r in descriptor["resources"])
 
 
 def test_the_loader_names_the_file_row_and_column_of_a_bad_value(tmp_path):
