@@ -213,12 +213,14 @@ def site_settings(package: dict, tables: list[dict]) -> dict:
     missing = [t for t in HEADLINE_TABLES if t not in names]
     if missing:
         raise BuildError(ROOT_DESCRIPTOR, f"headline tables {missing} are not tables of the package")
-    homepage = package["homepage"].rstrip("/")
+    homepage = package.get("homepage", "").rstrip("/")  # none until the package has a real home
+
+    def file(path):
+        return {"path": path, "url": f"{homepage}/blob/main/{path}"} if homepage else {"path": path}
     return {
         "headline_tables": HEADLINE_TABLES,
         "table_order": list(dict.fromkeys(HEADLINE_TABLES + names + list(EXTRA_TABLES))),
-        "canonical_files": {r["name"]: {"path": r["path"], "url": f"{homepage}/blob/main/{r['path']}",
-                                        "descriptor_url": f"{homepage}/blob/main/datapackage.json"}
+        "canonical_files": {r["name"]: {**file(r["path"]), "descriptor_url": file("datapackage.json").get("url")}
                             for r in tables},
     }
 
@@ -294,7 +296,7 @@ def metadata(package: dict, root: Path) -> dict:
         "source": source,
         "source_url": source_url,
         "about": f"Version {package['version']}. How to cite: {cite}",
-        "about_url": package["homepage"],
+        **({"about_url": package["homepage"]} if package.get("homepage") else {}),
         "plugins": {"citation": cite_config},
         "databases": {name: {
             "title": package["title"],

@@ -13,7 +13,7 @@ import argparse
 import hashlib
 from pathlib import Path
 
-from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, package_spec, read_csv_rows
+from .common import ROOT, BuildError, addresses, atomic_write_bytes, fail, json_bytes, package_spec, read_csv_rows
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 TABLE_SCHEMA = "https://datapackage.org/profiles/2.0/tableschema.json"
@@ -88,10 +88,13 @@ def descriptor(spec: dict, root: Path) -> dict:
                                     "path": src["url"] or src["path"]})
         else:
             package_sources.append({"title": f"{src['publisher']}: {src['title']}", "path": src["url"]})
+    home = addresses(spec)  # each left out until it is set
     return {
         "$schema": PROFILE,
+        **({"id": home["doi_url"]} if "doi_url" in home else {}),
         "name": spec["name"], "title": spec["title"], "description": " ".join(spec["description"].split()),
-        "version": spec["version"], "created": f"{spec['released']}T00:00:00Z", "homepage": spec["homepage"],
+        "version": spec["version"], "created": f"{spec['released']}T00:00:00Z",
+        **({"homepage": home["homepage"]} if "homepage" in home else {}),
         "keywords": spec["keywords"], "licenses": spec["licenses"], "contributors": spec["contributors"],
         "sources": package_sources, "resources": resources,
     }

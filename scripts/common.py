@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -61,6 +62,29 @@ def package_spec(root: Path = ROOT) -> dict:
         _SPECS.clear()
         _SPECS[key] = load_yaml(path)
     return copy.deepcopy(_SPECS[key])
+
+
+ADDRESS_PATTERNS = {"homepage": r"https?://[^\s/]+(/\S*)?", "site_url": r"https?://[^\s/]+(/\S*)?",
+                    "doi": r"10\.\d{4,9}/\S+"}
+
+
+def addresses(spec: dict) -> dict[str, str]:
+    """Where the dataset lives, from schema/package.yaml: `homepage` (its repository), `site_url` (its
+    public site) and `doi`, only those that are set (each is empty until it is real), plus `doi_url`
+    when there is a DOI. A malformed one stops the build, naming the key."""
+    found = {}
+    for key, pattern in ADDRESS_PATTERNS.items():
+        value = str(spec.get(key) or "").strip()
+        if not value:
+            continue
+        if not re.fullmatch(pattern, value):
+            raise BuildError("schema/package.yaml", f"{key}: {value!r} is not "
+                             + ("a DOI such as 10.5281/zenodo.123 (without https://doi.org/)" if key == "doi"
+                                else "an http(s) address"), line=line_of(spec, key))
+        found[key] = value.rstrip("/")
+    if "doi" in found:
+        found["doi_url"] = f"https://doi.org/{found['doi']}"
+    return found
 
 
 def load_descriptor(root: Path = ROOT) -> dict:

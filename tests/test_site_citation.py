@@ -101,7 +101,7 @@ def test_every_row_page_has_a_cite_block(site, table):
     block = cite_block(get(site, path).text)
     text = block.find_class("cite-row-text")[0].text_content()
     apa = build_citation.render_apa(json.loads((ROOT / build_citation.FILES["csl"]).read_text(encoding="utf-8"))[0])
-    assert text == f"{apa}, table {table}, row {row_id} (version {VERSION}), http://localhost{path}"
+    assert text == f"{apa.rstrip('.')}, table {table}, row {row_id} (version {VERSION}), http://localhost{path}"
     assert block.find_class("cite-row-table")[0].text_content() == table
     assert block.find_class("cite-row-id")[0].text_content() == row_id
     assert block.find_class("cite-row-version")[0].text_content() == VERSION

@@ -54,7 +54,7 @@ def row_citation(datasette, request, database: str, table: str, config: dict) ->
     version = config["version"]
     return {"apa": config["apa"], "apa_html": Markup(config["apa_html"]), "table": table, "row_id": row_id,
             "url": url, "version": version,
-            "text": f"{config['apa']}, table {table}, row {row_id} (version {version}), {url}"}
+            "text": f"{config['apa'].rstrip('.')}, table {table}, row {row_id} (version {version}), {url}"}
 
 
 @hookimpl
