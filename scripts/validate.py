@@ -129,28 +129,34 @@ def profile_validator(url: str):
     return Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
 
 
+def profile_errors(where: str, document, url: str) -> list[Failure]:
+    """`document` (at JSON path `where` in the descriptor) against the v2 profile at `url`."""
+    try:
+        validator = profile_validator(url)
+    except BuildError as exc:
+        return [Failure("profile", "datapackage.json", None, None, f"at /{where}: {exc.reason}")]
+    return [Failure("profile", "datapackage.json", None, None, "at /" + "/".join(
+        filter(None, [where, *map(str, error.absolute_path)])) + f": {error.message} (Data Package v2 profile)")
+        for error in validator.iter_errors(document)]
+
+
 def profile_failures(descriptor: dict) -> list[Failure]:
-    """The descriptor, each resource and each table schema against the v2 profile it names (the
-    package's, when a resource or schema names none). A failure names the JSON path of the value."""
-    checks = [("", descriptor, descriptor.get("$schema") or PROFILE_BASE + "datapackage.json")]
+    """The descriptor against the v2 profile it names (the package profile holds the resource and
+    Table Schema profiles too). When it fails, each resource and each table schema is checked against
+    its own profile as well, whose messages name the exact value (the package profile reports a broken
+    field as one long "is not valid under any of the given schemas"). A failure names the JSON path."""
+    failures = profile_errors("", descriptor, descriptor.get("$schema") or PROFILE_BASE + "datapackage.json")
+    if not failures:
+        return []
+    inner = []
     for number, res in enumerate(descriptor.get("resources") or []):
         if isinstance(res, dict):
-            checks.append((f"resources/{number}", res, res.get("$schema") or PROFILE_BASE + "dataresource.json"))
+            inner += profile_errors(f"resources/{number}", res, res.get("$schema") or PROFILE_BASE + "dataresource.json")
             if isinstance(res.get("schema"), dict):
-                checks.append((f"resources/{number}/schema", res["schema"],
-                               res["schema"].get("$schema") or PROFILE_BASE + "tableschema.json"))
-    failures = []
-    for where, document, url in checks:
-        try:
-            validator = profile_validator(url)
-        except BuildError as exc:
-            failures.append(Failure("profile", "datapackage.json", None, None, f"at /{where}: {exc.reason}"))
-            continue
-        for error in validator.iter_errors(document):
-            path = "/".join(filter(None, [where, *map(str, error.absolute_path)]))
-            failures.append(Failure("profile", "datapackage.json", None, None,
-                                    f"at /{path}: {error.message} (Data Package v2 profile)"))
-    return list(dict.fromkeys(failures))  # a resource is checked by the package's profile and its own
+                inner += profile_errors(f"resources/{number}/schema", res["schema"],
+                                        res["schema"].get("$schema") or PROFILE_BASE + "tableschema.json")
+    outside = [f for f in failures if not f.rule.startswith("at /resources/")]
+    return list(dict.fromkeys(outside + inner)) if inner or outside else failures
 
 
 # ---------------------------------------------------------------- pandera schemas from the descriptor
