@@ -19,7 +19,7 @@ from datasette.views.base import ureg  # Datasette's unit registry (Pint)
 
 from .build_db import EXTRA_TABLES, FULL_TEXT, site_step
 from . import build_citation, build_dictionary
-from .common import BuildError, atomic_write_bytes, fail, json_bytes, read_csv_rows
+from .common import BuildError, atomic_write_bytes, fail, json_bytes, read_csv_rows, table_resources, text_resources
 
 ROOT_DESCRIPTOR = "datapackage.json"
 SORTABLE_TYPES = {"integer", "number", "boolean", "date", "time", "datetime", "year"}
@@ -215,12 +215,14 @@ def site_settings(package: dict, tables: list[dict]) -> dict:
     missing = [t for t in HEADLINE_TABLES if t not in names]
     if missing:
         raise BuildError(ROOT_DESCRIPTOR, f"headline tables {missing} are not tables of the package")
-    homepage = package["homepage"].rstrip("/")
+    homepage = package.get("homepage", "").rstrip("/")  # none until the package has a real home
+
+    def file(path):
+        return {"path": path, "url": f"{homepage}/blob/main/{path}"} if homepage else {"path": path}
     return {
         "headline_tables": HEADLINE_TABLES,
         "table_order": list(dict.fromkeys(HEADLINE_TABLES + names + list(EXTRA_TABLES))),
-        "canonical_files": {r["name"]: {"path": r["path"], "url": f"{homepage}/blob/main/{r['path']}",
-                                        "descriptor_url": f"{homepage}/blob/main/datapackage.json"}
+        "canonical_files": {r["name"]: {**file(r["path"]), "descriptor_url": file("datapackage.json").get("url")}
                             for r in tables},
     }
 
@@ -252,10 +254,9 @@ def citation_plugin_config(package: dict, root: Path) -> dict:
 
 def metadata(package: dict, root: Path) -> dict:
     name = package["name"]
-    tables = [r for r in package["resources"] if r.get("type") == "table"]
-    texts = [r for r in package["resources"] if r.get("type") == "text"]
+    tables, texts = table_resources(package), text_resources(package)
     if not texts:
-        raise BuildError(root / "datapackage.json", "no archived source text (a resource of type text)")
+        raise BuildError(root / "datapackage.json", "no archived source text (a text/plain resource)")
     rights = texts[0]["licenses"][0]
     data_licence = package["licenses"][0]
     rows = {r["name"]: read_csv_rows(root / r["path"]) for r in tables}
@@ -297,7 +298,7 @@ def metadata(package: dict, root: Path) -> dict:
         "source": source,
         "source_url": source_url,
         "about": f"Version {package['version']}. How to cite: {cite}",
-        "about_url": package["homepage"],
+        **({"about_url": package["homepage"]} if package.get("homepage") else {}),
         # The public address comes from the site's environment when it starts (site/plugins/publishing.py).
         "plugins": {"citation": cite_config, "publishing": {"site_url": {"$env": "SITE_URL"}}},
         "databases": {name: {

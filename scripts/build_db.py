@@ -23,7 +23,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .common import ROOT, BuildError, fail, load_descriptor
+from .common import ROOT, BuildError, fail, file_mode, load_descriptor
 
 # Table Schema type -> SQLite column type (dates and times stay ISO 8601 text).
 SQL_TYPES = {"string": str, "integer": int, "number": float, "boolean": int,
@@ -178,6 +178,7 @@ def main(argv=None) -> None:
         build(db, package, args.root)
         db.vacuum()
         db.close()
+        os.chmod(tmp, file_mode())  # not mkstemp's 0o600: the site may run as another user
         os.replace(tmp, out)
     except BuildError as error:
         fail(error)

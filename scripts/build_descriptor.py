@@ -14,7 +14,7 @@ import hashlib
 from pathlib import Path
 
 from . import fact_kinds
-from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, package_spec, read_csv_rows
+from .common import ROOT, BuildError, addresses, atomic_write_bytes, fail, json_bytes, package_spec, read_csv_rows
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 TABLE_SCHEMA = "https://datapackage.org/profiles/2.0/tableschema.json"
@@ -93,7 +93,7 @@ def descriptor(spec: dict, root: Path) -> dict:
         if src["source_kind"] == "bulletin":
             text = root / src["path"]
             resources.append({
-                "name": f"bulletin-{src['source_id']}", "type": "text",
+                "name": f"bulletin-{src['source_id']}",  # not a table: v2 allows no other `type`
                 "title": f"Archived bulletin: {src['title']}",
                 "description": f"{src['publisher']}, {src['published']}. The bulletin byte for byte as received; "
                                "evidence offsets point into this text decoded as UTF-8.",
@@ -105,10 +105,13 @@ def descriptor(spec: dict, root: Path) -> dict:
                                     "path": src["url"] or src["path"]})
         else:
             package_sources.append({"title": f"{src['publisher']}: {src['title']}", "path": src["url"]})
+    home = addresses(spec)  # each left out until it is set
     return {
         "$schema": PROFILE,
+        **({"id": home["doi_url"]} if "doi_url" in home else {}),
         "name": spec["name"], "title": spec["title"], "description": " ".join(spec["description"].split()),
-        "version": spec["version"], "created": f"{spec['released']}T00:00:00Z", "homepage": spec["homepage"],
+        "version": spec["version"], "created": f"{spec['released']}T00:00:00Z",
+        **({"homepage": home["homepage"]} if "homepage" in home else {}),
         "keywords": spec["keywords"], "licenses": spec["licenses"], "contributors": spec["contributors"],
         "sources": package_sources, "resources": resources,
     }

@@ -14,14 +14,8 @@ import argparse
 from pathlib import Path
 
 from .common import ROOT, BuildError, fail, load_descriptor, read_csv_rows
-
-
-def tables(descriptor: dict) -> list[dict]:
-    return [r for r in descriptor["resources"] if r.get("type") == "table"]
-
-
-def texts(descriptor: dict) -> list[dict]:
-    return [r for r in descriptor["resources"] if r.get("type") == "text"]
+from .common import table_resources as tables
+from .common import text_resources as texts
 
 
 def read_rows(root: Path, resource: dict) -> list[dict]:

@@ -3,8 +3,10 @@
 The archive holds every file datapackage.json names (the tables and the
 archived bulletins), the rest of each bulletin's folder (its metadata and
 annotations), the reference data, and what a reader needs (README, figures,
-every citation format, CHANGELOG, licences, the loader scripts/load.py), all
-under one folder named <name>-<version>/. It is byte-reproducible: entries in
+every citation format, CHANGELOG, licences, and the loader temperer_data.py with the
+pyproject.toml that makes the folder pip-installable), all under one folder named
+<name>-<version>/. The loader sits beside datapackage.json, so a script anywhere loads the
+package by putting that folder on its path (or after `pip install <folder>`). It is byte-reproducible: entries in
 sorted order, every timestamp set to the release date, fixed permissions and
 compression, no directory entries or extra fields. SHA256SUMS is in `sha256sum -c` format.
 
@@ -24,9 +26,10 @@ from .common import load_descriptor
 from .common import ROOT, BuildError, atomic_write_bytes, fail
 
 # Beside what the descriptor names: the documents a reader of the package needs, every citation
-# format, and the loader the README's recipes use (it needs nothing but the package).
+# format, and the loader the README's recipes use (it needs nothing but the package) with its
+# pyproject.toml.
 DOCUMENTS = ("README.md", "CITATION.cff", ".zenodo.json", "CHANGELOG.md", "LICENSE", "LICENSE-DATA",
-             "scripts/load.py")
+             "temperer_data.py", "pyproject.toml")
 # Folders packed whole: the inputs behind the tables, the figures the README shows, the citations.
 FOLDERS = ("data/raw", "data/reference", "figures", "citation")
 FILE_MODE = 0o644

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from . import build_citation, build_dictionary
-from .common import ROOT, BuildError, atomic_write_bytes, fail, load_descriptor
+from .common import ROOT, BuildError, addresses, atomic_write_bytes, fail, load_descriptor
 
 BLOCKS = ("glance", "dictionary", "citation")
 BEGIN = "<!-- BEGIN GENERATED {name} (scripts/build_readme.py; do not edit) -->"
@@ -50,6 +50,19 @@ def example_row(descriptor: dict, root: Path) -> tuple[dict, dict, dict]:
     return row, evidence, source
 
 
+def where_it_lives(spec: dict) -> str:
+    """Where the home, the site and the DOI are set, and which of them are (each empty until real)."""
+    home = addresses(spec)
+    named = {"homepage": "the repository's address", "site_url": "the public site", "doi": "the DOI"}
+    state = (f"Set today: {', '.join(f'`{key}` ({home[key]})' for key in named if key in home)}."
+             if home else "None is set yet, so no format gives an address.")
+    return ("**Where the dataset lives.** Its home, its public site and its DOI are one setting each, at the "
+            "top of `schema/package.yaml`: `homepage` (" + named["homepage"] + "), `site_url` (" + named["site_url"]
+            + ") and `doi` (without `https://doi.org/`). Each stays empty until it is real, and every format "
+            "leaves out what is empty. When the package is published, set them there and run `make docs`: "
+            "every citation format, `datapackage.json` and this README follow. " + state)
+
+
 def citation_block(spec: dict, sources: list[dict], descriptor: dict, root: Path) -> str:
     row, evidence, source = example_row(descriptor, root)
     preferred = build_citation.render_apa(build_citation.csl_dataset(spec), "markdown")
@@ -72,8 +85,10 @@ def citation_block(spec: dict, sources: list[dict], descriptor: dict, root: Path
         f"- [`{files['cff']}`]({files['cff']}) (Citation File Format, with the bulletin under `references` "
         "as the original source) and [`.zenodo.json`](.zenodo.json) (Zenodo files a release as a data set, "
         "derived from the bulletin);",
-        f"- [`{files['jsonld']}`]({files['jsonld']}) (schema.org `Dataset`, for search engines; the site "
-        "puts it in every page's `<head>`, and serves every format under `/-/citation/`).", "",
+        f"- [`{files['jsonld']}`]({files['jsonld']}) (schema.org `Dataset`, with every field of every table "
+        "as `variableMeasured`, for search engines; the site puts it in every page's `<head>`, and serves "
+        "every format under `/-/citation/`).", "",
+        where_it_lives(spec), "",
         f"**A specific version.** This README describes version **{spec['version']}**, released "
         f"**{spec['released']}** ([CHANGELOG.md](CHANGELOG.md) lists every version). The version is "
         f"part of the citation above; cite the one you used. `make dist` packs a version into "
@@ -83,7 +98,7 @@ def citation_block(spec: dict, sources: list[dict], descriptor: dict, root: Path
         "span (character offsets into the archived bulletin, end-exclusive). IDs are stable strings, "
         "not row numbers, so they survive a rebuild. Every row page of the site shows this citation "
         "ready to copy (\"Cite this row\"). For example:", "",
-        f"> {preferred}, table `{EXAMPLE_TABLE}`, row `{EXAMPLE_ROW}`; evidence "
+        f"> {preferred.rstrip('.')}, table `{EXAMPLE_TABLE}`, row `{EXAMPLE_ROW}`; evidence "
         f"`{evidence['evidence_id']}`: characters {evidence['start']}–{evidence['end']} of "
         f"“{source['title']}” ({source['publisher']}, {source['published'][:10]}): "
         f"“{evidence['quote']}”",

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -64,6 +65,29 @@ def package_spec(root: Path = ROOT) -> dict:
     return copy.deepcopy(_SPECS[key])
 
 
+ADDRESS_PATTERNS = {"homepage": r"https?://[^\s/]+(/\S*)?", "site_url": r"https?://[^\s/]+(/\S*)?",
+                    "doi": r"10\.\d{4,9}/\S+"}
+
+
+def addresses(spec: dict) -> dict[str, str]:
+    """Where the dataset lives, from schema/package.yaml: `homepage` (its repository), `site_url` (its
+    public site) and `doi`, only those that are set (each is empty until it is real), plus `doi_url`
+    when there is a DOI. A malformed one stops the build, naming the key."""
+    found = {}
+    for key, pattern in ADDRESS_PATTERNS.items():
+        value = str(spec.get(key) or "").strip()
+        if not value:
+            continue
+        if not re.fullmatch(pattern, value):
+            raise BuildError("schema/package.yaml", f"{key}: {value!r} is not "
+                             + ("a DOI such as 10.5281/zenodo.123 (without https://doi.org/)" if key == "doi"
+                                else "an http(s) address"), line=line_of(spec, key))
+        found[key] = value.rstrip("/")
+    if "doi" in found:
+        found["doi_url"] = f"https://doi.org/{found['doi']}"
+    return found
+
+
 def load_descriptor(root: Path = ROOT) -> dict:
     """The built datapackage.json of the package at `root`."""
     path = Path(root) / "datapackage.json"
@@ -73,6 +97,17 @@ def load_descriptor(root: Path = ROOT) -> dict:
         raise BuildError(path, "not built (run `make`)") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BuildError(path, f"not valid JSON: {exc}", line=getattr(exc, "lineno", None)) from None
+
+
+def table_resources(descriptor: dict) -> list[dict]:
+    """The descriptor's tables (Data Package v2: `"type": "table"`, with a schema), in order."""
+    return [r for r in descriptor["resources"] if r.get("type") == "table"]
+
+
+def text_resources(descriptor: dict) -> list[dict]:
+    """The archived texts: plain-text resources, not tables. Data Package v2 allows no `type` but
+    "table", so a text is known by its media type."""
+    return [r for r in descriptor["resources"] if r.get("type") != "table" and r.get("mediatype") == "text/plain"]
 
 
 def field_names(spec: dict) -> dict[str, list[str]]:
@@ -90,19 +125,26 @@ def read_csv_rows(path: Path) -> list[dict]:
         raise BuildError(path, "table not built (run `make`)") from None
 
 
+def file_mode() -> int:
+    """The mode a plain `open(path, "w")` gives a new file: 0o666 less the process's umask
+    (reading the umask means setting it: it is put back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file. The file
-    gets the mode a new file gets (mkstemp's 600 would be kept by the rename, and a site bundle or
-    container that runs as another user could not read it)."""
+    """Write to a temporary file beside `path`, then rename: readers never see half a file.
+    The file gets the mode a plain `open(path, "w")` would give it (`file_mode`): mkstemp
+    creates it 0o600, which a file renamed into place would keep, so a web server
+    running as another user could not read what the build publishes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            os.fchmod(handle.fileno(), file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

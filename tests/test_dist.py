@@ -60,7 +60,7 @@ def test_entries_are_sorted_with_fixed_times_and_permissions(release):
         "datapackage.json", "README.md", "CITATION.cff", "CHANGELOG.md", "LICENSE", "LICENSE-DATA",
         "figures/timeline.png"}
     needed |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "data" / "raw").rglob("*") if p.is_file()}
-    needed |= set(build_citation.FILES.values()) | {"scripts/load.py"}  # every citation format, the loader
+    needed |= set(build_citation.FILES.values()) | {"temperer_data.py", "pyproject.toml"}  # every citation format, the loader
     assert needed <= inside, sorted(needed - inside)
 
 

@@ -25,7 +25,7 @@ from scripts.serve import HOST, PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, free_port,
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]
-TABLES = [r for r in PACKAGE["resources"] if r["type"] == "table"]
+TABLES = [r for r in PACKAGE["resources"] if r.get("type") == "table"]
 SOURCE_ID = next(row["source_id"] for row in read_table("sources") if row["path"])
 FAR_FUTURE = "max-age=31536000, public"
 ROW_TABLE, ROW_ID = "personnel", "met-2017-05-24-military-mobilisable"

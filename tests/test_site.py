@@ -18,7 +18,7 @@ from conftest import ROOT, datasette_for, read_table
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]
-TABLES = {r["name"]: r for r in PACKAGE["resources"] if r["type"] == "table"}
+TABLES = {r["name"]: r for r in PACKAGE["resources"] if r.get("type") == "table"}
 SOURCE_ID = next(row["source_id"] for row in read_table("sources") if row["path"])
 BULLETIN = f"/{DB}/-/bulletin/{SOURCE_ID}"
 

@@ -1,20 +1,32 @@
-"""The README's "Use the data" recipes, run as written (the Datasette one against a real server on
-127.0.0.1), with the types they promise; and the loader they use (scripts/load.py)."""
+"""The README's "Use the data" recipes, run as a reader runs them: from a folder outside the
+repository, against the unpacked release (built by the dist step), in a new interpreter that sees
+nothing of the repository (the Datasette one against a real server on 127.0.0.1). And the loader
+they use (temperer_data.py): its types, its categoricals (from a small descriptor of the tests'
+own, in both forms a descriptor may declare them), its errors, and its install with pip."""
 
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import shutil
+import subprocess
+import sys
+import zipfile
 
 import pandas as pd
 import pytest
-from conftest import ROOT, copy_package, read_table
+from conftest import ROOT, copy_package, read_table, run_step
 
-from scripts import load
+import temperer_data as load
 
 SECTION = "Use the data"
 API_SITE = "http://127.0.0.1:8001"  # where the README's API recipe expects `make serve`
+PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+RELEASE = f"{PACKAGE['name']}-{PACKAGE['version']}"  # the unpacked release's folder
+QUESTIONS = ["When was the threat level raised, and by whom?",
+             "How many personnel, with what status, according to whom?",
+             "What was the public asked to do?"]
 
 
 def recipes() -> dict[str, list[tuple[str, str]]]:
@@ -31,75 +43,210 @@ def recipes() -> dict[str, list[tuple[str, str]]]:
 RECIPES = recipes()
 
 
-def run(code: str, monkeypatch) -> dict:
-    monkeypatch.chdir(ROOT)
-    namespace = {"__name__": "__readme__"}
-    exec(compile(code, "README.md", "exec"), namespace)
-    return namespace
-
-
 def only_block(heading: str) -> str:
     (block,) = RECIPES[heading]
     return block[1]
 
 
-def test_the_section_has_a_python_recipe_for_each_way_in():
-    assert list(RECIPES) == ["frictionless", "pandas", "DuckDB", "The Datasette JSON API"]
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory):
+    """A reader's own folder, outside the repository, holding the release unpacked as downloaded."""
+    out = tmp_path_factory.mktemp("dist")
+    assert run_step("build_dist", ROOT, "--out", str(out)).returncode == 0
+    folder = tmp_path_factory.mktemp("reader")
+    with zipfile.ZipFile(out / f"{RELEASE}.zip") as archive:
+        archive.extractall(folder)
+    assert ROOT not in folder.parents and (folder / RELEASE / "temperer_data.py").is_file()
+    return folder
+
+
+def run_python(code: str, cwd, *extra_path) -> subprocess.CompletedProcess:
+    """A new interpreter in isolated mode (-I: neither the current folder nor PYTHONPATH on its path),
+    so the repository's own copy of the loader cannot be what the code imports."""
+    prelude = "".join(f"import sys; sys.path.insert(0, {str(p)!r})\n" for p in extra_path)
+    return subprocess.run([sys.executable, "-I", "-c", prelude + code], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_the_section_has_the_loader_the_questions_and_each_way_in():
+    assert list(RECIPES) == ["pandas", *QUESTIONS, "frictionless", "DuckDB", "The Datasette JSON API"]
     # Every block is run below: a block in another language would go untested.
     assert all(language == "python" for blocks in RECIPES.values() for language, _ in blocks)
-    assert all(len(blocks) == 1 for blocks in RECIPES.values())
+    loading = RECIPES["pandas"][0][1].strip().splitlines()
+    assert len(loading) == 3 and f'"{RELEASE}"' in loading[0], "three lines load the release from anywhere"
 
 
-def test_frictionless_recipe(monkeypatch, capsys):
-    ns = run(only_block("frictionless"), monkeypatch)
-    assert ns["contacts"][0]["e164"] == "+44800789321"
-    assert capsys.readouterr().out == "+44800789321 False\n"
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_each_question_is_answered_in_at_most_three_lines(question):
+    assert len(only_block(question).strip().splitlines()) <= 3
 
 
-def test_pandas_recipe_keeps_the_descriptors_types(monkeypatch, capsys):
-    ns = run(only_block("pandas"), monkeypatch)
-    contacts, personnel, events, bulletin = ns["contacts"], ns["personnel"], ns["events"], ns["bulletin"]
-    e164 = contacts["e164"].dropna()
-    assert len(e164) and all(isinstance(v, str) and v.startswith("+") for v in e164)
-    assert str(contacts["e164"].dtype) == "string" and str(contacts["emergency"].dtype) == "boolean"
-    assert str(personnel["count_min"].dtype) == "Int64" and personnel["count_min"].isna().any()
-    assert list(personnel.columns)[0] == "personnel_id" and isinstance(personnel.index, pd.RangeIndex)
-    dates = events["date"].dropna()
-    assert len(dates) and all(type(d) is datetime.date for d in dates)
-    published = bulletin["published"]
-    assert (published.hour, published.minute) == (20, 15)
-    assert published.utcoffset() == datetime.timedelta(hours=1)
-    assert all(not name.startswith("bulletin-") for name in ns["tables"])  # the text resource is skipped
-    out = capsys.readouterr().out
-    assert "['+44800789321']" in out and "2017-05-24T20:15:00+01:00" in out
+@pytest.fixture(scope="module")
+def output(reader) -> list[str]:
+    """Every local block of the section, in order (they follow on from each other), as one script in the
+    reader's folder, run there."""
+    code = "\n".join(code for heading, blocks in RECIPES.items() if heading != "The Datasette JSON API"
+                     for _, code in blocks)
+    (reader / "recipes.py").write_text(code, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-I", "recipes.py"], cwd=reader, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
 
 
-def test_duckdb_recipe(monkeypatch):
-    ns = run(only_block("DuckDB"), monkeypatch)
-    events = {e["event_id"]: e for e in read_table("events")}
-    expected = [(p["personnel_id"], p["qualifier"], int(p["count_min"]) if p["count_min"] else None,
-                 int(p["count_max"]), datetime.date.fromisoformat(events[p["event_id"]]["date"]))
-                for p in sorted(read_table("personnel"), key=lambda p: int(p["count_max"]))]
-    assert [row[:5] for row in ns["figures"]] == expected
-    assert None in [row[2] for row in ns["figures"]]  # "up to 3,800": no lower bound, NULL rather than 0 or NaN
-    e164 = ns["con"].sql("select e164 from contacts where e164 is not null").fetchall()
-    assert e164 == [("+44800789321",)]
+def test_the_loading_recipe_prints_what_its_comments_say(output):
+    assert output[:4] == ["['+44800789321']", "['Tuesday', 'Wednesday', 'Wednesday']", "2017-05-24 20:15:00+01:00",
+                          "['freed_up', 'mobilisable', 'deployed']"]
+
+
+def rows_after(output: list[str], header_words: list[str]) -> list[list[str]]:
+    (start,) = [i for i, line in enumerate(output) if line.split() == header_words]
+    return [line.split() for line in output[start + 1:]]
+
+
+def test_the_threat_level_was_raised_to_critical_by_jtac_on_a_date_not_stated(output):
+    (row, *_) = rows_after(output, ["level_id", "name", "assessor_basis", "date", "date_latest", "date_basis"])
+    assert row == ["critical", "Joint", "Terrorism", "Analysis", "Centre", "stated", "NaT", "2017-05-23", "not_stated"]
+
+
+def test_the_personnel_figures_with_status_and_who_says_so(output):
+    rows = rows_after(output, ["count_min", "count_max", "qualifier", "role", "modality", "actor_organisation_id",
+                               "actor_basis", "publisher"])[:2]
+    assert rows == [["1000", "1000", "exact", "armed", "officers", "freed_up", "police", "inferred", "Metropolitan",
+                     "Police"],
+                    ["<NA>", "3800", "up_to", "military", "personnel", "mobilisable", "military", "stated",
+                     "Metropolitan", "Police"]]
+
+
+def test_what_the_public_was_asked_to_do(output):
+    start = next(i for i, line in enumerate(output) if line.split()[:3] == ["audience", "action", "wording"])
+    shown = "\n".join(output[start:start + 1 + len(read_table("advice"))])
+    for advice in read_table("advice"):
+        assert advice["action"] in shown and advice["wording"] in shown
+
+
+def test_the_frictionless_and_duckdb_recipes_from_the_readers_folder(output):
+    assert "+44800789321 False" in output
+    assert "('exact', 1000, 1000, datetime.date(2017, 5, 24))" in output
+
+
+@pytest.mark.parametrize("source", ["release", "repository"])
+def test_the_loader_installs_with_pip(reader, tmp_path, source):
+    """`pip install <unpacked release>` or `pip install <repository>` (offline here: no index, the
+    venv's flit_core) installs the loader; a script in another folder then imports it from where pip
+    put it, not from the release or the repository."""
+    target = tmp_path / "site-packages"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps",
+                          "--no-build-isolation", "--disable-pip-version-check", "--target", str(target),
+                          str(reader / RELEASE if source == "release" else ROOT)],
+                         capture_output=True, text=True, timeout=300)
+    assert pip.returncode == 0, pip.stderr
+    script = ("import temperer_data; from temperer_data import load_tables\n"
+              f"t = load_tables({str(reader / RELEASE)!r})\n"
+              "print(temperer_data.__file__); print(t['personnel']['count_max'].tolist())\n")
+    result = run_python(script, tmp_path, target)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [str(target / "temperer_data.py"), "[1000, 3800]"]
 
 
 def test_datasette_api_recipe(served, monkeypatch, capsys):
     code = only_block("The Datasette JSON API")
     assert API_SITE in code
-    ns = run(code.replace(API_SITE, served), monkeypatch)
-    assert ns["hotline"]["e164"] == "+44800789321" and ns["hotline"]["emergency"] == 0
-    assert sorted(e["event_id"] for e in ns["timeline"]) == sorted(e["event_id"] for e in read_table("events"))
+    namespace = {"__name__": "__readme__"}
+    exec(compile(code.replace(API_SITE, served), "README.md", "exec"), namespace)
+    assert namespace["hotline"]["e164"] == "+44800789321" and namespace["hotline"]["emergency"] == 0
+    assert sorted(e["event_id"] for e in namespace["timeline"]) == sorted(e["event_id"] for e in read_table("events"))
     assert capsys.readouterr().out.startswith("+44800789321 ")
 
 
-def test_the_loader_skips_the_text_resource_and_loads_every_table():
-    tables = load.load_tables()
-    descriptor = load.descriptor_and_folder(load.DEFAULT_DESCRIPTOR)[0]
-    assert list(tables) == [r["name"] for r in descriptor["resources"] if r["type"] == "table"]
-    assert any(r["type"] == "text" for r in descriptor["resources"])
+# ---------------------------------------------------------------- the loader's types
+
+@pytest.fixture(scope="module")
+def tables():
+    return load.load_tables(ROOT)
+
+
+def test_the_loader_skips_the_text_and_loads_every_table(tables):
+    assert list(tables) == [r["name"] for r in PACKAGE["resources"] if r.get("type") == "table"]
+    assert any("schema" not in r and r["mediatype"] == "text/plain" for r in PACKAGE["resources"])
+
+
+def test_dates_are_datetime64_and_datetimes_keep_their_offset(tables):
+    events, sources = tables["events"], tables["sources"]
+    assert pd.api.types.is_datetime64_dtype(events["date"]) and events["date"].isna().any()
+    assert events["date"].dropna().dt.date.min() == datetime.date(2017, 5, 23)
+    published = sources["published"]
+    assert isinstance(published.dtype, pd.DatetimeTZDtype)
+    bulletin = published.dropna().iloc[0]
+    assert (bulletin.hour, bulletin.minute, bulletin.utcoffset()) == (20, 15, datetime.timedelta(hours=1))
+    assert all(t is None or isinstance(t, datetime.time) for t in events["time"])
+
+
+def test_strings_integers_and_booleans_keep_the_descriptors_types(tables):
+    contacts, personnel = tables["contacts"], tables["personnel"]
+    assert str(contacts["e164"].dtype) == "string" and str(contacts["emergency"].dtype) == "boolean"
+    assert str(personnel["count_min"].dtype) == "Int64" and personnel["count_min"].isna().any()
+    assert list(personnel.columns)[0] == "personnel_id" and isinstance(personnel.index, pd.RangeIndex)
+
+
+def test_every_field_with_allowed_values_is_a_categorical_in_the_descriptors_order(tables):
+    for res in load.table_resources(PACKAGE).values():
+        for field in res["schema"]["fields"]:
+            column = tables[res["name"]][field["name"]]
+            allowed = load.categories(field)
+            assert isinstance(column.dtype, pd.CategoricalDtype) == (allowed is not None), field["name"]
+            if allowed:
+                assert column.cat.categories.tolist() == allowed[0] and column.cat.ordered == allowed[1]
+
+
+def small_package(tmp_path, fields: list[dict], rows: list[list[str]]):
+    """A package of one table, written by the test: the loader reads any descriptor, not only this one's."""
+    header = ",".join(f["name"] for f in fields)
+    (tmp_path / "t.csv").write_text("\n".join([header, *(",".join(r) for r in rows)]) + "\n", encoding="utf-8")
+    descriptor = {"name": "small", "resources": [{"name": "t", "type": "table", "path": "t.csv",
+                                                  "schema": {"fields": fields, "missingValues": [""]}}]}
+    (tmp_path / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    return tmp_path
+
+
+def test_v2_categories_ordered_with_labels_and_the_enum_form(tmp_path):
+    fields = [{"name": "level", "type": "string", "categoriesOrdered": True,
+               "categories": [{"value": "low", "label": "Low"}, {"value": "moderate"}, {"value": "critical"}]},
+              {"name": "basis", "type": "string", "categories": ["stated", "inferred"]},
+              {"name": "force", "type": "string", "constraints": {"enum": ["police", "military"]}},
+              {"name": "rank", "type": "integer", "categories": [1, 2, 3], "categoriesOrdered": True}]
+    frame = load.load_table("t", small_package(tmp_path, fields, [["critical", "stated", "police", "3"],
+                                                                  ["low", "", "military", "1"]]))
+    level, basis, force, rank = (frame[c] for c in ("level", "basis", "force", "rank"))
+    assert level.cat.categories.tolist() == ["low", "moderate", "critical"] and level.cat.ordered
+    assert level.max() == "critical" and (level > "low").tolist() == [True, False]
+    assert basis.cat.categories.tolist() == ["stated", "inferred"] and not basis.cat.ordered
+    assert basis.isna().tolist() == [False, True]  # an empty cell is missing, not a category
+    assert force.cat.categories.tolist() == ["police", "military"] and not force.cat.ordered
+    assert rank.cat.categories.tolist() == [1, 2, 3] and rank.tolist() == [3, 1] and rank.cat.ordered
+
+
+def test_a_value_outside_the_categories_is_an_error_not_a_silent_nan(tmp_path):
+    fields = [{"name": "level", "type": "string", "categories": ["low", "critical"]}]
+    with pytest.raises(ValueError, match=r"t\.csv row 3 column level: 'severe' is not one of its categories"):
+        load.load_tables(small_package(tmp_path, fields, [["low"], ["severe"]]))
+
+
+@pytest.mark.parametrize("cells, dtype, first", [
+    (["2017-05-24T20:15:00+01:00", ""], "datetime64[us, UTC+01:00]", "2017-05-24 20:15:00+01:00"),
+    (["2017-05-24T20:15:00+01:00", "2017-01-01T10:00:00+00:00"], "datetime64[us, UTC]", "2017-05-24 19:15:00+00:00"),
+    (["2017-05-24T20:15:00", ""], "datetime64[us]", "2017-05-24 20:15:00"),
+])
+def test_datetimes_keep_one_offset_mixed_offsets_become_utc(tmp_path, cells, dtype, first):
+    frame = load.load_table("t", small_package(tmp_path, [{"name": "at", "type": "datetime"}], [[c] for c in cells]))
+    assert (str(frame["at"].dtype), str(frame["at"][0])) == (dtype, first)
+
+
+def test_datetimes_with_and_without_an_offset_are_an_error(tmp_path):
+    package = small_package(tmp_path, [{"name": "at", "type": "datetime"}],
+                            [["2017-05-24T20:15:00+01:00"], ["2017-05-24T20:15:00"]])
+    with pytest.raises(ValueError, match="column at: mixes times with and without a UTC offset"):
+        load.load_tables(package)
 
 
 def test_the_loader_names_the_file_row_and_column_of_a_bad_value(tmp_path):
@@ -115,15 +262,20 @@ def test_the_loader_keeps_na_as_text(tmp_path):
     path = root / "data" / "people.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
-    assert "name" in header, header
     cells = lines[1].split(",")
     cells[header.index("name")] = "NA"
     path.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
-    assert load.load_table("people", root / "datapackage.json")["name"][0] == "NA"
+    assert load.load_table("people", root)["name"][0] == "NA"
+
+
+def test_a_folder_without_a_descriptor_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no datapackage.json here"):
+        load.load_tables(tmp_path)
 
 
 def test_the_loader_from_the_command_line(capsys):
-    load.main(["contacts"])
+    from scripts import load as repository_entry  # `python -m scripts.load` in the repository
+    repository_entry.main(["contacts"])
     out = capsys.readouterr().out
     assert out.startswith("## contacts: 2 rows") and "+44800789321" in out and "boolean" in out
     with pytest.raises(SystemExit, match="no table 'nope'"):
@@ -131,10 +283,9 @@ def test_the_loader_from_the_command_line(capsys):
 
 
 def test_the_loader_needs_nothing_but_the_package(tmp_path):
-    """As in the release archive: the package's files and the loader, no other code."""
+    """As in the release archive: the package's files and the loader, no other code of the repository."""
     root = copy_package(tmp_path / "package")
     shutil.rmtree(root / "schema")
-    frames = load.load_tables(root / "datapackage.json")
-    assert frames["contacts"]["e164"].dropna().tolist() == ["+44800789321"]
-    source = (ROOT / "scripts" / "load.py").read_text(encoding="utf-8")
+    assert load.load_tables(root)["contacts"]["e164"].dropna().tolist() == ["+44800789321"]
+    source = (ROOT / "temperer_data.py").read_text(encoding="utf-8")
     assert not re.search(r"^from \.|^import scripts|^from scripts", source, re.MULTILINE)

@@ -66,7 +66,7 @@ def row_citation(datasette, request, database: str, table: str, config: dict) ->
     version = config["version"]
     return {"apa": config["apa"], "apa_html": Markup(config["apa_html"]), "table": table, "row_id": row_id,
             "url": url, "version": version,
-            "text": f"{config['apa']}, table {table}, row {row_id} (version {version})" + (f", {url}" if url else "")}
+            "text": f"{config['apa'].rstrip('.')}, table {table}, row {row_id} (version {version})" + (f", {url}" if url else "")}
 
 
 def dataset_jsonld(datasette, config: dict) -> Markup:
