@@ -74,8 +74,14 @@ FIGURE := figures/timeline.png
 # Every citation format, written together by one step from one set of facts.
 CITATIONS := CITATION.cff .zenodo.json citation/dataset.bib citation/dataset.ris citation/dataset.csl.json \
              citation/dataset.jsonld
-docs: $(CITATIONS) README.md figures
+CODEBOOK := codebook.html
+docs: $(CITATIONS) README.md $(CODEBOOK) figures
 figures: $(FIGURE)
+
+# The codebook (unit of analysis, coding rules with worked examples, every table, field, value and
+# rule, what changed), generated from the descriptor, the coding rules, the tables and the changelog.
+$(CODEBOOK): $(VALIDATED) schema/package.yaml CHANGELOG.md scripts/build_codebook.py scripts/build_dictionary.py | $(STAMP)
+	$(PY) -m scripts.build_codebook
 
 $(CITATIONS) &: $(VALIDATED) schema/package.yaml scripts/build_citation.py scripts/common.py | $(STAMP)
 	$(PY) -m scripts.build_citation
@@ -90,7 +96,7 @@ $(FIGURE): $(VALIDATED) scripts/build_figures.py scripts/build_dictionary.py | $
 DIST_NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)-$(shell sed -n 's/^version: //p' schema/package.yaml)
 DIST := dist/$(DIST_NAME).zip
 dist: $(DIST)
-$(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml README.md $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py | $(STAMP)
+$(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml README.md $(CODEBOOK) $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py | $(STAMP)
 	$(PY) -m scripts.build_dist
 
 # The suite runs on every core (pytest-xdist; a worker that runs out of tests takes some from
@@ -125,7 +131,7 @@ db: $(DB) $(METADATA) $(INSPECT)
 $(DB): $(VALIDATED) datapackage.json $(TABLES) $(wildcard data/raw/*/source.txt) scripts/build_db.py scripts/common.py | $(STAMP)
 	$(PY) -m scripts.build_db
 
-$(METADATA): $(VALIDATED) datapackage.json $(TABLES) $(CITATIONS) scripts/build_datasette_metadata.py scripts/build_citation.py \
+$(METADATA): $(VALIDATED) datapackage.json $(TABLES) $(CITATIONS) $(CODEBOOK) scripts/build_datasette_metadata.py scripts/build_citation.py \
              scripts/build_db.py scripts/common.py | $(STAMP)
 	$(PY) -m scripts.build_datasette_metadata
 

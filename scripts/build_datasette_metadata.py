@@ -18,7 +18,7 @@ from pathlib import Path
 from datasette.views.base import ureg  # Datasette's unit registry (Pint)
 
 from .build_db import EXTRA_TABLES, FULL_TEXT, site_step
-from . import build_citation, build_dictionary
+from . import build_codebook, build_citation, build_dictionary
 from .common import BuildError, atomic_write_bytes, fail, json_bytes, read_csv_rows, table_resources, text_resources
 
 ROOT_DESCRIPTOR = "datapackage.json"
@@ -80,7 +80,7 @@ order by l.rank, a.assessment_id""",
 
 # The tables a visitor comes for, shown first on the home and database pages (then every other
 # table in the descriptor's order, then the tables that exist only in the database).
-HEADLINE_TABLES = ["personnel", "events", "threat_assessments", "contacts", "measures"]
+HEADLINE_TABLES = ["claims", "personnel", "events", "threat_assessments", "contacts", "measures"]
 # The plugin in site/plugins/ that reads the settings below from the metadata.
 SITE_PLUGIN = "provenance"
 
@@ -300,7 +300,10 @@ def metadata(package: dict, root: Path) -> dict:
         "about": f"Version {package['version']}. How to cite: {cite}",
         **({"about_url": package["homepage"]} if package.get("homepage") else {}),
         # The public address comes from the site's environment when it starts (site/plugins/publishing.py).
-        "plugins": {"citation": cite_config, "publishing": {"site_url": {"$env": "SITE_URL"}}},
+        "plugins": {"citation": cite_config, "publishing": {"site_url": {"$env": "SITE_URL"}},
+                    # The codebook's body for /-/codebook (site/plugins/codebook.py), from codebook.html.
+                    "codebook": {"html": build_codebook.body_of((root / build_codebook.OUTPUT).read_text(
+                        encoding="utf-8"))}},
         "databases": {name: {
             "title": package["title"],
             "description_html": description_html,

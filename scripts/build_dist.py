@@ -28,7 +28,7 @@ from .common import ROOT, BuildError, atomic_write_bytes, fail
 # Beside what the descriptor names: the documents a reader of the package needs, every citation
 # format, and the loader the README's recipes use (it needs nothing but the package) with its
 # pyproject.toml.
-DOCUMENTS = ("README.md", "CITATION.cff", ".zenodo.json", "CHANGELOG.md", "LICENSE", "LICENSE-DATA",
+DOCUMENTS = ("README.md", "codebook.html", "CITATION.cff", ".zenodo.json", "CHANGELOG.md", "LICENSE", "LICENSE-DATA",
              "temperer_data.py", "pyproject.toml")
 # Folders packed whole: the inputs behind the tables, the figures the README shows, the citations.
 FOLDERS = ("data/raw", "data/reference", "figures", "citation")

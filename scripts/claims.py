@@ -42,3 +42,13 @@ def claim_rows(spec: dict, rows: dict[str, list[dict]]) -> list[dict]:
                 "date": row.get("date") if res["name"] == "events" else dates.get(row.get("event_id")),
             })
     return out
+
+
+def list_in_sentences(rows: dict[str, list[dict]]) -> None:
+    """Each sentence's `claim_ids`: the claims whose sentence numbers include it."""
+    found: dict[tuple[str, int], list[str]] = {}
+    for claim in rows["claims"]:
+        for number in claim["sentence_numbers"].split():
+            found.setdefault((claim["source_id"], int(number)), []).append(claim["claim_id"])
+    for sentence in rows["sentences"]:
+        sentence["claim_ids"] = " ".join(found.get((sentence["source_id"], sentence["number"]), [])) or None

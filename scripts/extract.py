@@ -931,6 +931,7 @@ def build(root: Path = ROOT) -> dict:
         add_sentences(bulletin, tables, coding.get(bulletin.source_id, []))
     # An index of the fact kinds' rows (their IDs are theirs, so they are not added as new IDs).
     tables.rows["claims"] = claims.claim_rows(spec, tables.rows)
+    claims.list_in_sentences(tables.rows)
     add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]), retired_entries)
     return {"fields": tables.fields, "rows": tables.rows}
 

@@ -215,7 +215,8 @@ def repo_copy(tmp_path):
     """The repository's build inputs copied (mtimes kept) to run make on, with this venv."""
     dest = tmp_path / "repo"
     dest.mkdir()
-    for name in ("Makefile", "requirements.txt", "requirements-nodeps.txt", "requirements-site.txt", "datapackage.json"):
+    for name in ("Makefile", "requirements.txt", "requirements-nodeps.txt", "requirements-site.txt", "datapackage.json",
+                 "CHANGELOG.md"):
         shutil.copy2(ROOT / name, dest / name)
     for name in ("schema", "scripts", "data"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))

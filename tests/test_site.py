@@ -283,9 +283,10 @@ def test_home_page_leads_with_headline_tables_bulletin_and_queries(ds, site_file
     headline = html[html.index('class="bullets headline-tables"'):]
     headline = headline[:headline.index("</ul>")]
     shown = [link.rsplit("/", 1)[1] for link in Page(headline).links]
-    assert shown == ["personnel", "events", "threat_assessments", "contacts", "measures"]
+    assert shown == ["claims", "personnel", "events", "threat_assessments", "contacts", "measures"]  # claims first
     assert shown == settings["headline_tables"]
     assert html.index(BULLETIN) < html.index('class="bullets headline-tables"') < html.index("canned-queries")
+    assert html.index('href="/-/codebook"') < html.index('class="bullets headline-tables"')
     for name in metadata["databases"][DB]["queries"]:
         assert f'href="/{DB}/{name}"' in html
     others = html[html.index('class="other-tables"'):]
@@ -460,3 +461,18 @@ def test_every_retired_id_of_the_package_answers_with_its_replacements(ds):
             table = table_of.get(new) or retired_by_id[new]["table_name"]  # a replacement retired in turn
             assert f'href="/{DB}/{table}/{new}"' in response.text, (row["retired_id"], new)
             assert get(ds, f"/{DB}/{table}/{new}").status_code == (200 if new in table_of else 410)
+
+
+def test_the_codebook_page_is_the_generated_codebook(ds):
+    """/-/codebook shows codebook.html's body in the site's layout: the unit of analysis, the rules
+    with their worked examples, every table and every allowed value with its label."""
+    from scripts import build_codebook
+    html = page(ds, "/-/codebook")
+    body = build_codebook.body_of((ROOT / build_codebook.OUTPUT).read_text(encoding="utf-8"))
+    assert body.strip() in html
+    for heading in ("Unit of analysis", "Coding rules", "Allowed values", "Row rules", "Tables and fields",
+                    "What changed between versions"):
+        assert f"<h2>{heading}</h2>" in html, heading
+    for table in TABLES:
+        assert f"<code>{table}</code>" in html, table
+    assert "<code>in_effect</code>: happening" in html

@@ -1,0 +1,178 @@
+"""The codebook, in the manner of the ACLED and UCDP codebooks: datapackage.json + the coding
+rules of schema/package.yaml + the tables + CHANGELOG.md -> codebook.html.
+
+It gives the unit of analysis, the coding rules with worked examples drawn from the data, the
+coverage figure, every table and field, every allowed value with what it means (the descriptor's
+v2 categories), every row rule, and what changed between versions. Nothing in it is typed
+twice: the tables, values, rules and examples are read from the package; the prose of the rules
+is here, once. The HTML carries print styles (a browser prints it as the printable codebook).
+The site serves it at /-/codebook and the release ships it.
+
+    python -m scripts.build_codebook [--root DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from . import build_dictionary
+from .build_dictionary import cell, code, read_rows, tables
+from .common import ROOT, BuildError, atomic_write_bytes, fail, load_descriptor, package_spec
+
+OUTPUT = "codebook.html"
+
+
+def rows_of(descriptor: dict, root: Path, name: str) -> list[dict]:
+    return read_rows(root, next(r for r in tables(descriptor) if r["name"] == name))
+
+
+def example(rows: list[dict], key: str, value: str) -> dict:
+    found = [r for r in rows if r.get(key) == value]
+    if not found:
+        raise BuildError(OUTPUT, f"no row has {key} = {value!r} to serve as the codebook's worked example")
+    return found[0]
+
+
+def quote_of(evidence: dict, row: dict, column: str = "evidence_id") -> str:
+    return evidence[row[column]]["quote"].replace("\n", " ")
+
+
+def categories(descriptor: dict) -> str:
+    """Every field with allowed values: each value with its label (v2 categories)."""
+    lines = []
+    for res in tables(descriptor):
+        for field in res["schema"]["fields"]:
+            cats = field.get("categories")
+            if not cats:
+                continue
+            order = " (ordered)" if field.get("categoriesOrdered") else ""
+            lines.append(f"- {code(res['name'] + '.' + field['name'])}{order}: " + "; ".join(
+                f"{code(c['value'])}: {cell(c['label'])}" if isinstance(c, dict) else code(c) for c in cats))
+    return "\n".join(lines)
+
+
+def row_rules(descriptor: dict) -> str:
+    lines = []
+    for res in tables(descriptor):
+        for rule in res.get("rules", []):
+            lines.append(f"- {code(res['name'])} `{rule['name']}`: {cell(rule['message'])}; "
+                         f"formula `{rule['formula']}`")
+    return "\n".join(lines)
+
+
+def coding_rules(descriptor: dict, spec: dict, root: Path) -> str:
+    """The rules, each with a worked example drawn from the published rows."""
+    evidence = {r["evidence_id"]: r for r in rows_of(descriptor, root, "evidence")}
+    advice = rows_of(descriptor, root, "advice")
+    measures = rows_of(descriptor, root, "measures")
+    personnel = rows_of(descriptor, root, "personnel")
+    partnerships = rows_of(descriptor, root, "partnerships")
+    events = rows_of(descriptor, root, "events")
+    claim_rows = rows_of(descriptor, root, "claims")
+    stated = example(measures, "actor_basis", "stated")
+    first = next(r for r in advice if r["actor_words"].lower() in ("us", "we", "our"))
+    inferred = next(r for r in personnel if r["organisation_basis"] == "inferred")
+    none = example(partnerships, "actor_basis", "not_stated")
+    dated = example(events, "date_basis", "inferred")
+    bounded = next(r for r in events if r["date_latest"])
+    modal = {s: example(measures, "status", s) for s in ("in_effect", "expected", "possible", "not_planned")}
+    in_statement = sum(1 for r in claim_rows if r["statement_id"])
+    rules = [
+        "**Words and coding.** A field the dictionary marks as the bulletin's words stands in the quote of "
+        "its evidence (the build and the validation gate both check it); a field marked *Coding* is the "
+        f"curator's. Example: advice {code(first['advice_id'])} has the action “{first['action']}” in the "
+        f"words “{quote_of(evidence, first)}”, and `action_type` {code(first['action_type'])} as coding.",
+        "**Basis, coded like a date.** Every party of a claim and every inferred link has a basis. "
+        f"*stated*: the words name it (measure {code(stated['measure_id'])}: “{stated['actor_words']}” is a "
+        f"mention of {code(stated['actor_organisation_id'])}). *inferred*: a rule derives it (figure "
+        f"{code(inferred['personnel_id'])}: “{inferred['organisation_words']}”, rule: "
+        f"{inferred['organisation_rule']}). *not_stated*: the words give none (partnership "
+        f"{code(none['partnership_id'])}: “{none['actor_words']}”, {none['actor_rule']}). Dates follow the "
+        f"same scheme (event {code(dated['event_id'])}: {dated['date']}, {dated['date_rule']}); an event "
+        f"the bulletin only orders before another has a bound (event {code(bounded['event_id'])}: on or "
+        f"before {bounded['date_latest']}).",
+        f"**The first person.** One rule, written once: {' '.join(spec['first_person_rule'].split())}. "
+        f"Example: advice {code(first['advice_id'])} (“{first['actor_words']}”) is given by "
+        f"{code(first['actor_organisation_id'])}.",
+        "**Statements.** A claim whose words lie inside a quoted statement names it (`statement_id`, "
+        f"computed from the offsets): {in_statement} of the {len(claim_rows)} claims do.",
+        "**Several parties.** Words that name several parties code each party; no organisation is made "
+        "of a phrase, and the same party words get the same coding in every row.",
+        "**Modality.** What the words say of a claim: " + "; ".join(
+            f"{code(s)} (measure {code(r['measure_id'])}: “{quote_of(evidence, r)}”)" for s, r in modal.items())
+        + ".",
+        "**Coverage.** Every word of a bulletin lies in the words of some claim, or is excused with a kind "
+        f"and a reason (page furniture, or a few connecting words). "
+        f"{build_dictionary.sentence_coverage(descriptor, root)}.",
+    ]
+    return "\n\n".join(rules)
+
+
+def markdown(descriptor: dict, spec: dict, root: Path) -> str:
+    changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8").split("\n", 1)[1]
+    fact_kinds = [r["name"] for r in spec["resources"] if r.get("claim")]
+    parts = [
+        f"# Codebook: {descriptor['title']}",
+        f"Version {descriptor['version']}, released {descriptor['created'][:10]}. Generated from "
+        "`datapackage.json`, the coding rules of `schema/package.yaml`, the tables and `CHANGELOG.md` "
+        "(`scripts/build_codebook.py`).",
+        "## Unit of analysis",
+        "The unit is the **claim**: one thing a bulletin says, in the words that say it (a figure of "
+        "officers, a measure at a place type, a request to the public, a stated aim, a qualifier). Each "
+        "claim is one row of its fact kind (" + ", ".join(code(k) for k in fact_kinds) + ") and one row "
+        "of `claims`, the table to start from (one row per claim, like ACLED's one row per event). Every "
+        "row points to its words (`evidence`: character offsets into the archived bulletin).",
+        "## Coding rules",
+        coding_rules(descriptor, spec, root),
+        "## Allowed values",
+        categories(descriptor),
+        "## Row rules",
+        "Each rule is stated once in `schema/package.yaml` and checked on the curator's input (with the "
+        "annotation's file and line) and on the published table.",
+        row_rules(descriptor),
+        "## Tables and fields",
+        build_dictionary.at_a_glance(descriptor, root),
+        build_dictionary.dictionary(descriptor, root),
+        "## What changed between versions",
+        changelog.replace("\n## ", "\n### "),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+STYLE = """body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; } th, td { border: 1px solid #ccc;
+padding: .2rem .4rem; vertical-align: top; text-align: left; } code { font-size: 90%; }
+@media print { body { max-width: none; margin: 0; font-size: 11px; } h2 { page-break-before: always; }
+a { color: inherit; text-decoration: none; } }"""
+
+
+def codebook_html(descriptor: dict, spec: dict, root: Path) -> str:
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown(descriptor, spec, root))
+    title = html.escape(f"Codebook: {descriptor['title']} (version {descriptor['version']})")
+    return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n"
+            f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n")
+
+
+def body_of(page: str) -> str:
+    """The codebook's body, for the site's page (which has its own head)."""
+    return page[page.index("<body>\n") + len("<body>\n"):page.index("</body>")]
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="package folder (holds datapackage.json)")
+    args = parser.parse_args(argv)
+    try:
+        page = codebook_html(load_descriptor(args.root), package_spec(args.root), args.root)
+    except BuildError as error:
+        fail(error)
+    atomic_write_bytes(args.root / OUTPUT, page.encode("utf-8"))
+    print(f"build_codebook: wrote {args.root / OUTPUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""The codebook (codebook.html) is generated from the package and current: every table, field,
+allowed value (with its label) and row rule of the descriptor is in it, and its worked examples
+are rows of the data."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from conftest import ROOT, read_table
+
+from scripts import build_codebook
+from scripts.common import package_spec
+
+DESCRIPTOR = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+PAGE = (ROOT / build_codebook.OUTPUT).read_text(encoding="utf-8")
+
+
+def test_the_codebook_is_current():
+    assert build_codebook.codebook_html(DESCRIPTOR, package_spec(ROOT), ROOT) == PAGE, \
+        "codebook.html is stale (run `make docs`)"
+
+
+def test_every_table_field_value_and_rule_is_in_it():
+    for res in DESCRIPTOR["resources"]:
+        if res.get("type") != "table":
+            continue
+        assert f"<code>{res['name']}</code>" in PAGE
+        for field in res["schema"]["fields"]:
+            assert f"<code>{field['name']}</code>" in PAGE, (res["name"], field["name"])
+            for category in field.get("categories", []):
+                if isinstance(category, dict):
+                    assert f"<code>{category['value']}</code>: {category['label']}" in html.unescape(PAGE), category
+        for rule in res.get("rules", []):
+            assert rule["name"] in PAGE
+
+
+def test_the_worked_examples_are_rows_of_the_data():
+    advice = {row["advice_id"] for row in read_table("advice")}
+    measures = {row["measure_id"] for row in read_table("measures")}
+    assert any(f"advice <code>{a}</code>" in PAGE for a in advice)
+    assert sum(f"measure <code>{m}</code>" in PAGE for m in measures) >= 4
+    words = sum(int(s["words"]) for s in read_table("sentences"))
+    assert f"of {words} words" in PAGE, "the coverage figure"
+    assert "Unit of analysis" in PAGE and "the <strong>claim</strong>" in PAGE
