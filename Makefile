@@ -20,7 +20,7 @@ TABLE_NAMES := $(shell sed -n '/^resources:/,$$ s/^  - name: //p' schema/package
 TABLES := $(patsubst %,data/%.csv,$(TABLE_NAMES))
 RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/annotations.yaml) \
        $(wildcard data/reference/*.yaml) $(wildcard data/releases/*)
-BUILD_CODE := scripts/publish.py scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py \
+BUILD_CODE := scripts/publish.py scripts/build_dictionary.py scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py \
               scripts/build_descriptor.py scripts/validate.py scripts/common.py \
               scripts/input_models.py scripts/yaml_input.py scripts/fact_kinds.py scripts/rules.py \
               scripts/clauses.py scripts/claims.py

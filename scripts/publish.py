@@ -20,8 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import build_descriptor, extract, validate
-from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, package_spec
+from . import build_descriptor, build_dictionary, extract, validate
+from .common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, load_descriptor, package_spec
 
 
 VALIDATED_STAMP = Path("build") / "validated.stamp"  # the Makefile's $(VALIDATED)
@@ -63,6 +63,7 @@ def main(argv=None) -> None:
     except BuildError as error:
         fail(error)
     print("publish: " + ", ".join(f"{name} {n}" for name, n in counts.items()), file=sys.stdout)
+    print("coverage: " + build_dictionary.sentence_coverage(load_descriptor(args.root), args.root), file=sys.stdout)
 
 
 if __name__ == "__main__":
