@@ -67,7 +67,7 @@ order by c.emergency, c.contact_id""",
         "description": "The five levels of the UK threat scale in order, each with the assessments the bulletin "
                        "reports at that level: who set it, when, what it means, and the quotes.",
         "sql": """
-select l.rank, l.level_id, a.assessment_id, o.name as assessed_by, a.assessor_basis, e.date, e.date_latest,
+select l.rank, l.level_id, a.assessment_id, o.name as assessor, a.assessor_basis, e.date, e.date_latest,
        ev.quote, a.meaning, a.evidence_id, a.meaning_evidence_id
 from threat_levels l
 left join threat_assessments a on a.level_id = l.level_id

@@ -123,7 +123,7 @@ async def _read_site(datasette, database: str) -> dict:
         for row in await _rows(db, f"select sentence_id, source_id, number, start, [end]{extra} from sentences "
                                    "order by source_id, start"):
             info["sentences"].setdefault(row["source_id"], []).append(row)
-        info["sentences_coded"] = bool(extra)
+        info["sentences_excused"] = bool(extra)
     if RETIRED in tables:
         info["retired_columns"] = retired_columns(tables[RETIRED]["columns"], tables[RETIRED]["pks"])
         old = info["retired_columns"]["old"]
@@ -254,7 +254,7 @@ def _uncoded_layer(sentence: dict) -> dict:
 
 
 def uncoded(info: dict, source_id: str) -> list[dict]:
-    if not info.get("sentences_coded"):
+    if not info.get("sentences_excused"):
         return []
     return [s for s in info["sentences"].get(source_id, []) if s["words_excused"]]
 
@@ -298,7 +298,7 @@ def bulletin_context(datasette, info: dict, source_id: str, config: dict) -> dic
         "legend": [{"table": t, "colour": c, "url": datasette.urls.table(database, t),
                     "count": sum(1 for s in spans_list if s["kind"] == t)} for t, c in colours.items()],
         "spans": spans_list,
-        "coded_recorded": bool(info.get("sentences_coded")),
+        "coded_recorded": bool(info.get("sentences_excused")),
         "uncoded": [{"number": s["number"], "sentence_id": s["sentence_id"], "reason": s["reason"],
                      "text": text[s["start"]:s["end"]],
                      "url": row_url(datasette, database, SENTENCES, s["sentence_id"])} for s in left],
