@@ -294,9 +294,7 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
     the longest wins ("Metropolitan Police" over "Police"). An organisation's row is defined by
     its first mention in the oldest bulletin that names it; a person's rank and role as printed
     belong to the mention (as of that bulletin), the person row holds the name only."""
-    if entries:
-        raise c.error("mentions are computed from the names under organisations and people; "
-                      "list other spellings there as `aliases`", entries[0]["__line__"])
+    # (`mentions:` takes no entries: its model, input_models.Computed, says so where it is written.)
     text, known = c.b.text, c.tables.entities
     listed = {}  # entity ID -> its entry in this bulletin's file
     for kind, e in c.entities:  # this bulletin's names extend (or repeat) the ones already known
@@ -374,9 +372,7 @@ def define_entity(c: Context, kind: str, e: dict) -> None:
     """Add one listed organisation or person to the names known across bulletins. An ID has one
     kind of entity and (an organisation) one `kind`; a name or alias names one entity, in one file
     and across bulletins. A conflict is named at the later entry, with where the first was written."""
-    known, terms = c.tables.entities, c.tables.terms
-    if not isinstance(e.get("name"), str) or not e["name"].strip():
-        raise c.error(f"{kind} {e.get('id')!r}: name must be a non-empty string", line_of(e, "name"))
+    known, terms = c.tables.entities, c.tables.terms  # (a name is a non-empty quote: its model says so)
     entity = known.setdefault(e["id"], {"kind": kind, "terms": [], "entry": e, "path": c.path})
     first = f"{display_path(entity['path'])}:{entity['entry']['__line__']}"
     if entity["kind"] != kind:
@@ -769,12 +765,15 @@ def add_retired(tables: Tables, releases: Path, version: str, entries: list[dict
             where = f"is now in {present[old]}" if old in present else "is gone"
             owner = max((sid for sid in written_in or {} if old == sid or old.startswith(sid + "-")),
                         key=len, default=None)
-            if owner is None:
-                raise BuildError(listed, f"released ID {old!r} of table {table} {where}: keep it, or list it in "
-                                 f"{path.name} with its replacements and the reason", number)
+            if owner is None:  # an organisation or a person: listed by the bulletins that name it
+                files = [str(p) for p in (written_in or {}).values()]
+                shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+                raise BuildError(listed, f"released ID {old!r} of table {table} {where}: keep it (the ID of an entry "
+                                 f"of {shown}), or list it in {path.name} with its replacements and the reason",
+                                 number)
             raise BuildError(written_in[owner], f"released ID {old!r} of table {table} (data/releases/"
                              f"{listed.name} line {number}) {where}: keep the entry that gives it, or list it in "
-                             f"data/releases/{path.name} with its replacements and the reason")
+                             f"{display_path(path)} with its replacements and the reason")
 
 
 def version_key(version: str) -> tuple:

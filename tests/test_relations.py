@@ -167,3 +167,59 @@ def test_a_new_version_records_its_ids_and_a_released_one_cannot_change(tmp_path
     assert str(caught.value).startswith(f"{written}:")
     assert "release 2.1.0 is recorded with other IDs: this line is 'people,mark-rowley', the package has " \
            "'people,mark-rowley-2'" in str(caught.value)
+
+
+def test_one_id_for_an_organisation_and_a_person(root):
+    first = line_of(root, ANNOTATIONS, "  - id: mark-rowley\n")
+    line = line_of(root, OTHER, "  - id: british-transport-police\n")
+    (other := root / OTHER).write_text(other.read_text(encoding="utf-8").replace("british-transport-police",
+                                                                                 "mark-rowley"), encoding="utf-8")
+    (problem,) = rejected(root)
+    assert problem == (f"{root / OTHER}:{line}: organisations[2]: organisation 'mark-rowley': the ID is already a "
+                       f"person ({root / ANNOTATIONS}:{first}); an ID names one organisation or person")
+
+
+def test_a_misspelt_replacement_and_an_id_retired_twice(root):
+    """Both problems of the file at once, each at its line."""
+    line = edit(root, RETIRED, "  replaced_by: [met-2017-05-24-123-157]", "  replaced_by: [met-2017-05-24-123-175]")
+    text = (root / RETIRED).read_text(encoding="utf-8")
+    entry = text[text.index("- id: met-2017-05-24-313-417\n"):text.index("- id: met-2017-05-24-1006-1073-police\n")]
+    (root / RETIRED).write_text(text + entry, encoding="utf-8")
+    again = text.count("\n") + 1
+    first = line_of(root, RETIRED, "- id: met-2017-05-24-313-417\n")
+    assert rejected(root) == [
+        f"{root / RETIRED}:{line}: [1].replaced_by: replacement 'met-2017-05-24-123-175' of 'met-2017-05-24-122-158' "
+        "is not a row of this version",
+        f"{root / RETIRED}:{again}: [9].id: 'met-2017-05-24-313-417' is retired twice (first at line {first}); "
+        "list it once"]
+
+
+def test_a_released_organisation_renamed_names_the_files_that_list_organisations(root):
+    """An organisation's ID carries no source_id: the error names the files that list organisations."""
+    from scripts import extract
+    from test_input_contract import ANNOTATIONS as PATH
+    text = (root / PATH).read_text(encoding="utf-8").replace("jtac", "jtac-uk")
+    (root / PATH).write_text(text, encoding="utf-8")
+    (other := root / OTHER).write_text(other.read_text(encoding="utf-8").replace("jtac", "jtac-uk"), encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        extract.build(root)
+    assert str(caught.value).startswith(f"{root / 'data/releases/1.0.0-ids.csv'}:{listed_at('1.0.0', 'jtac')}: released ID "
+                              f"'jtac' of table organisations is gone: keep it (the ID of an entry of {root / PATH}, "
+                              f"{root / OTHER}), or list it in retired-ids.yaml")
+
+
+def test_two_bulletins_with_one_source_id(root):
+    """Every row ID starts with its bulletin's source_id: two folders stating one would share them all."""
+    folder = root / "data" / "raw" / "met-2017-05-24-additional-armed-officers"
+    shutil.copytree(folder, root / "data" / "raw" / "met-2017-05-24-second-copy")
+    metadata = root / "data" / "raw" / "met-2017-05-24-second-copy" / "metadata.yaml"
+    line = line_of(root, metadata.relative_to(root), "source_id: ")
+    (problem,) = rejected(root)
+    assert problem == f"{metadata}:{line}: ID 'met-2017-05-24' is used twice (already in sources)"
+
+
+def test_mentions_take_no_entries(root):
+    """The section is computed; its model rejects an entry where it is written (the build has no check of its own)."""
+    line = edit(root, ANNOTATIONS, "\nuncoded: []", "\nmentions:\n  - {id: x}\nuncoded: []") + 1
+    assert rejected(root) == [f"{root / ANNOTATIONS}:{line}: mentions: this section is computed by the build "
+                              "and takes no entries; leave it out"]
