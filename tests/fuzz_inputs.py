@@ -100,11 +100,11 @@ class Tally:
         lines = ["fuzz: by mutation kind (rejected: cleanly; same: accepted with the same tables; must be 0: crash,",
                  "fuzz: accepted (a wrong input), elsewhere (an error naming a file the case did not change), changed",
                  "fuzz: (a published file changed by a failing build))",
-                 f"fuzz:   {'mutation kind':<52}" + "".join(f"{h:>9}" for h in heads)]
+                 f"fuzz:   {'mutation kind':<52}" + "".join(f"{h:>10}" for h in heads)]
         for op in sorted({op for op, _ in self.by_operator}):
             counts = [sum(n for (o, _), n in self.by_operator.items() if o == op)]
             counts += [self.by_operator[(op, outcome)] for outcome in OUTCOMES]
-            lines.append(f"fuzz:   {op:<52}" + "".join(f"{n:>9}" for n in counts))
+            lines.append(f"fuzz:   {op:<52}" + "".join(f"{n:>10}" for n in counts))
         return lines
 
     def bad(self) -> int:
