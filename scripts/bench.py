@@ -1,8 +1,9 @@
 """The scale benchmark: how the pipeline's cost grows with the number of bulletins.
 
 For each size N it synthesises N bulletins from the archived one (copies of its
-folder, each renamed and re-dated, with its own hash; see `synthesise`), then runs every stage as `make` would, each in its own process,
-and prints: stage, N, rows, seconds, rows per second, peak memory. Beside the
+folder, each renamed and re-dated, with its own hash; see `synthesise`), then
+runs every stage as `make` would, each in its own process, and prints: stage,
+N, rows, seconds, rows per second, peak memory. Beside the
 pipeline it times `frictionless validate` alone on the same package, so the
 pipeline's overhead is a ratio, and it times a no-op `make` in this repository.
 
@@ -31,7 +32,7 @@ from .common import ROOT, load_yaml
 BULLETIN = ROOT / "data" / "raw" / "met-2017-05-24-additional-armed-officers"
 
 
-def bst_wednesdays(first: date):
+def same_weekday_in_summer(first: date):
     """Dates a week apart from `first` (the same weekday, so the bulletin's "Tuesday night" stays
     the day before), in April to September, when a dateline in BST is right."""
     day = first
@@ -83,7 +84,7 @@ def synthesise(raw_dir: Path, count: int, bulletin: Path = BULLETIN) -> None:
     if old_date not in text:
         raise SystemExit(f"bench: the dateline date {old_date!r} is not printed in {bulletin / 'source.txt'}")
     excused = shared_only_sentences(bulletin) if count > 1 else []
-    for i, day in zip(range(count), bst_wednesdays(published.date())):
+    for i, day in zip(range(count), same_weekday_in_summer(published.date())):
         body = text.replace(old_date, printed_date(day))
         annotations = notes.replace(old_date, printed_date(day))
         if i and excused:
