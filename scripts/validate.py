@@ -309,7 +309,8 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
             for column in frame.columns:
                 if column.endswith("evidence_id"):
                     coding |= set(frame[column].dropna())
-    coding |= {row["evidence_id"] for row in rows(pkg.frame("mentions")) if coverage.coding_mention(row)}
+    # .get: a misspelt header of a hand-edited mentions.csv is reported by frictionless, not a crash here
+    coding |= {row.get("evidence_id") for row in rows(pkg.frame("mentions")) if coverage.coding_mention(row)} - {None}
     used_spans: dict[str, list[tuple[int, int]]] = {}
     for ev in rows(pkg.frame("evidence")):
         # .get: a column missing from a hand-edited evidence.csv is reported by frictionless, not a crash here
