@@ -101,21 +101,25 @@ $(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml README.md $(C
 
 # The suite runs on every core (pytest-xdist; a worker that runs out of tests takes some from
 # the other) and lists its ten slowest tests, so a slow newcomer is seen.
+# TESTS= runs only some of it (pytest arguments, e.g. TESTS=tests/test_evidence.py).
 TEST_WORKERS ?= auto
+TESTS ?=
 test: datapackage.json | $(STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=10
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=10 $(TESTS)
 
 # The suite's speed against its target (within 25 times one `frictionless validate datapackage.json`):
-# ROUNDS runs of each, side by side; prints the figures and never fails on speed.
+# ROUNDS runs of each, side by side; prints the figures and never fails on speed (TESTS= as for test).
 ROUNDS ?= 3
 test-timing: datapackage.json | $(STAMP)
-	$(PY) -m scripts.time_tests --rounds $(ROUNDS) --workers $(TEST_WORKERS)
+	$(PY) -m scripts.time_tests --rounds $(ROUNDS) --workers $(TEST_WORKERS) $(if $(TESTS),--tests "$(TESTS)")
 
 # Property-based mutations of the hand-written inputs and the published tables, run in process
-# (tests/test_fuzz.py, fixed seed): prints cases run, clean rejections, harmless acceptances,
+# (tests/test_fuzz.py, fixed seed; two bulletins and the retired-ID table, single values and the
+# relations between entries and files): prints cases run, clean rejections, harmless acceptances,
 # crashes, wrong inputs accepted, errors not naming the curator's file and published files
-# changed by a failing build (the last four must be 0). `make test` runs 30 of them.
-FUZZ_EXAMPLES ?= 2000
+# changed by a failing build (the last four must be 0), in all and per mutation kind.
+# `make test` runs 30 of them.
+FUZZ_EXAMPLES ?= 5000
 fuzz: datapackage.json | $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider -p no:xdist
 
@@ -181,6 +185,7 @@ clean:
 	rm -f $(TABLES) datapackage.json
 
 # The scale benchmark (prints figures; never a test). SIZES="1 10 100 1000" by default.
+# .ci/targets runs every target above at a small size (tests/test_targets.py checks that it does).
 SIZES ?= 1 10 100 1000
 bench: | $(STAMP)
 	$(PY) -m scripts.bench --sizes $(SIZES)

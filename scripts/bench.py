@@ -1,9 +1,9 @@
 """The scale benchmark: how the pipeline's cost grows with the number of bulletins.
 
-For each size N it synthesises N bulletins from the archived one (varied
-numbers, dates, weekdays, places and troop windows, each with its own hash and
-annotations), then runs every stage as `make` would, each in its own process,
-and prints: stage, N, rows, seconds, rows per second, peak memory. Beside the
+For each size N it synthesises N bulletins from the archived one (copies of its
+folder, each renamed and re-dated, with its own hash; see `synthesise`), then
+runs every stage as `make` would, each in its own process, and prints: stage,
+N, rows, seconds, rows per second, peak memory. Beside the
 pipeline it times `frictionless validate` alone on the same package, so the
 pipeline's overhead is a ratio, and it times a no-op `make` in this repository.
 
@@ -24,54 +24,85 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from .common import ROOT, load_yaml
 
 BULLETIN = ROOT / "data" / "raw" / "met-2017-05-24-additional-armed-officers"
-PLACES = ["Manchester", "London", "Birmingham", "Leeds", "Glasgow", "Cardiff", "Bristol", "Liverpool",
-          "Newcastle", "Belfast", "Sheffield", "Nottingham"]
-OFFICER_WORDS = ["One thousand", "Two thousand", "Five hundred", "Eight hundred", "Twelve hundred",
-                 "One thousand five hundred", "Three thousand", "Nine hundred"]
-WINDOWS = [(12, 96), (6, 48), (24, 72), (2, 12), (8, 36)]
 
 
-def synthesise(raw_dir: Path, count: int) -> None:
-    """`count` bulletin folders under raw_dir, each a consistent variant of the archived one."""
-    text = (BULLETIN / "source.txt").read_bytes().decode("utf-8")
-    notes = (BULLETIN / "annotations.yaml").read_text(encoding="utf-8")
-    meta = (BULLETIN / "metadata.yaml").read_text(encoding="utf-8")
-    original = load_yaml(BULLETIN / "metadata.yaml")
-    for i in range(count):
-        published = date(2017, 1, 2) + timedelta(days=i % 1800)
-        day_before = (published - timedelta(days=1)).strftime("%A")
-        low, high = WINDOWS[i % len(WINDOWS)]
-        changes = [
-            ("May 24, 2017", f"{published.strftime('%B')} {published.day}, {published.year}"),
-            ("Tuesday night", f"{day_before} night"),
-            ("One thousand", OFFICER_WORDS[i % len(OFFICER_WORDS)]),
-            ("3,800", f"{1000 + (i * 37) % 9000:,}"),
-            ("12 to 96 hours", f"{low} to {high} hours"),
-            ("attack in Manchester", f"attack in {PLACES[i % len(PLACES)]}"),
-        ]
-        body, annotations = text, notes
-        for old, new in changes:
-            body, annotations = body.replace(old, new), annotations.replace(old, new)
-        if i:  # the page link names an organisation the first bulletin defined: only a mention here
-            annotations = annotations.replace("uncoded: []", 'uncoded:\n  - quote: "Follow Metropolitan Police"\n'
-                                              '    reason: "The publisher\'s page link; the organisation is defined by an '
-                                              'earlier bulletin."')
+def same_weekday_in_summer(first: date):
+    """Dates a week apart from `first` (the same weekday, so the bulletin's "Tuesday night" stays
+    the day before), in April to September, when a dateline in BST is right."""
+    day = first
+    while True:
+        if 4 <= day.month <= 9:
+            yield day
+        day += timedelta(days=7)
+
+
+def printed_date(day: date) -> str:
+    """A date as the bulletin's dateline prints it ("May 24, 2017")."""
+    return f"{day.strftime('%B')} {day.day}, {day.year}"
+
+
+def shared_only_sentences(folder: Path) -> list[str]:
+    """The sentences of the bulletin in `folder` that only rows defined once per package code (an
+    organisation or a person is defined by its first mention in the oldest bulletin, and such a
+    row's ID does not start with the bulletin's source_id). A copy names them again without
+    defining them, so, as a curator would for a later bulletin, it excuses them. Computed by the
+    build's own code from the bulletin built alone, so it follows the coding rules as they change."""
+    from . import coverage, extract, sentences
+    with tempfile.TemporaryDirectory(prefix="bench-real-") as scratch:
+        root = Path(scratch)
+        shutil.copytree(ROOT / "schema", root / "schema")
+        shutil.copytree(ROOT / "data" / "reference", root / "data" / "reference")
+        shutil.copytree(folder, root / "data" / "raw" / folder.name)
+        built = extract.build(root)
+    rows, sid = built["rows"], load_yaml(folder / "metadata.yaml")["source_id"]
+    fields = {table: names[0] for table, names in built["fields"].items()}  # the primary key
+    own = {table: [r for r in table_rows if table == "evidence" or str(r[fields[table]]) == sid
+                   or str(r[fields[table]]).startswith(sid + "-")] for table, table_rows in rows.items()}
+    spans = coverage.used_spans(own, skip=coverage.NOT_CODING).get(sid, [])
+    text = (folder / "source.txt").read_bytes().decode("utf-8")
+    return [text[s:e] for s, e in sentences.split(text) if not any(a < e and s < b for a, b in spans)]
+
+
+def synthesise(raw_dir: Path, count: int, bulletin: Path = BULLETIN) -> None:
+    """`count` bulletin folders under raw_dir: copies of the archived bulletin's folder, each with
+    its own source_id (and folder name) and published a week after the one before (the dateline's
+    printed date changed in the text and wherever the annotations quote it, the hash recomputed).
+    Nothing else of the annotations is rewritten, so every copy follows the coding rules the real
+    one follows; only the sentences that shared rows code are excused in the copies after the first."""
+    import yaml
+    text = (bulletin / "source.txt").read_bytes().decode("utf-8")
+    notes = (bulletin / "annotations.yaml").read_text(encoding="utf-8")
+    meta = load_yaml(bulletin / "metadata.yaml")
+    published = datetime.fromisoformat(meta["published"])
+    old_date = printed_date(published.date())
+    if old_date not in text:
+        raise SystemExit(f"bench: the dateline date {old_date!r} is not printed in {bulletin / 'source.txt'}")
+    excused = shared_only_sentences(bulletin) if count > 1 else []
+    for i, day in zip(range(count), same_weekday_in_summer(published.date())):
+        body = text.replace(old_date, printed_date(day))
+        annotations = notes.replace(old_date, printed_date(day))
+        if i and excused:
+            loaded = yaml.safe_load(annotations)
+            loaded["uncoded"] = (loaded.get("uncoded") or []) + [
+                {"quote": sentence, "reason": "Names an organisation or person an earlier bulletin defines."}
+                for sentence in excused]
+            annotations = yaml.safe_dump(loaded, sort_keys=False, allow_unicode=True, width=10**6)
         data = body.encode("utf-8")
         source_id = f"bench-{i:05d}"
         folder = raw_dir / f"{source_id}-bulletin"
         folder.mkdir(parents=True)
         (folder / "source.txt").write_bytes(data)
         (folder / "annotations.yaml").write_text(annotations, encoding="utf-8")
-        (folder / "metadata.yaml").write_text(
-            meta.replace(f"source_id: {original['source_id']}", f"source_id: {source_id}")
-                .replace(original["sha256"], hashlib.sha256(data).hexdigest())
-                .replace('"2017-05-24T', f'"{published.isoformat()}T'), encoding="utf-8")
+        fields = {**meta, "source_id": source_id, "sha256": hashlib.sha256(data).hexdigest(),
+                  "published": published.replace(year=day.year, month=day.month, day=day.day).isoformat()}
+        (folder / "metadata.yaml").write_text(yaml.safe_dump(fields, sort_keys=False, allow_unicode=True),
+                                              encoding="utf-8")
 
 
 def package_root(base: Path, count: int) -> Path:

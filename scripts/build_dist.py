@@ -10,20 +10,28 @@ package by putting that folder on its path (or after `pip install <folder>`). It
 sorted order, every timestamp set to the release date, fixed permissions and
 compression, no directory entries or extra fields. SHA256SUMS is in `sha256sum -c` format.
 
+The release also records the IDs it publishes: data/releases/<version>-ids.csv (table_name, id;
+every row of every table but retired_ids, in the descriptor's order), which the build checks every
+later version against (a released ID is kept or retired, scripts/extract.py add_retired). The
+first `make dist` of a version writes it (commit it with the release); a later one checks that the
+package still publishes exactly those IDs, and stops naming the first difference when it does
+not: a released version's IDs never change, so a changed package is a new version.
+
     python -m scripts.build_dist [--root DIR] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import io
+import os
 import zipfile
 from datetime import date
 from pathlib import Path
 
-from .common import load_descriptor
-from .common import ROOT, BuildError, atomic_write_bytes, fail
+from .common import ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, load_descriptor
 
 # Beside what the descriptor names: the documents a reader of the package needs, every citation
 # format, and the loader the README's recipes use (it needs nothing but the package) with its
@@ -33,6 +41,47 @@ DOCUMENTS = ("README.md", "codebook.html", "CITATION.cff", ".zenodo.json", "CHAN
 # Folders packed whole: the inputs behind the tables, the figures the README shows, the citations.
 FOLDERS = ("data/raw", "data/reference", "figures", "citation")
 FILE_MODE = 0o644
+# The table of IDs earlier releases published and this one no longer has: not IDs of its own.
+RETIRED_TABLE = "retired_ids"
+# The index of the fact kinds' rows by their own IDs: each ID is recorded once, in its own table.
+CLAIMS_INDEX = "claims"
+
+
+def release_ids(root: Path, descriptor: dict) -> bytes:
+    """data/releases/<version>-ids.csv as this package would record it: (table_name, id) of every row
+    of every table but the retired IDs, tables in the descriptor's order, rows in the table's order."""
+    rows = []
+    for res in descriptor["resources"]:
+        key = (res.get("schema") or {}).get("primaryKey")
+        if not key or res["name"] == RETIRED_TABLE or res["name"] == CLAIMS_INDEX:
+            continue
+        key = key if isinstance(key, str) else key[0]
+        with open(Path(root) / res["path"], newline="", encoding="utf-8") as handle:
+            rows += [{"table_name": res["name"], "id": row[key]} for row in csv.DictReader(handle)]
+    return csv_bytes(["table_name", "id"], rows)
+
+
+def record_release(root: Path, descriptor: dict) -> str:
+    """Write data/releases/<version>-ids.csv if this version has none yet; else check it still
+    holds exactly this package's IDs (raises BuildError at the first line that differs)."""
+    path = Path(root) / "data" / "releases" / f"{descriptor['version']}-ids.csv"
+    data = release_ids(root, descriptor)
+    if not path.exists():
+        atomic_write_bytes(path, data)
+        # Written from the published tables, it is no newer than they are: `make` need not rebuild them.
+        stamp = (Path(root) / "datapackage.json").stat().st_mtime_ns
+        os.utime(path, ns=(stamp, stamp))
+        return f"recorded the IDs release {descriptor['version']} publishes in {path} (commit it with the release)"
+    recorded = path.read_bytes()
+    if recorded != data:
+        old, new = recorded.decode("utf-8").split("\n"), data.decode("utf-8").split("\n")
+        line = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)) - 1)
+        shown = lambda lines: repr(lines[line]) if line < len(lines) and lines[line] else "the end of the list"
+        raise BuildError(path, f"release {descriptor['version']} is recorded with other IDs: this line is "
+                         f"{shown(old)}, the package has {shown(new)}. A released version's IDs never change: give "
+                         "the changed package a new version (schema/package.yaml) and retire what it drops "
+                         "(data/releases/retired-ids.yaml)", line + 1)
+    return f"the IDs of release {descriptor['version']} agree with {path}"
 
 
 def archive_files(root: Path, descriptor: dict) -> list[str]:
@@ -76,11 +125,13 @@ def main(argv=None) -> None:
     out = args.out or args.root / "dist"
     try:
         name, data = build(args.root)
+        recorded = record_release(args.root, load_descriptor(args.root))
     except BuildError as error:
         fail(error)
     atomic_write_bytes(out / name, data)
     digest = hashlib.sha256(data).hexdigest()
     atomic_write_bytes(out / "SHA256SUMS", f"{digest}  {name}\n".encode("ascii"))
+    print(f"build_dist: {recorded}")
     print(f"build_dist: wrote {out / name} ({len(data):,} bytes, sha256 {digest}) and {out / 'SHA256SUMS'}")
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from . import claims, clauses, coverage, derive, fact_kinds, input_models, recognise, rules, sentences, yaml_input
 from .common import (ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of,
                      package_spec)
-from .yaml_input import InputErrors
+from .yaml_input import InputErrors, Problem
 
 # Words may be excused from coding only a few at a time (a connective), or as whole lines of page
 # furniture (a follow link, a caption): a longer run of the text states something, and its claim is
@@ -131,6 +131,7 @@ class Tables:
         self.rules = rules.rules_of(spec["resources"])
         self.first_person_rule = " ".join(spec["first_person_rule"].split())
         self.codings: dict[str, tuple] = {}  # party words (case folded) -> (coding, party, file, line)
+        self.terms: dict[str, tuple] = {}  # a name or alias (term_key) -> (ID, kind, file, line) it names
 
     def quotes(self) -> dict[str, str]:
         return {r["evidence_id"]: r["quote"] for r in self.rows["evidence"]}
@@ -344,19 +345,12 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
     the longest wins ("Metropolitan Police" over "Police"). An organisation's row is defined by
     its first mention in the oldest bulletin that names it; a person's rank and role as printed
     belong to the mention (as of that bulletin), the person row holds the name only."""
-    if entries:
-        raise c.error("mentions are computed from the names under organisations and people; "
-                      "list other spellings there as `aliases`", entries[0]["__line__"])
+    # (`mentions:` takes no entries: its model, input_models.Computed, says so where it is written.)
     text, known = c.b.text, c.tables.entities
+    listed = {}  # entity ID -> its entry in this bulletin's file
     for kind, e in c.entities:  # this bulletin's names extend (or repeat) the ones already known
-        line = e["__line__"]
-        if not isinstance(e.get("name"), str) or not e["name"].strip():
-            raise c.error(f"{kind} {e.get('id')!r}: name must be a non-empty string", line_of(e, "name"))
-        terms = [e["name"], *(e.get("aliases") or [])]
-        entity = known.setdefault(e["id"], {"kind": kind, "terms": [], "entry": e, "path": c.path})
-        if entity["kind"] != kind:
-            raise c.error(f"ID {e['id']!r} is already a {entity['kind']}", line)
-        entity["terms"] += [t for t in terms if t not in entity["terms"]]
+        define_entity(c, kind, e)
+        listed[e["id"]] = e
     for kind, e in c.entities:  # a phrase that joins an organisation's name to other words is no organisation
         if kind != "organisation":
             continue
@@ -392,10 +386,15 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
     named = set()
     for start, full_end, name_end, entity_id, abbr in org_spans:
         evidence_id = c.evidence_at(start, full_end)
-        line = line_of(known[entity_id]["entry"])
+        line = line_of(listed[entity_id]) if entity_id in listed else None
         if entity_id not in c.tables.ids:  # the first mention defines the organisation
+            entry = known[entity_id]["entry"]
+            if not entry.get("kind"):
+                raise c.error(f"organisation {entity_id!r}: kind is required where it is first named "
+                              f"(here, at {text[start:name_end]!r}, {c.b.source_path.name} character {start})",
+                              entry["__line__"])
             c.add("organisations", {"organisation_id": entity_id, "name": text[start:name_end],
-                                    "abbreviation": abbr, "kind": known[entity_id]["entry"].get("kind"),
+                                    "abbreviation": abbr, "kind": entry.get("kind"),
                                     "evidence_id": evidence_id}, line)
         c.mention(evidence_id, line, organisation=entity_id, name=text[start:name_end])
         c.mentions.setdefault(entity_id, []).append((start, name_end))
@@ -414,7 +413,7 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
             role, end_full = after.group(1), end + after.end(1)
         role_org = next((o[3] for o in org_spans if end <= o[0] and o[1] <= end_full), None)
         evidence_id = c.evidence_at(start_full, end_full)
-        line = line_of(known[entity_id]["entry"])
+        line = line_of(listed[entity_id]) if entity_id in listed else None
         if entity_id not in c.tables.ids:
             c.add("people", {"person_id": entity_id, "name": text[start:end], "evidence_id": evidence_id}, line)
         c.mention(evidence_id, line, person=entity_id, name=text[start:end], rank=rank, role=role,
@@ -425,8 +424,45 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
         if e["id"] not in named:
             raise c.error(f"{kind} {e['id']!r} is listed but never named in {c.b.source_path.name}: no mention "
                           f"of {[e['name'], *(e.get('aliases') or [])]}", e["__line__"])
-        if kind == "organisation" and not e.get("kind") and c.tables.ids.get(e["id"]) != "organisations":
-            raise c.error(f"organisation {e['id']!r}: kind is required where it is first named", e["__line__"])
+
+
+def term_key(term: str) -> str:
+    """A name as name_pattern matches it: spaces of any kind alike, case ignored (an abbreviation in
+    capitals matches only itself, but a lower-case name would match it too)."""
+    return " ".join(term.split()).casefold()
+
+
+def define_entity(c: Context, kind: str, e: dict) -> None:
+    """Add one listed organisation or person to the names known across bulletins. An ID has one
+    kind of entity and (an organisation) one `kind`; a name or alias names one entity, in one file
+    and across bulletins. A conflict is named at the later entry, with where the first was written."""
+    known, terms = c.tables.entities, c.tables.terms  # (a name is a non-empty quote: its model says so)
+    entity = known.setdefault(e["id"], {"kind": kind, "terms": [], "entry": e, "path": c.path})
+    first = f"{display_path(entity['path'])}:{entity['entry']['__line__']}"
+    if entity["kind"] != kind:
+        raise c.error(f"{kind} {e['id']!r}: the ID is already a {entity['kind']} ({first}); an ID names one "
+                      "organisation or person", e["__line__"])
+    if kind == "organisation" and e.get("kind") and entity["entry"] is not e \
+            and e["kind"] != entity["entry"].get("kind"):
+        raise c.error(f"organisation {e['id']!r}: kind {e['kind']!r} disagrees with its definition "
+                      f"({first}, kind {entity['entry'].get('kind')!r}); an organisation has one definition: "
+                      "give its kind where it is first named, and the same kind (or none) elsewhere",
+                      line_of(e, "kind"))
+    for key, term in [("name", e["name"])] + [("aliases", t) for t in e.get("aliases") or []]:
+        owner = terms.setdefault(term_key(term), (e["id"], kind, c.path, line_of(e, key)))
+        if owner[0] != e["id"]:
+            raise c.error(f"{kind} {e['id']!r}: {'alias' if key == 'aliases' else 'name'} {term!r} already names "
+                          f"{owner[1]} {owner[0]!r} ({display_path(owner[2])}:{owner[3]}); a name or alias "
+                          "names one organisation or person, in every bulletin", line_of(e, key))
+        if term not in entity["terms"]:
+            entity["terms"].append(term)
+
+
+def display_path(path: Path) -> str:
+    try:
+        return Path(path).relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
 
 
 FIRST_PERSON = {"we", "us", "our"}
@@ -836,44 +872,89 @@ def check_printed(tables: Tables) -> None:
                                      f"({evidence_column}: {quote!r}); quote the words or code it elsewhere", line)
 
 
-def add_retired(tables: Tables, releases: Path, version: str, entries: list[dict]) -> None:
+def released_ids(releases: Path) -> dict[str, dict[str, tuple[str, int]]]:
+    """Version -> {ID -> (table, line)}: the IDs each release published (data/releases/<version>-ids.csv,
+    written by the release step, scripts/build_dist.py)."""
+    found = {}
+    for listed in sorted(releases.glob("*-ids.csv"), key=lambda p: version_key(p.name[:-len("-ids.csv")])):
+        with open(listed, newline="", encoding="utf-8") as handle:
+            found[listed.name[:-len("-ids.csv")]] = {
+                row["id"]: (row["table_name"], number) for number, row in enumerate(csv.DictReader(handle), start=2)}
+    return found
+
+
+def add_retired(tables: Tables, releases: Path, version: str, entries: list[dict],
+                written_in: dict[str, Path] | None = None) -> None:
     """The retired_ids table from data/releases/retired-ids.yaml (its `entries`, already checked
     against input_models.RetiredIds), checked against the IDs each release published
-    (data/releases/<version>-ids.csv): a released ID is still in the package or retired, with its
-    replacements; a retired ID is never used again."""
+    (data/releases/<version>-ids.csv) and this version: a retired ID was published by an earlier
+    release than the one that retires it, under the table it is filed under, is not in use again,
+    and its replacements are rows of this version; retired_in is not later than this version. A
+    released ID is still in the package or retired: one that is gone is named in the file that wrote
+    it (`written_in`: source_id -> annotations.yaml; a bulletin's row IDs start with its source_id).
+    Every problem of retired-ids.yaml is reported at once."""
     path = releases / "retired-ids.yaml"
     if not releases.exists():
         return  # a package with no release yet: nothing published, nothing retired
     present = {**tables.ids, **{r["evidence_id"]: "evidence" for r in tables.rows["evidence"]}}
-    retired = {}
+    published = released_ids(releases)
+    problems, retired = [], {}
+
+    def problem(entry, key, what):
+        problems.append(Problem(path, line_of(entry, key), f"[{entries.index(entry)}].{key}", what))
+
     for e in entries:
-        line = line_of(e)
-        if e["id"] in present:
-            raise BuildError(path, f"retired ID {e['id']!r} is in use again (in {present[e['id']]}); a released "
-                             "ID is never reused: give the new row another ID", line)
-        if str(e["retired_in"]) != version and version_key(str(e["retired_in"])) > version_key(version):
-            raise BuildError(path, f"retired_in {e['retired_in']!r} is later than this version {version}", line)
-        retired[e["id"]] = e
-    for e in entries:  # a replacement is a row of this version, or retired later in turn (a chain)
+        old, retired_in = e["id"], str(e["retired_in"])
+        if old in present:
+            problem(e, "id", f"retired ID {old!r} is in use again (in {present[old]}); a released ID is never "
+                    "reused: give the new row another ID")
+        if retired_in != version and version_key(retired_in) > version_key(version):
+            problem(e, "retired_in", f"retired_in {retired_in!r} is later than this version {version} "
+                    "(schema/package.yaml)")
+        releases_of = [v for v, ids in published.items() if old in ids]
+        if not releases_of:
+            problem(e, "id", f"{old!r} was published by no release (no data/releases/<version>-ids.csv lists "
+                    "it): only a released ID is retired; a row never released is simply removed")
+        elif retired_in in releases_of or version_key(releases_of[0]) >= version_key(retired_in):
+            where = retired_in if retired_in in releases_of else releases_of[0]
+            problem(e, "retired_in", f"{old!r} is retired in {retired_in} but release {where} published it "
+                    f"(data/releases/{where}-ids.csv line {published[where][old][1]}); retired_in is the first "
+                    "version without it")
+        else:
+            table, line = published[releases_of[-1]][old]
+            if e["table"] != table:
+                problem(e, "table", f"table {e['table']!r}: release {releases_of[-1]} published {old!r} in table "
+                        f"{table} (data/releases/{releases_of[-1]}-ids.csv line {line})")
         for new in e["replaced_by"] or []:
-            if new not in present and new not in retired:
-                raise BuildError(path, f"replacement {new!r} of {e['id']!r} is neither a row of this version nor "
-                                 "a retired ID", line_of(e))
+            if new not in present and not any(new in ids for ids in published.values()):  # else: gone, below
+                problem(e, "replaced_by", f"replacement {new!r} of {old!r} is not a row of this version")
+        if old in retired:
+            problem(e, "id", f"{old!r} is retired twice (first at line {line_of(retired[old])}); list it once")
+        retired[old] = e
+    if problems:
+        raise InputErrors(problems)
     for e in entries:
-        line = line_of(e)
         tables.add("retired_ids", {"retired_id": e["id"], "table_name": e["table"],
                                    "version_retired": str(e["retired_in"]),
                                    "replacement_ids": " ".join(e["replaced_by"] or []) or None,
-                                   "reason": " ".join(str(e["reason"]).split())}, (path, line))
-    for released in sorted(releases.glob("*-ids.csv")):
-        with open(released, newline="", encoding="utf-8") as handle:
-            for number, row in enumerate(csv.DictReader(handle), start=2):
-                old, table = row["id"], row["table_name"]
-                if present.get(old) == table or old in retired:
-                    continue
-                where = f"is now in {present[old]}" if old in present else "is gone"
-                raise BuildError(released, f"released ID {old!r} of table {table} {where}: keep it, or list it in "
-                                 f"{path.name} with its replacements and the reason", number)
+                                   "reason": " ".join(str(e["reason"]).split())}, (path, line_of(e)))
+    for released, ids in published.items():
+        listed = releases / f"{released}-ids.csv"
+        for old, (table, number) in ids.items():
+            if present.get(old) == table or old in retired:
+                continue
+            where = f"is now in {present[old]}" if old in present else "is gone"
+            owner = max((sid for sid in written_in or {} if old == sid or old.startswith(sid + "-")),
+                        key=len, default=None)
+            if owner is None:  # an organisation or a person: listed by the bulletins that name it
+                files = [str(p) for p in (written_in or {}).values()]
+                shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+                raise BuildError(listed, f"released ID {old!r} of table {table} {where}: keep it (the ID of an entry "
+                                 f"of {shown}), or list it in {path.name} with its replacements and the reason",
+                                 number)
+            raise BuildError(written_in[owner], f"released ID {old!r} of table {table} (data/releases/"
+                             f"{listed.name} line {number}) {where}: keep the entry that gives it, or list it in "
+                             f"{display_path(path)} with its replacements and the reason")
 
 
 def version_key(version: str) -> tuple:
@@ -932,7 +1013,8 @@ def build(root: Path = ROOT) -> dict:
     # An index of the fact kinds' rows (their IDs are theirs, so they are not added as new IDs).
     tables.rows["claims"] = claims.claim_rows(spec, tables.rows)
     claims.list_in_sentences(tables.rows)
-    add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]), retired_entries)
+    add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]), retired_entries,
+                {b.source_id: b.annotations_path for b in bulletins})
     return {"fields": tables.fields, "rows": tables.rows}
 
 

@@ -609,7 +609,7 @@ def _markers(model, kind) -> dict[str, Any]:
 
 def cross_check(annotations_model, loaded: Loaded, path: Path) -> list[Problem]:
     """Rules between entries of a schema-valid annotations file, read from the section models:
-    IDs unique within their section, references (RefTo) naming an entry of this file, and an
+    IDs unique within their section, no entry a copy of another under a new ID, references (RefTo) naming an entry of this file, and an
     order (Ordinal) numbering the entries 1..n."""
     data, path, problems = loaded.data, Path(path), []
     sections = {name: model for name, model in annotations_model.sections.items()
@@ -623,6 +623,7 @@ def cross_check(annotations_model, loaded: Loaded, path: Path) -> list[Problem]:
         seen = ids.setdefault(section, {})
         if "id" not in model.model_fields:
             continue
+        facts: dict[str, int] = {}  # an entry's keys and values but its id -> its index
         for index, entry in enumerate(data[section]):
             if entry["id"] in seen:
                 first = seen[entry["id"]]
@@ -630,6 +631,12 @@ def cross_check(annotations_model, loaded: Loaded, path: Path) -> list[Problem]:
                         f"(line {loaded.line((section, first, 'id'))}); an ID names one entry")
             else:
                 seen[entry["id"]] = index
+            fact = repr(sorted((k, repr(v)) for k, v in strip_lines(entry).items() if k != "id"))
+            if fact in facts:
+                first = facts[fact]
+                problem((section, index), f"repeats {section}[{first}] (line {loaded.line((section, first))}) in "
+                        "all but its id: one fact, one entry")
+            facts.setdefault(fact, index)
     for section, model in sections.items():
         for key, target in _markers(model, RefTo).items():
             for index, entry in enumerate(data[section]):

@@ -19,13 +19,23 @@ or validation failures one of which names the mutated table), a harmless accepta
 input accepted, an error that does not name the curator's file, and a published
 file changed by a failing build. The last four must be 0.
 
-The mutations are wrong inputs by construction (type swaps, required keys
-removed, unknown and misspelt keys, keys given twice, look-alike characters,
+The workspace holds two bulletins (the archived one and the fictional fixture under
+tests/fixtures/raw/) and the retired-ID table, so that mutations reach the relations
+between entries, sections and files as well as single values.
+
+The mutations are wrong inputs by construction. Of one value: type swaps, required
+keys removed, unknown and misspelt keys, keys given twice, look-alike characters,
 huge and negative numbers, YAML 1.1 scalars, aliases, empty and truncated files,
-lists where mappings belong, sections removed), plus a few that must be harmless
-(keys or sections reordered, the file re-serialised, a comment added). Deleting
-an optional key or a whole entry, or rewording free text, gives a valid input
-with other tables: those are edits, not slips, and are not generated.
+lists where mappings belong, sections removed. Of relations (`relation: ...`):
+an entry duplicated, copied under a new ID, moved to another section, moved or
+copied to the other bulletin; a reference pointed at another section's entry or
+at the other bulletin's; a name of one organisation or person given to another
+as an alias; an organisation given another kind by the other bulletin; a retired
+ID filed against the release lists wrongly. A case may touch two files; its
+errors must each name one of them. Plus a few that must be harmless (keys or
+sections reordered, the file re-serialised, a comment added). Deleting an
+optional key or a whole entry, or rewording free text, gives a valid input with
+other tables: those are edits, not slips, and are not generated.
 """
 
 from __future__ import annotations
@@ -53,9 +63,14 @@ BULLETIN = "met-2017-05-24-additional-armed-officers"
 ANNOTATIONS = f"data/raw/{BULLETIN}/annotations.yaml"
 METADATA = f"data/raw/{BULLETIN}/metadata.yaml"
 REFERENCE = "data/reference/uk-threat-levels.yaml"
-# data/releases/retired-ids.yaml has a model too, but is not mutated here: an entry ends with its
-# free-text reason, so a copy cut short inside it would read as a shorter reason.
-YAML_FILES = {ANNOTATIONS: extract.ANNOTATIONS, METADATA: input_models.Metadata, REFERENCE: input_models.Reference}
+FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-10-14-fixture-railway-patrols"
+OTHER = f"data/raw/{FIXTURE.name}/annotations.yaml"  # the second bulletin's annotations
+RETIRED = "data/releases/retired-ids.yaml"
+BULLETINS = (ANNOTATIONS, OTHER)
+# retired-ids.yaml is never cut short: an entry ends with its free-text reason, so a copy cut short
+# inside it would read as a shorter reason.
+YAML_FILES = {ANNOTATIONS: extract.ANNOTATIONS, OTHER: extract.ANNOTATIONS, METADATA: input_models.Metadata,
+              REFERENCE: input_models.Reference, RETIRED: input_models.RetiredIds}
 
 OUTCOMES = ("clean rejection", "harmless acceptance", "crash", "wrong input accepted",
             "error not naming the curator's file", "published file changed by a failing build")
@@ -77,6 +92,21 @@ class Tally:
             if len(self.examples[outcome]) < 5:
                 self.examples[outcome].append((operator, relpath, detail[:2000]))
 
+    def by_kind(self) -> list[str]:
+        """One line per mutation kind: cases, clean rejections, harmless acceptances, then the four
+        outcomes that must be 0 (crashes, wrong inputs accepted, errors naming a file the curator did
+        not touch, published files changed)."""
+        heads = ("cases", "rejected", "same", "crash", "accepted", "elsewhere", "changed")
+        lines = ["fuzz: by mutation kind (rejected: cleanly; same: accepted with the same tables; must be 0: crash,",
+                 "fuzz: accepted (a wrong input), elsewhere (an error naming a file the case did not change), changed",
+                 "fuzz: (a published file changed by a failing build))",
+                 f"fuzz:   {'mutation kind':<52}" + "".join(f"{h:>10}" for h in heads)]
+        for op in sorted({op for op, _ in self.by_operator}):
+            counts = [sum(n for (o, _), n in self.by_operator.items() if o == op)]
+            counts += [self.by_operator[(op, outcome)] for outcome in OUTCOMES]
+            lines.append(f"fuzz:   {op:<52}" + "".join(f"{n:>10}" for n in counts))
+        return lines
+
     def bad(self) -> int:
         return sum(self.counts[o] for o in BAD)
 
@@ -87,13 +117,7 @@ class Tally:
         yaml_cases = sum(n for (op, _), n in self.by_operator.items() if not op.startswith("csv"))
         lines.append(f"fuzz: (YAML input cases {yaml_cases}, published CSV cases {self.counts['cases'] - yaml_cases})")
         if self.counts["cases"] >= 500:  # make fuzz: how each kind of mutation was handled
-            operators = sorted({op for op, _ in self.by_operator})
-            lines.append("fuzz: by mutation (cases: rejected / accepted with the same tables / other)")
-            for op in operators:
-                rejected = self.by_operator[(op, "clean rejection")]
-                same = self.by_operator[(op, "harmless acceptance")]
-                total = sum(n for (o, _), n in self.by_operator.items() if o == op)
-                lines.append(f"fuzz:   {op:<36} {total:>4}: {rejected:>4} / {same:>4} / {total - rejected - same}")
+            lines += self.by_kind()
         for outcome, examples in self.examples.items():
             for operator, relpath, detail in examples:
                 lines.append(f"  {outcome}: {operator} on {relpath}: {detail}")
@@ -114,6 +138,7 @@ class Workspace:
         shutil.copytree(ROOT / "data", self.root / "data")
         shutil.copytree(ROOT / "schema", self.root / "schema")
         shutil.copy2(ROOT / "datapackage.json", self.root / "datapackage.json")
+        shutil.copytree(FIXTURE, self.root / "data" / "raw" / FIXTURE.name)
         self.originals = {p.relative_to(self.root).as_posix(): p.read_bytes()
                           for p in self.root.rglob("*") if p.is_file()}
         self.published_names = sorted(["datapackage.json"] + [f"data/{p.name}" for p in (self.root / "data").glob("*.csv")])
@@ -205,8 +230,9 @@ def yaml_mutation(draw, ws: Workspace, rel: str) -> tuple[str, str | bytes]:
     text, data, model = ws.texts[rel], ws.data[rel], YAML_FILES[rel]
     operator = draw(st.sampled_from([
         "type swap", "required key removed", "unknown key", "misspelt key", "key given twice", "look-alike character",
-        "huge or negative number", "YAML 1.1 scalar", "alias", "empty file", "truncated file", "list for a mapping",
-        "section removed", "harmless: keys reordered", "harmless: re-serialised", "harmless: comment added"]))
+        "huge or negative number", "YAML 1.1 scalar", "alias", "empty file", "list for a mapping",
+        "harmless: keys reordered", "harmless: re-serialised", "harmless: comment added"]
+        + ([] if rel == RETIRED else ["truncated file", "section removed"])))  # (a list of entries: no sections)
     everything = list(paths(data))
     if operator == "type swap":
         path, old = draw(st.sampled_from(everything))
@@ -295,6 +321,117 @@ def yaml_mutation(draw, ws: Workspace, rel: str) -> tuple[str, str | bytes]:
     return "harmless?: comment line inserted", "\n".join(lines)
 
 
+# ---------------------------------------------------------------- relation mutations
+
+RELATIONS = ["relation: entry duplicated", "relation: entry copied under a new ID",
+             "relation: entry moved to another section", "relation: entry moved to the other bulletin",
+             "relation: entry copied to the other bulletin", "relation: reference to another section",
+             "relation: reference to the other bulletin", "relation: name given to another as an alias",
+             "relation: other bulletin gives another kind",
+             "relation: retired ID"]
+
+
+def entries(data) -> list[tuple[str, int, dict]]:
+    """(section, index, entry) of every entry of every list section of an annotations file."""
+    return [(name, i, e) for name, value in data.items() if isinstance(value, list)
+            for i, e in enumerate(value) if isinstance(e, dict)]
+
+
+def references(data) -> list[tuple[str, int, str, str]]:
+    """(section, index, key, target section) of every reference key an entry gives."""
+    found = []
+    for name, i, e in entries(data):
+        model = extract.SECTION_MODELS.get(name)
+        if isinstance(model, type) and issubclass(model, input_models.BaseModel):
+            found += [(name, i, key, marker.section) for key, marker in input_models._markers(model, input_models.RefTo).items()
+                      if e.get(key) is not None]
+    return found
+
+
+def ids_of(data, section) -> set:
+    return {e.get("id") for e in data.get(section) or [] if isinstance(e, dict)}
+
+
+def relation_mutation(draw, ws: Workspace) -> tuple[str, dict]:
+    """(operator, {relative path: new text}) changing how entries relate, in one file or two."""
+    operator = draw(st.sampled_from(RELATIONS))
+    here = draw(st.sampled_from(BULLETINS))
+    there = OTHER if here == ANNOTATIONS else ANNOTATIONS
+    data, other = copy(ws.data[here]), copy(ws.data[there])
+    with_ids = [(n, i, e) for n, i, e in entries(data) if "id" in e]
+    if operator == "relation: entry duplicated":
+        name, i, e = draw(st.sampled_from(entries(data)))
+        data[name].insert(i + 1, copy(e))
+        return operator, {here: dump(data)}
+    if operator == "relation: entry copied under a new ID":
+        name, i, e = draw(st.sampled_from(with_ids))
+        data[name].append({**copy(e), "id": e["id"] + "-copy"})
+        return operator, {here: dump(data)}
+    if operator == "relation: entry moved to another section":
+        name, i, e = draw(st.sampled_from(entries(data)))
+        target = draw(st.sampled_from(sorted(n for n, v in data.items() if isinstance(v, list) and n != name)))
+        data[target].append(data[name].pop(i))
+        return operator, {here: dump(data)}
+    if operator in ("relation: entry moved to the other bulletin", "relation: entry copied to the other bulletin"):
+        name, i, e = draw(st.sampled_from([(n, i, e) for n, i, e in entries(data) if "quote" in e]))
+        if operator.endswith("moved to the other bulletin"):
+            data[name].pop(i)
+        other[name] = (other.get(name) or []) + [copy(e)]
+        return operator, {here: dump(data), there: dump(other)}
+    if operator in ("relation: reference to another section", "relation: reference to the other bulletin"):
+        name, i, key, target = draw(st.sampled_from(references(data)))
+        if operator.endswith("another section"):
+            choices = sorted({e["id"] for n, _, e in with_ids if n != target} - ids_of(data, target))
+        else:
+            choices = sorted(ids_of(other, target) - ids_of(data, target) - {None})
+        if not choices:  # nothing to point at: point at an ID no entry has
+            choices = [f"{data[name][i][key]}-elsewhere"]
+        data[name][i][key] = draw(st.sampled_from(choices))
+        return operator, {here: dump(data)}
+    if operator == "relation: name given to another as an alias":
+        named = [(rel, section, i, e) for rel in BULLETINS for section in ("organisations", "people")
+                 for i, e in enumerate(ws.data[rel].get(section) or [])]
+        (_, _, _, giver), (rel, section, i, taker) = draw(st.lists(
+            st.sampled_from(named), min_size=2, max_size=2, unique_by=lambda n: n[3]["id"]))
+        term = draw(st.sampled_from([giver["name"], *(giver.get("aliases") or [])]))
+        changed = copy(ws.data[rel])
+        changed[section][i]["aliases"] = [*(taker.get("aliases") or []), term]
+        return operator, {rel: dump(changed)}
+    if operator == "relation: other bulletin gives another kind":
+        # (changing the kind where it is defined is an edit; the other bulletin contradicting it is a slip)
+        defined = [(rel, e) for rel in BULLETINS for e in ws.data[rel].get("organisations") or [] if e.get("kind")]
+        rel, e = draw(st.sampled_from(defined))
+        kinds = input_models.descriptor_field(extract.package_spec(ws.root), "organisations", "kind")["enum"]
+        kind = draw(st.sampled_from([k for k in kinds if k != e["kind"]]))
+        target = OTHER if rel == ANNOTATIONS else ANNOTATIONS
+        changed = copy(ws.data[target])
+        mine = [o for o in changed["organisations"] if o["id"] == e["id"]]
+        if mine:
+            mine[0]["kind"] = kind
+        else:
+            changed["organisations"].append({"id": e["id"], "name": e["name"], "kind": kind})
+        return operator, {target: dump(changed)}
+    retired = copy(ws.data[RETIRED])
+    i = draw(st.integers(0, len(retired) - 1))
+    spec = extract.package_spec(ws.root)
+    slip = draw(st.sampled_from(["retired by its own release", "retired later than this version",
+                                 "filed under another table", "never published", "still in use", "duplicated"]))
+    if slip == "retired by its own release":
+        retired[i]["retired_in"] = "1.0.0"
+    elif slip == "retired later than this version":
+        retired[i]["retired_in"] = draw(st.sampled_from(["2.0.1", "2.1.0", "3.0.0", "10.0.0"]))
+    elif slip == "filed under another table":
+        retired[i]["table"] = draw(st.sampled_from([r["name"] for r in spec["resources"]
+                                                    if r["name"] != retired[i]["table"] and r.get("fields")]))
+    elif slip == "never published":
+        retired[i]["id"] = retired[i]["id"] + "-x"
+    elif slip == "still in use":
+        retired[i]["id"] = draw(st.sampled_from(sorted(new for e in retired for new in e["replaced_by"])))
+    else:
+        retired.insert(i, copy(retired[i]))
+    return f"{operator} ({slip})", {RETIRED: dump(retired)}
+
+
 # ---------------------------------------------------------------- CSV mutations
 
 CELL_VALUES = ["one", "-1", "0", "10000000000000000000000", "-10000000000000000000000", "1.5", "true", "maybe", "",
@@ -363,16 +500,24 @@ def error_lines(error: BuildError) -> list[str]:
 
 
 def run_yaml_case(ws: Workspace, rel: str, operator: str, new) -> str:
+    return run_changes(ws, {rel: new}, operator)
+
+
+def run_changes(ws: Workspace, changes: dict, operator: str) -> str:
+    """Write the mutated files (relative path -> new text or bytes), build, classify, restore. A clean
+    rejection names, on every error line, one of the files the case changed."""
     before = ws.published()
-    path = ws.root / rel
-    path.write_bytes(new if isinstance(new, bytes) else new.encode("utf-8"))
+    rel = ", ".join(changes)
+    touched = [str(ws.root / name) for name in changes]
+    for name, new in changes.items():
+        (ws.root / name).write_bytes(new if isinstance(new, bytes) else new.encode("utf-8"))
     published_ran = False
     try:
         try:
             rows = extract.build(ws.root)["rows"]
         except BuildError as error:
             lines = error_lines(error)
-            if all(str(path) in line for line in lines):
+            if all(any(path in line for path in touched) for line in lines):
                 return record("clean rejection", operator, rel, ws, before)
             return record("error not naming the curator's file", operator, rel, ws, before, "\n".join(lines))
         if rows == ws.baseline:
@@ -382,15 +527,19 @@ def run_yaml_case(ws: Workspace, rel: str, operator: str, new) -> str:
             publish.publish(ws.root)
         except BuildError as error:
             lines = error_lines(error)
-            if all(str(path) in line for line in lines):
+            if all(any(path in line for path in touched) for line in lines):
                 return record("clean rejection", operator, rel, ws, before)
             return record("error not naming the curator's file", operator, rel, ws, before,
-                          f"{new!r}"[:300] + " -> " + str(error)[:800])
-        return record("wrong input accepted", operator, rel, ws, None, f"{new!r}"[:1500])
+                          shown(changes, 300) + " -> " + str(error)[:800])
+        return record("wrong input accepted", operator, rel, ws, None, shown(changes, 1500))
     except Exception:  # noqa: BLE001 - a crash is what is being counted
-        return record("crash", operator, rel, ws, before, f"{new!r}"[:600] + "\n" + traceback.format_exc()[-1200:])
+        return record("crash", operator, rel, ws, before, shown(changes, 600) + "\n" + traceback.format_exc()[-1200:])
     finally:
-        ws.restore([rel] + (ws.published_names if published_ran else []))
+        ws.restore(list(changes) + (ws.published_names if published_ran else []))
+
+
+def shown(changes: dict, limit: int) -> str:
+    return "; ".join(f"{name}: {new!r}"[:limit] for name, new in changes.items())
 
 
 def run_csv_case(ws: Workspace, rel: str, operator: str, new: bytes, refresh: bool) -> str:
@@ -429,11 +578,16 @@ def record(outcome, operator, rel, ws, before, detail="") -> str:
 
 
 def run_case(ws: Workspace, draw) -> str:
-    """Draw one mutation (seven in eight of a YAML input, one in eight of a published table, whose
-    validation takes ten times as long) and run it."""
-    if draw(st.integers(0, 7)) < 7:
-        rel = draw(st.sampled_from([ANNOTATIONS, ANNOTATIONS, METADATA, REFERENCE]))
+    """Draw one mutation (four in eight of one value of a YAML input, three in eight of the relations
+    between entries and files, one in eight of a published table, whose validation takes ten times
+    as long) and run it."""
+    kind = draw(st.integers(0, 7))
+    if kind < 4:
+        rel = draw(st.sampled_from([ANNOTATIONS, ANNOTATIONS, OTHER, METADATA, REFERENCE, RETIRED]))
         operator, new = yaml_mutation(draw, ws, rel)
         return run_yaml_case(ws, rel, operator, new)
+    if kind < 7:
+        operator, changes = relation_mutation(draw, ws)
+        return run_changes(ws, changes, operator)
     operator, rel, new = csv_mutation(draw, ws)
     return run_csv_case(ws, rel, operator, new, draw(st.booleans()))

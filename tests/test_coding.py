@@ -563,7 +563,9 @@ def test_a_released_id_dropped_without_retiring_fails(inputs):
     edit(inputs, "  - id: emergency\n", "  - id: emergency-number\n")
     edit(inputs, "    contact: emergency\n", "    contact: emergency-number\n")
     message = build_error(inputs)
-    assert "1.0.0-ids.csv:" in message and "'met-2017-05-24-emergency'" in message, message
+    # named in the file whose edit dropped it, with the release list's line
+    assert "annotations.yaml: released ID 'met-2017-05-24-emergency' of table contacts (data/releases/1.0.0-ids.csv " \
+           "line 45) is gone" in message, message
 
 
 def test_a_retired_id_is_never_reused(inputs):

@@ -345,6 +345,18 @@ def test_corruption_is_rejected(package, corruption, record_property):
         assert published_files(package) == before, "a failed build changed the published files"
 
 
+def test_a_misspelt_header_that_a_check_of_meaning_reads_is_reported(package):
+    """Found by `make fuzz`: mentions.csv's evidence_id header misspelt crashed the Pandera layer's
+    checks of meaning (KeyError) instead of being reported as the table's wrong label."""
+    from scripts.validate import validate
+    rows = read_rows(package, "mentions")
+    rows[0][rows[0].index("evidence_id")] = "evidence_idd"
+    write_rows(package, "mentions", rows)
+    refresh_descriptor(package)
+    failures = validate(package)
+    assert any(f.file == "data/mentions.csv" and "evidence_idd" in str(f) for f in failures), failures
+
+
 def test_suite_covers_at_least_25_kinds():
     assert len({c.kind for c in CORRUPTIONS}) == len(CORRUPTIONS) >= 25
 

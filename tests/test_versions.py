@@ -76,7 +76,7 @@ def test_every_file_states_the_same_version_and_date():
 @pytest.fixture
 def published(tmp_path):
     dest = copy_package(tmp_path / "package")  # the Datasette about text is built from data/
-    for name in ("CITATION.cff", "README.md", "CHANGELOG.md"):
+    for name in ("CITATION.cff", "README.md", "CHANGELOG.md", "codebook.html"):
         shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "citation", dest / "citation")  # the site serves the citation files
     shutil.copy2(ROOT / ".zenodo.json", dest / ".zenodo.json")
