@@ -47,34 +47,13 @@ def printed_date(day: date) -> str:
     return f"{day.strftime('%B')} {day.day}, {day.year}"
 
 
-def shared_only_sentences(folder: Path) -> list[str]:
-    """The sentences of the bulletin in `folder` that only rows defined once per package code (an
-    organisation or a person is defined by its first mention in the oldest bulletin, and such a
-    row's ID does not start with the bulletin's source_id). A copy names them again without
-    defining them, so, as a curator would for a later bulletin, it excuses them. Computed by the
-    build's own code from the bulletin built alone, so it follows the coding rules as they change."""
-    from . import coverage, extract, sentences
-    with tempfile.TemporaryDirectory(prefix="bench-real-") as scratch:
-        root = Path(scratch)
-        shutil.copytree(ROOT / "schema", root / "schema")
-        shutil.copytree(ROOT / "data" / "reference", root / "data" / "reference")
-        shutil.copytree(folder, root / "data" / "raw" / folder.name)
-        built = extract.build(root)
-    rows, sid = built["rows"], load_yaml(folder / "metadata.yaml")["source_id"]
-    fields = {table: names[0] for table, names in built["fields"].items()}  # the primary key
-    own = {table: [r for r in table_rows if table == "evidence" or str(r[fields[table]]) == sid
-                   or str(r[fields[table]]).startswith(sid + "-")] for table, table_rows in rows.items()}
-    spans = coverage.used_spans(own, skip=coverage.NOT_CODING).get(sid, [])
-    text = (folder / "source.txt").read_bytes().decode("utf-8")
-    return [text[s:e] for s, e in sentences.split(text) if not any(a < e and s < b for a, b in spans)]
-
-
 def synthesise(raw_dir: Path, count: int, bulletin: Path = BULLETIN) -> None:
     """`count` bulletin folders under raw_dir: copies of the archived bulletin's folder, each with
     its own source_id (and folder name) and published a week after the one before (the dateline's
     printed date changed in the text and wherever the annotations quote it, the hash recomputed).
     Nothing else of the annotations is rewritten, so every copy follows the coding rules the real
-    one follows; only the sentences that shared rows code are excused in the copies after the first."""
+    one follows (coverage counts only the words of claims, which every copy has of its own; the rows
+    defined once per package, an organisation's or a person's, cover nothing)."""
     import yaml
     text = (bulletin / "source.txt").read_bytes().decode("utf-8")
     notes = (bulletin / "annotations.yaml").read_text(encoding="utf-8")
@@ -83,16 +62,9 @@ def synthesise(raw_dir: Path, count: int, bulletin: Path = BULLETIN) -> None:
     old_date = printed_date(published.date())
     if old_date not in text:
         raise SystemExit(f"bench: the dateline date {old_date!r} is not printed in {bulletin / 'source.txt'}")
-    excused = shared_only_sentences(bulletin) if count > 1 else []
     for i, day in zip(range(count), same_weekday_in_summer(published.date())):
         body = text.replace(old_date, printed_date(day))
         annotations = notes.replace(old_date, printed_date(day))
-        if i and excused:
-            loaded = yaml.safe_load(annotations)
-            loaded["uncoded"] = (loaded.get("uncoded") or []) + [
-                {"quote": sentence, "reason": "Names an organisation or person an earlier bulletin defines."}
-                for sentence in excused]
-            annotations = yaml.safe_dump(loaded, sort_keys=False, allow_unicode=True, width=10**6)
         data = body.encode("utf-8")
         source_id = f"bench-{i:05d}"
         folder = raw_dir / f"{source_id}-bulletin"
