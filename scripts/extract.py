@@ -303,8 +303,11 @@ def add_source(c: Context, entries: list[dict]) -> None:
     for key, found in (("title", head["title"]), ("category", dateline.category),
                        ("published", dateline.published.isoformat())):
         if str(b.meta[key]) != found:
-            raise BuildError(b.metadata_path, f"{key}: {b.meta[key]!r} disagrees with the "
-                             f"bulletin's own words ({found!r})", line_of(b.meta, key))
+            # Either file may hold the slip: name both, each with its line.
+            quoted = "title" if key == "title" else "dateline"
+            raise BuildError(b.metadata_path, f"{key}: {b.meta[key]!r} disagrees with the bulletin's own words "
+                             f"({found!r}, from source.{quoted} at {b.annotations_path.name}:{line_of(head, quoted)})",
+                             line_of(b.meta, key))
     b.published = dateline.published
     c.publisher = head["publisher"]
     c.tables.add("sources", {
