@@ -31,7 +31,8 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
-from .common import ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, load_descriptor
+from . import claims
+from .common import ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, load_descriptor, package_spec
 
 # Beside what the descriptor names: the documents a reader of the package needs, every citation
 # format, and the loader the README's recipes use (it needs nothing but the package) with its
@@ -48,8 +49,11 @@ CLAIMS_INDEX = "claims"
 
 
 def release_ids(root: Path, descriptor: dict) -> bytes:
-    """data/releases/<version>-ids.csv as this package would record it: (table_name, id) of every row
-    of every table but the retired IDs, tables in the descriptor's order, rows in the table's order."""
+    """data/releases/<version>-ids.csv as this package would record it: (table_name, id, meaning) of
+    every row of every table but the retired IDs, tables in the descriptor's order, rows in the
+    table's order. `meaning` is a fact kind's row's meaning (scripts/claims.py): a later version
+    that keeps the ID must keep it too (a changed meaning is a new row, with a new ID)."""
+    spec = {res["name"]: res for res in package_spec(root)["resources"]}
     rows = []
     for res in descriptor["resources"]:
         key = (res.get("schema") or {}).get("primaryKey")
@@ -57,8 +61,11 @@ def release_ids(root: Path, descriptor: dict) -> bytes:
             continue
         key = key if isinstance(key, str) else key[0]
         with open(Path(root) / res["path"], newline="", encoding="utf-8") as handle:
-            rows += [{"table_name": res["name"], "id": row[key]} for row in csv.DictReader(handle)]
-    return csv_bytes(["table_name", "id"], rows)
+            fact_kind = spec.get(res["name"], {}).get("claim") is not None
+            rows += [{"table_name": res["name"], "id": row[key],
+                      "meaning": claims.meaning(spec[res["name"]], row) if fact_kind else None}
+                     for row in csv.DictReader(handle)]
+    return csv_bytes(["table_name", "id", "meaning"], rows)
 
 
 def record_release(root: Path, descriptor: dict) -> str:

@@ -52,3 +52,23 @@ def list_in_sentences(rows: dict[str, list[dict]]) -> None:
             found.setdefault((claim["source_id"], int(number)), []).append(claim["claim_id"])
     for sentence in rows["sentences"]:
         sentence["claim_ids"] = " ".join(found.get((sentence["source_id"], sentence["number"]), [])) or None
+
+
+def meaning_columns(res: dict) -> list[str]:
+    """The columns that say what a claim means, whose change makes it another claim (with a new ID):
+    its coded values (its kind, status, wording...), its figures, the organisation of each party and
+    the rows it links to. Not its words, IDs of evidence, bases or rules, which say how it is known."""
+    claim = res.get("claim") or {}
+    organisations = {fact_kinds.organisation_column(p) for p in claim.get("parties") or {}}
+    links = {f"{link}_id" for link in claim.get("links") or {}} | ({"about_id"} if claim.get("about") else set())
+    return [f["name"] for f in res["fields"]
+            if (f.get("enum") and not f["name"].endswith("_basis"))
+            or (f["type"] == "integer" and f["name"] != "sequence")
+            or f["name"] in organisations | links]
+
+
+def meaning(res: dict, row: dict) -> str:
+    """A fact kind's row's meaning as text (`column=value; ...`), as a release records it."""
+    def shown(value) -> str:  # as the CSV cell holds it, so that a row built and a row read agree
+        return "" if value is None else ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return "; ".join(f"{c}={shown(row.get(c))}" for c in meaning_columns(res))

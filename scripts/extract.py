@@ -886,6 +886,39 @@ def released_ids(releases: Path) -> dict[str, dict[str, tuple[str, int]]]:
     return found
 
 
+def released_meanings(releases: Path) -> dict[str, dict[str, tuple[str, int]]]:
+    """Version -> {ID -> (meaning, line)}: what each fact-kind row a release published meant, where
+    its list records it (the `meaning` column, scripts/claims.py; lists older than 3.0.0 have none)."""
+    found = {}
+    for listed in sorted(releases.glob("*-ids.csv"), key=lambda p: version_key(p.name[:-len("-ids.csv")])):
+        with open(listed, newline="", encoding="utf-8") as handle:
+            found[listed.name[:-len("-ids.csv")]] = {
+                row["id"]: (row["meaning"], number) for number, row in enumerate(csv.DictReader(handle), start=2)
+                if row.get("meaning")}
+    return found
+
+
+def check_meanings(tables: Tables, releases: Path, retired: set[str]) -> None:
+    """A released row kept under its ID still means what it meant: its coded values, figures,
+    parties' organisations and links are what the release recorded. A row whose meaning changes is
+    another row: it gets a new ID, and the old one is retired with the reason."""
+    now = {}
+    for table in tables.claim_tables:
+        res = tables.resources[table]
+        key = res["claim"]["id"]
+        now.update({row[key]: claims.meaning(res, row) for row in tables.rows[table]})
+    for released, recorded in released_meanings(releases).items():
+        for old, (was, number) in recorded.items():
+            if old in now and old not in retired and now[old] != was:
+                path, line = tables.origins[old]
+                changed = [f"{a.split('=')[0]} {a.split('=', 1)[1]!r} -> {b.split('=', 1)[1]!r}"
+                           for a, b in zip(was.split("; "), now[old].split("; ")) if a != b] or [f"{was!r} -> {now[old]!r}"]
+                raise BuildError(path, f"row {old!r} no longer means what release {released} published "
+                                 f"(data/releases/{released}-ids.csv line {number}): {', '.join(changed)}. A row whose "
+                                 "meaning changes is another row: give the entry a new id and retire this one in "
+                                 "data/releases/retired-ids.yaml with the reason", line)
+
+
 def add_retired(tables: Tables, releases: Path, version: str, entries: list[dict],
                 written_in: dict[str, Path] | None = None) -> None:
     """The retired_ids table from data/releases/retired-ids.yaml (its `entries`, already checked
@@ -958,6 +991,7 @@ def add_retired(tables: Tables, releases: Path, version: str, entries: list[dict
             raise BuildError(written_in[owner], f"released ID {old!r} of table {table} (data/releases/"
                              f"{listed.name} line {number}) {where}: keep the entry that gives it, or list it in "
                              f"{display_path(path)} with its replacements and the reason")
+    check_meanings(tables, releases, set(retired))
 
 
 def version_key(version: str) -> tuple:

@@ -592,3 +592,14 @@ def test_every_quote_the_curator_writes_occurs_exactly_once(source_text):
     assert len(quotes) > 80
     assert [q for q in quotes if source_text.count(q) != 1] == []
     assert source_text.count("us") > 1  # a party's words ("us") need not be unique
+
+
+def test_a_released_row_whose_meaning_changes_needs_a_new_id(inputs):
+    """3.0.0 records what each claim means: a later build that keeps the ID of a row but changes its
+    status (or a figure, a party's organisation, a link) stops at the entry."""
+    line = edit(inputs, '''    actor_words: "military"
+    status: not_planned''', '''    actor_words: "military"
+    status: possible''')
+    message = build_error(inputs)
+    assert line_in(message) < line and "no longer means what release 3.0.0 published" in message, message
+    assert "status 'not_planned' -> 'possible'" in message and "give the entry a new id" in message

@@ -166,8 +166,8 @@ def test_a_new_version_records_its_ids_and_a_released_one_cannot_change(tmp_path
     with pytest.raises(BuildError) as caught:
         build_dist.record_release(root, descriptor)
     assert str(caught.value).startswith(f"{written}:")
-    assert "release 2.1.0 is recorded with other IDs: this line is 'people,mark-rowley', the package has " \
-           "'people,mark-rowley-2'" in str(caught.value)
+    assert "release 2.1.0 is recorded with other IDs: this line is 'people,mark-rowley,', the package has " \
+           "'people,mark-rowley-2,'" in str(caught.value)
 
 
 def test_one_id_for_an_organisation_and_a_person(root):
