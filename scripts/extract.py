@@ -536,6 +536,8 @@ def party(c: Context, e: dict, row: dict, name: str, statement: dict | None) -> 
 def event_date(c: Context, e: dict) -> dict:
     """The date columns of an event, from how its annotation says the date is given."""
     how, line = e["date"], e["__line__"]
+    if (how == "days_into") != (e.get("anchor") is not None):
+        raise c.error("an anchor is given with `date: days_into`, and only then", line_of(e, "anchor") or line)
     if how == "dateline":
         stated = c.derived(e, derive.parse_dateline, e["quote"]).published
         offset = stated.strftime("%z")
@@ -556,8 +558,6 @@ def event_date(c: Context, e: dict) -> dict:
                     date_precision="day", date_basis="inferred",
                     date_rule=f"{days} day(s) after the date of {anchor['event_id']} ({anchor['date']})")
     if how == "not_stated":
-        if e.get("anchor"):
-            raise c.error("an anchor is given with `date: days_into`, and only then", line_of(e, "anchor"))
         return dict(date_precision="unknown", date_basis="not_stated", date_rule="the bulletin does not give a date")
     raise c.error(f"date must be one of dateline, day_phrase, days_into, not_stated; got {how!r}", line)
 
