@@ -947,6 +947,9 @@ def add_retired(tables: Tables, releases: Path, version: str, entries: list[dict
         if retired_in != version and version_key(retired_in) > version_key(version):
             problem(e, "retired_in", f"retired_in {retired_in!r} is later than this version {version} "
                     "(schema/package.yaml)")
+        elif retired_in != version and retired_in not in published:
+            problem(e, "retired_in", f"retired_in {retired_in!r} is neither this version ({version}) nor a release "
+                    "(no data/releases/<version>-ids.csv): an ID is retired by a version that exists")
         releases_of = [v for v, ids in published.items() if old in ids]
         if not releases_of:
             problem(e, "id", f"{old!r} was published by no release (no data/releases/<version>-ids.csv lists "

@@ -22,7 +22,9 @@ and again on the published table (scripts/rules.py).
 
 Each field may say what the curator writes for it (`input:`): `words` (copied from the quote),
 `code` (one of its categories), `own` (the curator's own words), `flag` (true/false), `ref`
-(the `id` of an entry of another section of the same file) or nothing (computed by the build).
+(the `id` of an entry of another section of the same file) or nothing (computed by the build);
+`key` names the curator's key when it is not the field's name, `optional` makes it optional,
+`list` takes a list of them, and `ordinal` (an integer) numbers the section's entries 1..n.
 scripts/input_models.py builds the curator's models from these, scripts/extract.py the rows.
 """
 
@@ -31,7 +33,7 @@ from __future__ import annotations
 import copy
 
 # Keys of a field declaration that are about the curator's input, not the published schema.
-INPUT_KEYS = ("input", "key", "optional", "ref", "list")
+INPUT_KEYS = ("input", "key", "optional", "ref", "list", "ordinal")
 
 
 def _fill(value, names: dict):

@@ -345,7 +345,7 @@ def _input_type(spec: dict, table: str, field: dict):
     if kind == "code":
         if field.get("type") == "integer":
             marks = [Field(ge=field.get("minimum", 0), le=10_000)]
-            if field.get("ordinal", field["name"] == "sequence"):
+            if field.get("ordinal"):
                 marks.append(Ordinal())
             return Annotated[int, *marks]
         return Annotated[str, OneOf(table, field["name"])]

@@ -269,7 +269,10 @@ def yaml_mutation(draw, ws: Workspace, rel: str) -> tuple[str, str | bytes]:
         lines.insert(number + 1, f"{indent}{match.group(3)}: {value}".rstrip())
         return operator, "\n".join(lines)
     if operator == "look-alike character":
-        positions = [i for i, c in enumerate(text) if c in LOOK_ALIKES]
+        # A digit's ASCII look-alike ("O" for "0", "l" for "1") is a slip inside an ID, where a reader
+        # cannot tell them apart; in the curator's prose it is rewording, which this does not generate.
+        in_ids = {i for m in re.finditer(r"\b[a-z]+(?:-[a-z0-9]+)+\b", text) for i in range(*m.span())}
+        positions = [i for i, c in enumerate(text) if c in LOOK_ALIKES and (c not in "01" or i in in_ids)]
         i = draw(st.sampled_from(positions))
         return operator, text[:i] + draw(st.sampled_from(LOOK_ALIKES[text[i]])) + text[i + 1:]
     if operator == "huge or negative number":
@@ -419,7 +422,9 @@ def relation_mutation(draw, ws: Workspace) -> tuple[str, dict]:
     if slip == "retired by its own release":
         retired[i]["retired_in"] = "1.0.0"
     elif slip == "retired later than this version":
-        retired[i]["retired_in"] = draw(st.sampled_from(["2.0.1", "2.1.0", "3.0.0", "10.0.0"]))
+        major, minor, patch = (int(part) for part in str(spec["version"]).split("."))
+        retired[i]["retired_in"] = draw(st.sampled_from([f"{major}.{minor}.{patch + 1}", f"{major}.{minor + 1}.0",
+                                                         f"{major + 1}.0.0", "10.0.0"]))
     elif slip == "filed under another table":
         retired[i]["table"] = draw(st.sampled_from([r["name"] for r in spec["resources"]
                                                     if r["name"] != retired[i]["table"] and r.get("fields")]))

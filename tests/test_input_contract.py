@@ -19,7 +19,7 @@ import yaml
 from conftest import BULLETIN, ROOT, copy_inputs, make
 
 from scripts import build_input_schemas, extract
-from scripts.common import BuildError
+from scripts.common import BuildError, package_spec
 from scripts.yaml_input import load, strip_lines
 
 ANNOTATIONS = Path("data") / "raw" / BULLETIN / "annotations.yaml"
@@ -266,6 +266,8 @@ def test_every_registered_section_has_an_input_model():
 
 def test_enums_come_from_the_descriptor(root):
     """A value added to an enum in schema/package.yaml is accepted with no other edit."""
+    # (the coding of a released row changes here: as of a version not yet released, without its ID list)
+    (root / "data" / "releases" / f"{package_spec(root)['version']}-ids.csv").unlink()
     measure_types = "enum: [policing_plan, increased_patrols,"
     edit(root, Path("schema/package.yaml"), measure_types, measure_types.replace("[", "[rumoured_patrols, "))
     line = edit(root, ANNOTATIONS, "    measure_type: additional_checks\n", "    measure_type: rumoured_patrols\n")
