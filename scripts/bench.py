@@ -77,6 +77,14 @@ def synthesise(raw_dir: Path, count: int, bulletin: Path = BULLETIN) -> None:
                                               encoding="utf-8")
 
 
+def sizes(text: str) -> list[int]:
+    """One --sizes argument: a count, or counts separated by commas."""
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas or spaces, got {text!r}") from None
+
+
 def package_root(base: Path, count: int) -> Path:
     root = base / f"n{count}"
     shutil.copytree(ROOT / "schema", root / "schema")
@@ -126,7 +134,8 @@ def stages(root: Path) -> list[tuple[str, list[str]]]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100, 1000])
+    parser.add_argument("--sizes", type=sizes, nargs="+", default=[[1, 10, 100, 1000]],
+                        help='bulletin counts, separated by spaces or commas ("1 10" or "1,10")')
     parser.add_argument("--keep", type=Path, help="keep the synthesised packages in this folder")
     args = parser.parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="bench-")) if not args.keep else args.keep
@@ -137,7 +146,7 @@ def main(argv=None) -> None:
     print("-" * len(header))
     summary = []
     try:
-        for count in args.sizes:
+        for count in [n for group in args.sizes for n in group]:
             root = package_root(base, count)
             total = 0.0
             for name, command in stages(root):

@@ -688,19 +688,9 @@ def event_bound(c: Context, row: dict, e: dict) -> None:
         row["date_latest"] = bound["date"]
 
 
-@section("threat_assessments")
-def add_threat_assessments(c: Context, entries: list[dict]) -> None:
-    add_claims(c, "threat_assessments", entries)
-
-
 @computed("threat_assessments")
 def assessment_values(c: Context, e: dict) -> dict:
     return {"level_id": c.derived(e, derive.threat_level, e["quote"], c.levels), "meaning": e["meaning_quote"]}
-
-
-@section("personnel")
-def add_personnel(c: Context, entries: list[dict]) -> None:
-    add_claims(c, "personnel", entries)
 
 
 @computed("personnel")
@@ -709,11 +699,6 @@ def personnel_values(c: Context, e: dict) -> dict:
     window = c.derived(e, derive.window_hours, e["quote"]) or (None, None)
     return {"qualifier": count.qualifier, "count_min": count.low, "count_max": count.high,
             "window_min_hours": window[0], "window_max_hours": window[1]}
-
-
-@section("contacts")
-def add_contacts(c: Context, entries: list[dict]) -> None:
-    add_claims(c, "contacts", entries)
 
 
 @computed("contacts")
