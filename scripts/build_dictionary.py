@@ -73,11 +73,11 @@ def foreign_keys(schema: dict) -> str:
     return "; ".join(keys)
 
 
-def sentence_coverage(descriptor: dict, root: Path) -> str:
+def sentence_coverage(descriptor: dict, root: Path, source_id: str | None = None) -> str:
     """"N of M words (P%) lie in a claim's words; K excused (page furniture F, ...)", from the
-    sentences table: coverage by clause, not by sentence."""
+    sentences table (of one source, when given): coverage by clause, not by sentence."""
     resource = next(r for r in tables(descriptor) if r["name"] == "sentences")
-    rows = read_rows(root, resource)
+    rows = [row for row in read_rows(root, resource) if source_id is None or row["source_id"] == source_id]
     words = sum(int(row["words"]) for row in rows)
     covered = sum(int(row["words_covered"]) for row in rows)
     kinds: dict[str, int] = {}
@@ -88,6 +88,14 @@ def sentence_coverage(descriptor: dict, root: Path) -> str:
     share = f"{100 * covered / words:.1f}" if words else "100.0"
     return (f"{covered} of {words} words ({share}%) lie in the words of a coded claim; "
             f"{words - covered} excused ({excused or 'none'}; reasons in sentences.csv)")
+
+
+def coverage_by_source(descriptor: dict, root: Path) -> list[str]:
+    """One coverage line per bulletin, then the package's ("<source>: N of M words ...")."""
+    resource = next(r for r in tables(descriptor) if r["name"] == "sentences")
+    sources = sorted({row["source_id"] for row in read_rows(root, resource)})
+    return [f"{sid}: {sentence_coverage(descriptor, root, sid)}" for sid in sources] + \
+        ([f"all {len(sources)} bulletins: {sentence_coverage(descriptor, root)}"] if len(sources) > 1 else [])
 
 
 def at_a_glance(descriptor: dict, root: Path) -> str:

@@ -40,14 +40,21 @@ def runs(flags: list[bool], spans_of_words: list[tuple[int, int]]) -> list[tuple
     return found
 
 
+def coding_tables(fields: dict[str, list[str]]) -> list[str]:
+    """The tables whose words code a bulletin, from their columns (table -> column names): every table
+    keyed to a claim (claim_id, or from_claim_id for a link) but table claims itself, which only indexes
+    them. An entity (a contact) is no claim, and codes nothing."""
+    return [name for name, columns in fields.items()
+            if name != "claims" and ("claim_id" in columns or "from_claim_id" in columns)]
+
+
 def covering_evidence(rows: dict[str, list[dict]], claim_tables: list[str]) -> set[str]:
-    """The evidence IDs whose words count as coded: the words of every claim (each evidence column
-    of a row of a fact kind), a statement's attribution, a source's title. A mention, an organisation's first mention
-    or a statement's copy of its paragraph codes nothing by itself."""
-    used = {value for table in claim_tables for r in rows.get(table, []) for key, value in r.items()
-            if key.endswith("evidence_id") and value}
-    used |= {r["attribution_evidence_id"] for r in rows.get("statements", []) if r.get("attribution_evidence_id")}
-    used |= {r["title_evidence_id"] for r in rows.get("sources", []) if r.get("title_evidence_id")}
+    """The evidence IDs whose words count as coded: the words of claims and of their attributes, items
+    and links (each evidence column of a row of a fact kind in `claim_tables`, and of claim_items). A
+    mention, an organisation's first mention, a statement's copy of its paragraph or attribution, or a
+    source's title codes nothing by itself (a title or an attribution is excused with its kind)."""
+    used = {value for table in [*claim_tables, "claim_items"] for r in rows.get(table, [])
+            for key, value in r.items() if key.endswith("evidence_id") and value}
     return used
 
 

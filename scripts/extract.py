@@ -128,6 +128,9 @@ class Tables:
         self.entities: dict[str, dict] = {}  # organisation or person ID -> kind, names, defining entry
         self.resources = {r["name"]: r for r in spec["resources"]}
         self.claim_tables = [r["name"] for r in fact_kinds.claim_tables(spec)]
+        self.unit_tables = [r["name"] for r in fact_kinds.unit_tables(spec)]
+        self.request_rule = " ".join(spec["request_rule"].split())
+        self.publishers: dict[str, str] = {}  # source ID -> the organisation that publishes it
         self.rules = rules.rules_of(spec["resources"])
         self.first_person_rule = " ".join(spec["first_person_rule"].split())
         self.codings: dict[str, tuple] = {}  # party words (case folded) -> (coding, party, file, line)
@@ -224,7 +227,8 @@ class Context:
         self.organisation_at: dict[tuple[int, int], str] = {}  # span of a name -> the organisation it names
         self.statements: list[dict] = []  # statement rows with their spans
         self.pending: list[tuple[dict, dict, dict]] = []  # (resource, row, entry) of claims to finish
-        self.entry_rows: dict[str, list[str]] = {}  # an entry's ID -> the IDs of the rows it made
+        self.claim_ids: set[str] = set()  # the claims of this bulletin (rows of a kind whose role is claim)
+        self.facets: dict[str, str] = {}  # a facet's row ID -> the claim it is a facet of
         self.publisher: str | None = None
 
     def organisation_mentions(self, org: str, evidence_id: str) -> bool:
@@ -239,8 +243,14 @@ class Context:
         if value is None or target in ("organisations", "people"):
             return value
         full = f"{self.sid}-{value}"
-        allowed = self.tables.claim_tables if target == "claims" else [target]
-        if self.tables.ids.get(full) not in allowed:
+        if target == "claims":
+            if full not in self.claim_ids:
+                facet = self.facets.get(full)
+                what = f"a facet of claim {facet!r}: name that claim" if facet else \
+                    "not a claim of this bulletin (a row of a kind whose role is claim; attributes are no claims)"
+                raise self.error(f"{key} {value!r} is {what} (the claim's ID without the source ID)", line_of(e, key))
+            return full
+        if self.tables.ids.get(full) != target:
             raise self.error(f"{key} {value!r} is not a row of {target if target != 'claims' else 'a fact kind'} of "
                              "this bulletin (the row's ID without the source ID)", line_of(e, key))
         return full
@@ -267,6 +277,10 @@ class Context:
         self.add("mentions", {"mention_id": f"{evidence_id}-{person or organisation}", "evidence_id": evidence_id,
                               "person_id": person, "organisation_id": organisation, "name": name, "rank": rank,
                               "role": role, "role_organisation_id": role_organisation}, line)
+
+    def annotations_title(self) -> str | None:
+        head = self.b.entries("source")
+        return head[0].get("title") if head else None
 
     def event_id(self, key, line) -> str:
         if key not in self.events:
@@ -310,6 +324,7 @@ def add_source(c: Context, entries: list[dict]) -> None:
                              line_of(b.meta, key))
     b.published = dateline.published
     c.publisher = head["publisher"]
+    c.tables.publishers[c.sid] = head["publisher"]
     c.tables.add("sources", {
         "source_id": c.sid, "source_kind": "bulletin", "publisher": b.meta["publisher"],
         "title": head["title"], "category": dateline.category, "published": dateline.published.isoformat(),
@@ -387,10 +402,16 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
     # An abbreviation in brackets belongs to the name before it, not to a mention of its own.
     org_spans = [o for o in org_spans if not any(p[0] < o[0] and o[1] <= p[1] for p in org_spans)]
     named = set()
+    furniture = [(text.find(e["quote"]), text.find(e["quote"]) + len(e["quote"])) for e in c.b.entries("uncoded")
+                 if e.get("kind") == "page_furniture" and text.count(e["quote"]) == 1]
+
+    def in_furniture(start: int) -> bool:  # page furniture names, but never defines
+        return any(s <= start < t for s, t in furniture)
+
     for start, full_end, name_end, entity_id, abbr in org_spans:
         evidence_id = c.evidence_at(start, full_end)
         line = line_of(listed[entity_id]) if entity_id in listed else None
-        if entity_id not in c.tables.ids:  # the first mention defines the organisation
+        if entity_id not in c.tables.ids and not in_furniture(start):  # the first mention defines it
             entry = known[entity_id]["entry"]
             if not entry.get("kind"):
                 raise c.error(f"organisation {entity_id!r}: kind is required where it is first named "
@@ -398,7 +419,7 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
                               entry["__line__"])
             c.add("organisations", {"organisation_id": entity_id, "name": text[start:name_end],
                                     "abbreviation": abbr, "kind": entry.get("kind"),
-                                    "evidence_id": evidence_id}, line)
+                                    "evidence_id": evidence_id, "defined_by": "first_mention"}, line)
         c.mention(evidence_id, line, organisation=entity_id, name=text[start:name_end])
         c.mentions.setdefault(entity_id, []).append((start, name_end))
         c.organisation_at[(start, name_end)] = entity_id
@@ -417,13 +438,29 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
         role_org = next((o[3] for o in org_spans if end <= o[0] and o[1] <= end_full), None)
         evidence_id = c.evidence_at(start_full, end_full)
         line = line_of(listed[entity_id]) if entity_id in listed else None
-        if entity_id not in c.tables.ids:
+        if entity_id not in c.tables.ids and not in_furniture(start):
             c.add("people", {"person_id": entity_id, "name": text[start:end], "evidence_id": evidence_id}, line)
         c.mention(evidence_id, line, person=entity_id, name=text[start:end], rank=rank, role=role,
                   role_organisation=role_org)
         c.mentions.setdefault(entity_id, []).append((start, end))
         named.add(entity_id)
+    publisher = c.publisher
+    if publisher and publisher not in known:
+        raise c.error(f"source.publisher {publisher!r} is not an organisation of the package (list it under "
+                      "organisations)", line_of(c.b.entries("source")[0], "publisher"))
+    if publisher and term_key(str(c.b.meta["publisher"])) not in map(term_key, known[publisher]["terms"]):
+        raise BuildError(c.b.metadata_path, f"publisher: {c.b.meta['publisher']!r} is not a name of organisation "
+                         f"{publisher!r}, source.publisher at {c.path.name}:{line_of(c.b.entries('source')[0], 'publisher')} "
+                         f"(its names: {known[publisher]['terms']})", line_of(c.b.meta, "publisher"))
+    if publisher and publisher not in c.tables.ids:  # a publisher the body never names
+        entry = known[publisher]["entry"]
+        c.add("organisations", {"organisation_id": publisher, "name": c.b.meta["publisher"], "abbreviation": None,
+                                "kind": entry.get("kind"), "evidence_id": None, "defined_by": "source_metadata"},
+              line_of(entry))
     for kind, e in c.entities:
+        if e["id"] in named and e["id"] not in c.tables.ids:
+            raise c.error(f"{kind} {e['id']!r} is named only in page furniture of {c.b.source_path.name}, which never "
+                          "defines an entity: code it where the body names it", e["__line__"])
         if e["id"] not in named:
             raise c.error(f"{kind} {e['id']!r} is listed but never named in {c.b.source_path.name}: no mention "
                           f"of {[e['name'], *(e.get('aliases') or [])]}", e["__line__"])
@@ -471,13 +508,15 @@ def display_path(path: Path) -> str:
 FIRST_PERSON = {"we", "us", "our"}
 
 
-def party(c: Context, e: dict, row: dict, name: str, statement: dict | None) -> dict:
+def party(c: Context, e: dict, row: dict, name: str, statement: dict | None, giver: bool = False) -> dict:
     """A party of a claim, coded like a date, with the judgements the words decide made here, once:
     - words that are a mention of an organisation (its name or a listed alias, a leading 'the'
       aside) state it: basis stated, no rule;
     - first-person words (we, us, our) are inferred by the first-person rule (schema/package.yaml,
       `first_person_rule`): in a quoted statement the organisation the speaker is introduced as
       heading, in the narrative the bulletin's publisher;
+    - the giver of a request (the party a kind names as `giver`) whose words are not given is coded by
+      the request rule (schema/package.yaml, `request_rule`), never typed per row;
     - any other words, or none, give the organisation only with a rule (inferred), else none
       (not_stated, the rule saying why if the curator gives one).
     Returns the party's columns: words, evidence, organisation, basis, rule."""
@@ -486,7 +525,8 @@ def party(c: Context, e: dict, row: dict, name: str, statement: dict | None) -> 
     evidence_id, basis = None, None
     if words:
         start, end = c.tables.spans[row["evidence_id"]]
-        where = c.b.text[start:end].find(words)
+        found = re.search(rf"(?<![\w’']){re.escape(words)}(?![\w’'])", c.b.text[start:end])  # whole words
+        where = found.start() if found else -1
         if where < 0:
             raise c.error(f"{name}_words {words!r} is not in the row's quote", line_of(e, f"{name}_words"))
         first, last = start + where, start + where + len(words)
@@ -512,6 +552,18 @@ def party(c: Context, e: dict, row: dict, name: str, statement: dict | None) -> 
                     if statement else "the source section names no publisher"
                 raise c.error(f"{name}_words {words!r}: the first person cannot be resolved: {where_}", line)
             basis, rule = "inferred", c.tables.first_person_rule
+    elif giver:
+        if org or rule:
+            raise c.error(f"{name}: the giver of a request the words do not name is coded by the request rule "
+                          "(schema/package.yaml request_rule: in a statement its speaker's organisation, in the "
+                          f"narrative the publisher); leave {name} and {name}_rule out",
+                          line_of(e, name) or line_of(e, f"{name}_rule"))
+        org = statement["speaker_organisation_id"] if statement else c.publisher
+        if not org:
+            raise c.error(f"{name}: the request rule cannot code the giver: "
+                          + (f"statement {statement['statement_id']!r} names no organisation the speaker heads"
+                             if statement else "the source section names no publisher"), line)
+        basis, rule = "inferred", c.tables.request_rule
     elif org and c.organisation_mentions(org, row["evidence_id"]):
         raise c.error(f"{name} {org!r} is named in the row's words: give {name}_words, the words that name it "
                       "(the party is then stated)", line_of(e, name))
@@ -528,7 +580,7 @@ def party(c: Context, e: dict, row: dict, name: str, statement: dict | None) -> 
                           f"{name}, with {name}, or why none is coded)", line_of(e, f"{name}_words"))
     coding = {f"{name}_words": words, f"{name}_evidence_id": evidence_id, fact_kinds.organisation_column(name): org,
               f"{name}_basis": basis, f"{name}_rule": " ".join(rule.split()) if isinstance(rule, str) else None}
-    if words and basis != "stated" and rule != c.tables.first_person_rule:
+    if words and basis != "stated" and rule not in (c.tables.first_person_rule, c.tables.request_rule):
         c.tables.same_words(words, coding, name, c.path, line)
     return coding
 
@@ -582,64 +634,105 @@ def computed(table: str, when: dict = COMPUTED):
 
 def add_claims(c: Context, table: str, entries: list[dict]) -> None:
     """The rows of a fact kind, from its declaration: the ID, the words, every column the curator
-    writes (`input:`), the computed ones (COMPUTED), one row per item of its `each:` list. Links,
-    parties and the statement are filled in by `finish_claims` once every row of the bulletin is
-    made, so no section depends on the order of the others."""
+    writes (`input:`), the computed ones (COMPUTED) and, for a claim, its modality (mapped from the
+    kind's own code where the kind says so). An attribute's words are found inside its claim's words,
+    so they are placed, like links, items, parties and the statement, by `finish_claims` once every
+    row of the bulletin is made: no section depends on the order of the others."""
     res = c.tables.resources[table]
     claim = res["claim"]
-    key, each = claim["id"], claim.get("each") or {}
+    key, kind = claim["id"], fact_kinds.role(res)
     for e in entries:
         line = e["__line__"]
-        base = {key: f"{c.sid}-{e['id']}", "evidence_id": c.ev(e)}
+        base = {key: f"{c.sid}-{e['id']}", "evidence_id": None if kind == "attribute" else c.ev(e)}
         for field in res["fields"]:
-            kind, name = field.get("input"), field["name"]
-            if kind in ("words", "code", "flag") and name != each.get("field"):
+            input_, name = field.get("input"), field["name"]
+            if input_ in ("words", "code", "flag"):
                 base[name] = e.get(input_models.input_key(field))
-            elif kind == "own":
+            elif input_ == "own":
                 value = e.get(input_models.input_key(field))
                 base[name] = " ".join(value.split()) if isinstance(value, str) else value
-            elif kind == "quote" and name != "evidence_id":
+            elif input_ == "quote" and name != "evidence_id":
                 base[name] = c.ev(e, input_models.input_key(field))
         if table in COMPUTED:
             base.update(COMPUTED[table](c, e))
-        made = c.entry_rows.setdefault(base[key], [])
-        for item in (e.get(each["key"]) or [None] if each else [None]):
-            row = dict(base)
-            if item is not None:
-                if item not in e["quote"]:
-                    raise c.error(f"{each['key']}: {item!r} is not in the quote", line_of(e, each["key"]))
-                row[key], row[each["field"]] = f"{base[key]}-{slug(item)}", item
-            targets = about_rows(c, e) if claim.get("about") else [None]
-            for number, target in enumerate(targets, 1):
-                made_row = dict(row, about_id=target) if target else dict(row)
-                if len(targets) > 1:
-                    made_row[key] = f"{row[key]}-{number}"
-                stored = c.add(table, made_row, line)
-                c.pending.append((res, stored, e))
-                made.append(stored[key])
+        if kind == "claim":
+            mapped = claim.get("modality")
+            if mapped:
+                base["modality"] = mapped["map"][base[mapped["from"]]]
+            if e.get("facet_of"):
+                c.facets[base[key]] = f"{c.sid}-{e['facet_of']}"
+            else:
+                c.claim_ids.add(base[key])
+            base["claim_id"] = c.facets.get(base[key], base[key])
+        stored = c.add(table, base, line)
+        c.pending.append((res, stored, e))
 
 
-def about_rows(c: Context, e: dict) -> list[str]:
-    """The rows an aim or a qualifier is about: each name under `of` is a row of a fact kind of this
-    bulletin, or an entry that made several (all of them)."""
-    found = []
-    for name in e["of"]:
-        full = f"{c.sid}-{name}"
-        if c.tables.ids.get(full) in c.tables.claim_tables:
-            found.append(full)
-        elif c.entry_rows.get(full):
-            found += c.entry_rows[full]
-        else:
-            raise c.error(f"of: {name!r} is not a row (or an entry) of a fact kind of this bulletin; name it by its "
-                          "ID without the source ID, as in table claims", line_of(e, "of"))
-    return list(dict.fromkeys(found))
+def inside_claim(c: Context, e: dict, claim_id: str, quote: str, what: str) -> str:
+    """The evidence ID of `quote` found exactly once inside the words of claim `claim_id`."""
+    first, last = c.tables.spans[c.claim_rows[claim_id]["evidence_id"]]
+    words = c.b.text[first:last]
+    where = [m.start() for m in re.finditer(re.escape(quote), words)] if isinstance(quote, str) and quote else []
+    if len(where) != 1:
+        found = "is not" if not where else f"is found {len(where)} times"
+        raise c.error(f"{what} {quote!r} {found} inside the words of claim {claim_id!r} ({words!r}): "
+                      "an attribute's words are its own, inside the claim they qualify; quote exactly them",
+                      line_of(e, "quote"))
+    return c.evidence_at(first + where[0], first + where[0] + len(quote))
+
+
+def add_items(c: Context, res: dict, row: dict, e: dict) -> None:
+    """The lists inside a claim (`items:` of its kind): one row of claim_items per item, its words found
+    inside the claim's words in the order listed."""
+    first, last = c.tables.spans[row["evidence_id"]]
+    for list_key, item_type in fact_kinds.items(res).items():
+        cursor = first
+        for position, words in enumerate(e.get(list_key) or [], 1):
+            found = c.b.text.find(words, cursor, last)
+            if found < 0:
+                later = "" if c.b.text.find(words, first, last) < 0 else " after the item before it"
+                raise c.error(f"{list_key}: {words!r} is not in the claim's words{later} (items are listed in "
+                              "the order printed)", line_of(e, list_key))
+            cursor = found + len(words)
+            c.add("claim_items", {"item_id": f"{row['claim_id']}-{item_type}-{slug(words)}", "claim_id": row["claim_id"],
+                                  "item_type": item_type, "position": position, "words": words,
+                                  "evidence_id": c.evidence_at(found, cursor)}, line_of(e, list_key))
 
 
 def finish_claims(c: Context) -> None:
-    """Links, statements and parties of every claim row of the bulletin, then its row rules."""
+    """Facets, attributes' words, links, statements, parties and items of every claim row of the
+    bulletin, then its row rules; then the bulletin's first person, every word of it resolved."""
     quotes = c.tables.quotes()
+    c.claim_rows = {}
+    seen_words: dict[str, tuple[str, int]] = {}
     for res, row, e in c.pending:
-        line = e["__line__"]
+        if fact_kinds.role(res) != "claim":
+            continue
+        own = row[res["claim"]["id"]]
+        if own in c.claim_ids:
+            c.claim_rows[own] = row
+            other = seen_words.setdefault(row["evidence_id"], (own, e["__line__"]))
+            if other[0] != own:
+                raise c.error(f"two claims with the same words: {own!r} and {other[0]!r} (line {other[1]}) both "
+                              f"quote {quotes[row['evidence_id']]!r}. The same words are one claim: quote each "
+                              "claim's own clause, or make one a facet of the other (facet_of)", e["__line__"])
+    for res, row, e in c.pending:
+        own = row[res["claim"]["id"]]
+        if own in c.facets:
+            target = c.facets[own]
+            if target not in c.claim_rows:
+                raise c.error(f"facet_of {e['facet_of']!r} is not a claim of this bulletin (a facet names the claim "
+                              "whose words it tells, itself no facet)", line_of(e, "facet_of"))
+            if c.claim_rows[target]["evidence_id"] != row["evidence_id"]:
+                raise c.error(f"facet_of {e['facet_of']!r}: a facet tells the same words as its claim "
+                              f"({quotes[c.claim_rows[target]['evidence_id']]!r}); these are other words: code them "
+                              "as a claim of their own", line_of(e, "facet_of"))
+    for res, row, e in c.pending:
+        line, kind = e["__line__"], fact_kinds.role(res)
+        if kind == "attribute":
+            row["claim_id"] = c.resolve(next(f for f in res["fields"] if f["name"] == "claim_id"), e)
+            row["evidence_id"] = inside_claim(c, e, row["claim_id"], e.get("quote"), f"{res['name']} quote")
+            quotes = c.tables.quotes()
         start, end = c.tables.spans[row["evidence_id"]]
         statement = next((s for s in c.statements if s["start"] <= start and end <= s["end"]), None)
         row["statement_id"] = statement["statement_id"] if statement else None
@@ -649,18 +742,68 @@ def finish_claims(c: Context) -> None:
             raise c.error(f"statement {typed!r} disagrees with the words: the row's quote lies {where} (the "
                           "statement is computed from the words; leave the key out)", line_of(e, "statement"))
         party_columns = set()
+        giver = res["claim"].get("giver")
         for name in fact_kinds.parties(res):
-            coding = party(c, e, row, name, statement)
+            coding = party(c, e, row, name, statement, giver=name == giver)
             party_columns |= set(coding)
             row.update(coding)
         for field in res["fields"]:
-            if field.get("input") == "ref" and field["name"] not in party_columns and not field.get("list"):
+            if field.get("input") == "ref" and field["name"] not in party_columns and not field.get("list") \
+                    and not (field["name"] == "claim_id" and kind in ("claim", "attribute")):
                 row[field["name"]] = c.resolve(field, e)
+        if kind == "link":
+            inside = [cid for cid in (row["from_claim_id"], row["to_claim_id"])
+                      if c.tables.spans[c.claim_rows[cid]["evidence_id"]][0] <= start
+                      and end <= c.tables.spans[c.claim_rows[cid]["evidence_id"]][1]]
+            if not inside:
+                raise c.error(f"{res['name']}: the link's words {quotes[row['evidence_id']]!r} lie inside the words of "
+                              "neither claim it joins; quote the words that state the link", line_of(e, "quote"))
+        if kind == "claim":
+            add_items(c, res, row, e)
         if res["name"] in FINISH:
             FINISH[res["name"]](c, row, e)
         broken = rules.broken(c.tables.rules.get(res["name"], []), row, quotes)
         if broken:
             raise c.error("; ".join(f"{res['name']} rule {r.name}: {r.message}" for r in broken), line)
+    check_first_person(c)
+
+
+FIRST_PERSON_WORD = re.compile(r"(?i)(?<![\w’'])(we|us|our)(?![\w’'])")
+
+
+def check_first_person(c: Context) -> None:
+    """Every first-person word of the bulletin (we, us, our) is resolved (it lies in a party's words,
+    coded by the first-person rule) or excused under `first_person:` with the reason."""
+    resolved = []
+    for table in c.tables.claim_tables:
+        for row in c.tables.rows[table]:
+            if row.get("source_id") != c.sid:
+                continue
+            resolved += [c.tables.spans[v] for k, v in row.items()
+                         if v and k.endswith("_evidence_id") and k[:-len("_evidence_id")] + "_words" in row]
+    excused = []
+    for e in c.b.entries("first_person"):
+        quote = e["quote"]
+        if c.b.text.count(quote) != 1:
+            raise c.error(f"first_person: quote must be found exactly once in {c.b.source_path.name}: {quote!r}",
+                          line_of(e, "quote"))
+        start = c.b.text.find(quote)
+        inner = [(start + m.start(), start + m.end()) for m in FIRST_PERSON_WORD.finditer(quote)]
+        if len(inner) != 1:
+            raise c.error(f"first_person: the quote holds {len(inner)} first-person words; quote words around "
+                          "exactly one", line_of(e, "quote"))
+        if any(s <= inner[0][0] and inner[0][1] <= t for s, t in resolved):
+            raise c.error(f"first_person: {c.b.text[slice(*inner[0])]!r} here is a party's words, resolved by the "
+                          "first-person rule; excuse only a first person no party holds", line_of(e, "quote"))
+        excused.append(inner[0])
+    missing = [m for m in FIRST_PERSON_WORD.finditer(c.b.text)
+               if not any(s <= m.start() and m.end() <= t for s, t in resolved) and m.span() not in excused]
+    if missing:
+        lines = [f"  {c.b.source_path.name}:%d:%d {m.group(0)!r} in {c.b.text[max(0, m.start() - 30):m.end() + 30]!r}"
+                 % sentences.line_col(c.b.text, m.start()) for m in missing]
+        raise c.error(f"{len(missing)} first-person word(s) of {c.b.source_path.name} are in no party's words: code "
+                      "the party they are (its words resolve by the first-person rule), or excuse each under "
+                      "`first_person:` with a quote and the reason:\n" + "\n".join(lines), None)
 
 
 @section("events")
@@ -690,7 +833,7 @@ def event_bound(c: Context, row: dict, e: dict) -> None:
 
 @computed("threat_assessments")
 def assessment_values(c: Context, e: dict) -> dict:
-    return {"level_id": c.derived(e, derive.threat_level, e["quote"], c.levels), "meaning": e["meaning_quote"]}
+    return {"level_id": c.derived(e, derive.threat_level, e["level_quote"], c.levels, key="level_quote")}
 
 
 @computed("personnel")
@@ -735,6 +878,12 @@ def _claim_section(table: str) -> None:
     section(table)(lambda c, entries: add_claims(c, table, entries))
 
 
+@section("first_person", input_models.FirstPerson)
+def add_first_person(c: Context, entries: list[dict]) -> None:
+    """First-person words no party holds, with the reason: checked with every first-person word of the
+    bulletin once its claims are made (`check_first_person`)."""
+
+
 @section("uncoded", input_models.Uncoded)
 def add_uncoded(c: Context, entries: list[dict]) -> None:
     """Words of the narrative excused from coding, with kind and reason: a few words each, found
@@ -753,6 +902,14 @@ def add_uncoded(c: Context, entries: list[dict]) -> None:
             if whole != quote:
                 raise c.error(f"uncoded: page furniture is a whole line of the page ({whole[:60]!r}); quote the "
                               "line, or excuse a few words with another kind", line_of(e, "quote"))
+        elif e["kind"] == "headline":
+            if quote != c.annotations_title():
+                raise c.error("uncoded: a headline is the source's title, quoted whole (source.title)",
+                              line_of(e, "quote"))
+        elif e["kind"] == "attribution":
+            if quote not in {s["attribution_quote"] for s in c.b.entries("statements")}:
+                raise c.error("uncoded: an attribution is a statement's attribution_quote, quoted whole",
+                              line_of(e, "quote"))
         elif count > MAX_EXCUSED_WORDS:
             raise c.error(f"uncoded: {count} words excused at once, at most {MAX_EXCUSED_WORDS}: code the claim "
                           "they state, or excuse fewer words", line_of(e, "quote"))
@@ -784,7 +941,7 @@ def add_sentences(b: Bulletin, tables: Tables, covered: list[tuple[int, int]]) -
             where = "%d:%d" % sentences.line_col(b.text, first)
             lines.append(f"  {b.source_path.name}:{where} {b.text[first:last]!r}")
         raise BuildError(b.annotations_path, f"{len(runs)} run(s) of words of {b.source_path.name} lie in no "
-                         "claim's words (a row of a fact kind, a statement's attribution, the title or dateline) "
+                         "claim's words (a claim, or an attribute, item or link of one) "
                          "and are not excused under `uncoded:` with a kind and a reason; code their claims:\n"
                          + "\n".join(lines))
     cut = sentences.split(b.text)
@@ -894,14 +1051,20 @@ def check_meanings(tables: Tables, releases: Path, retired: set[str]) -> None:
         now.update({row[key]: claims.meaning(res, row) for row in tables.rows[table]})
     for released, recorded in released_meanings(releases).items():
         for old, (was, number) in recorded.items():
-            if old in now and old not in retired and now[old] != was:
+            # Compared on the columns both versions have: a column renamed or re-scaled by a major
+            # version (its map is in CHANGELOG.md) is not a change of one row's meaning.
+            before, after = _meaning_columns(was), _meaning_columns(now.get(old, ""))
+            changed = [f"{k} {before[k]!r} -> {after[k]!r}" for k in before if k in after and before[k] != after[k]]
+            if old in now and old not in retired and changed:
                 path, line = tables.origins[old]
-                changed = [f"{a.split('=')[0]} {a.split('=', 1)[1]!r} -> {b.split('=', 1)[1]!r}"
-                           for a, b in zip(was.split("; "), now[old].split("; ")) if a != b] or [f"{was!r} -> {now[old]!r}"]
                 raise BuildError(path, f"row {old!r} no longer means what release {released} published "
                                  f"(data/releases/{released}-ids.csv line {number}): {', '.join(changed)}. A row whose "
                                  "meaning changes is another row: give the entry a new id and retire this one in "
                                  "data/releases/retired-ids.yaml with the reason", line)
+
+
+def _meaning_columns(text: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in text.split("; ") if "=" in part)
 
 
 def add_retired(tables: Tables, releases: Path, version: str, entries: list[dict],
@@ -1031,12 +1194,12 @@ def build(root: Path = ROOT) -> dict:
     check_printed(tables)
     tables.rows["evidence"].sort(key=lambda r: (r["source_id"], r["start"], r["end"]))
     spans, own = coverage.fact_spans(tables.rows)
-    coding = clauses.covering_spans(tables.rows, tables.claim_tables)
+    coding = clauses.covering_spans(tables.rows, clauses.coding_tables(tables.fields))
     for bulletin in bulletins:
         coverage.check(bulletin, spans.get(bulletin.source_id, []), levels, own.get(bulletin.source_id))
         add_sentences(bulletin, tables, coding.get(bulletin.source_id, []))
     # An index of the fact kinds' rows (their IDs are theirs, so they are not added as new IDs).
-    tables.rows["claims"] = claims.claim_rows(spec, tables.rows)
+    tables.rows["claims"] = claims.claim_rows(spec, tables.rows, tables.publishers)
     claims.list_in_sentences(tables.rows)
     add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]), retired_entries,
                 {b.source_id: b.annotations_path for b in bulletins})

@@ -11,8 +11,13 @@ module writes it out:
   name or refer to it, their evidence, the organisation, the basis and the rule);
 - `links: {<link>: {to: <table>, what: ..., basis: true}}`: a link to another row of the same
   bulletin, expanded by the `link` shorthand (with a basis and a rule when it may be inferred);
-- `about: <what>`: a link to the claim the row qualifies (aims, qualifiers), by the `about`
-  shorthand.
+- `role:`: `claim` (the default; every row is a claim of table claims, or a facet of one, and gets
+  `claim_id` and `modality` by the `unit` shorthand; `modality: {from, map}` computes the modality
+  from a code of the kind's own), `attribute` (of one claim, `of: <what>`, by the `attribute`
+  shorthand: aims, qualifiers, effects, framing), `entity` (contacts) or `link` (between claims);
+- `items: {<key>: <item_type>}`: the lists inside a claim the curator writes under `<key>`; each item
+  is a row of table claim_items (a child of the claim), never a copy of the claim;
+- `giver: <party>`: the party the request rule (`request_rule`) codes when the words do not name it.
 
 A field takes its allowed values by `categories: <name>` from the `categories:` block, where
 each list of values is written once with what every value means. A row rule (`rules:` of a
@@ -83,6 +88,20 @@ def expand(spec: dict) -> dict:
     return spec
 
 
+ROLES = ("claim", "attribute", "entity", "link")
+
+
+def role(res: dict) -> str:
+    """What a fact kind's rows are (`role:` of its claim block): `claim` (the default: each row is a
+    claim of table claims, or a facet of one), `attribute` (of one claim, not counted among claims:
+    aims, qualifiers, effects, framing), `entity` (a thing the bulletin names, as a number the public
+    is given) or `link` (between two claims)."""
+    value = (res.get("claim") or {}).get("role", "claim")
+    if value not in ROLES:
+        raise KeyError(f"schema/package.yaml: resource {res['name']!r}: role {value!r} is none of {', '.join(ROLES)}")
+    return value
+
+
 def _expand_claim(spec: dict, res: dict, claim: dict) -> None:
     key = claim["id"]
     head = [
@@ -97,11 +116,24 @@ def _expand_claim(spec: dict, res: dict, claim: dict) -> None:
         {"fields": ["source_id"], "reference": {"resource": "sources", "fields": ["source_id"]}},
         {"fields": ["evidence_id"], "reference": {"resource": "evidence", "fields": ["evidence_id"]}},
     ], []
-    if claim.get("about"):
-        block = _shorthand(spec, "about", {"what": claim["about"]})
-        head += block["fields"]
-        keys += block.get("foreignKeys", [])
-        rules += block.get("rules", [])
+
+    def take(block: dict, where: list) -> None:
+        where += block["fields"]
+        keys.extend(block.get("foreignKeys", []))
+        rules.extend(block.get("rules", []))
+
+    kind = role(res)
+    if kind == "claim":
+        block = _shorthand(spec, "unit", {})
+        mapped = claim.get("modality")
+        if mapped:  # a kind-specific code maps onto the one scale: computed, not written
+            for field in block["fields"]:
+                if field["name"] == "modality":
+                    field.pop("input")
+                    field["description"] += f" Computed from {mapped['from']} by the kind's map."
+        take(block, head)
+    elif kind == "attribute":
+        take(_shorthand(spec, "attribute", {"what": claim.get("of", "the claim")}), head)
     for link, declared in (claim.get("links") or {}).items():
         block = _shorthand(spec, "link", {"link": link, "to": declared["to"], "what": declared["what"],
                                           "key": declared.get("key", link),
@@ -110,17 +142,10 @@ def _expand_claim(spec: dict, res: dict, claim: dict) -> None:
             if field["name"] == f"{link}_id" and declared.get("optional"):
                 field.pop("required", None)
                 field["optional"] = True
-        tail += block["fields"]
-        keys += block.get("foreignKeys", [])
-        rules += block.get("rules", [])
-    block = _shorthand(spec, "statement", {})
-    tail += block["fields"]
-    keys += block.get("foreignKeys", [])
+        take(block, tail)
+    take(_shorthand(spec, "statement", {}), tail)
     for party, who in (claim.get("parties") or {}).items():
-        block = _shorthand(spec, "party", {"party": party, "who": who, "org": organisation_column(party)})
-        tail += block["fields"]
-        keys += block.get("foreignKeys", [])
-        rules += block.get("rules", [])
+        take(_shorthand(spec, "party", {"party": party, "who": who, "org": organisation_column(party)}), tail)
     declared = res["fields"]
     for field in declared:
         if field.get("ref"):
@@ -145,6 +170,16 @@ def _primary_key(spec: dict, table: str) -> str:
 def claim_tables(spec: dict) -> list[dict]:
     """The resources that are fact kinds (declared with `claim:`), in declaration order."""
     return [res for res in spec["resources"] if res.get("claim") is not None]
+
+
+def unit_tables(spec: dict) -> list[dict]:
+    """The fact kinds whose rows are claims (or facets of claims): role `claim`."""
+    return [res for res in claim_tables(spec) if role(res) == "claim"]
+
+
+def items(res: dict) -> dict:
+    """A kind's lists of items: the curator's key -> the item_type of table claim_items."""
+    return dict((res.get("claim") or {}).get("items") or {})
 
 
 def parties(res: dict) -> list[str]:

@@ -250,11 +250,13 @@ class Reference(Strict):
 
 @dataclass(frozen=True)
 class TableName:
-    """The name of a table of the descriptor."""
+    """The name of a table of the descriptor, or of a table a release had that this version retired
+    (`retired_tables:` of schema/package.yaml)."""
 
     def __get_pydantic_core_schema__(self, source, handler):
         def check(value, info):
-            names = [r["name"] for r in _spec(info.context)["resources"]]
+            spec = _spec(info.context)
+            names = [r["name"] for r in spec["resources"]] + list(spec.get("retired_tables") or {})
             if value not in names:
                 raise PydanticCustomError("descriptor_enum", "expected one of {allowed} (the tables of "
                                           "schema/package.yaml), got {got}", {"allowed": ", ".join(names),
@@ -263,7 +265,8 @@ class TableName:
         return core_schema.with_info_after_validator_function(check, core_schema.str_schema(strict=True))
 
     def __get_pydantic_json_schema__(self, schema, handler):
-        return {"type": "string", "enum": [r["name"] for r in _spec(None)["resources"]]}
+        spec = _spec(None)
+        return {"type": "string", "enum": [r["name"] for r in spec["resources"]] + list(spec.get("retired_tables") or {})}
 
 
 class RetiredId(Strict):
@@ -370,7 +373,7 @@ def input_key(field: dict) -> str:
 
 def claim_model(spec: dict, table: str) -> type[BaseModel]:
     """The model of one entry of a fact kind's section, from its declaration: `id`, the keys of
-    every field the curator writes (`input:`), the `each:` list and the `inputs:` of the claim
+    every field the curator writes (`input:`), the `items:` lists and the `inputs:` of the claim
     block, and `statement`, which may be given only to agree with the words (it is computed)."""
     from pydantic import create_model
     res = next(r for r in spec["resources"] if r["name"] == table)
@@ -383,13 +386,12 @@ def claim_model(spec: dict, table: str) -> type[BaseModel]:
         key = input_key(field)
         if field["name"] == "evidence_id":
             key = "quote"
-        each = claim.get("each") or {}
-        if each.get("field") == field["name"]:
-            key, kind = each["key"], Annotated[list[kind], Field(min_length=1)]
-        elif field.get("list"):
+        if field.get("list"):
             kind = Annotated[list[kind], Field(min_length=1)]
         required = field.get("required") and not field.get("optional")
         fields[key] = (kind, ...) if required else (kind, None)
+    for key in claim.get("items") or {}:  # lists inside the claim: rows of claim_items
+        fields[key] = (Annotated[list[Printed], Field(min_length=1)], None)
     for extra in claim.get("inputs") or []:
         if "values" in extra:
             kind = Literal[tuple(extra["values"])]
@@ -420,6 +422,14 @@ class Uncoded(Strict):
 
     quote: Quote
     kind: Annotated[str, OneOf("sentences", "excused_kind")]
+    reason: Text
+
+
+class FirstPerson(Strict):
+    """A first-person word (we, us, our) no party's words hold, excused with the reason: the quote holds
+    exactly one first-person word and is found once in the text."""
+
+    quote: Quote
     reason: Text
 
 

@@ -63,7 +63,8 @@ def main(argv=None) -> None:
     except BuildError as error:
         fail(error)
     print("publish: " + ", ".join(f"{name} {n}" for name, n in counts.items()), file=sys.stdout)
-    print("coverage: " + build_dictionary.sentence_coverage(load_descriptor(args.root), args.root), file=sys.stdout)
+    for line in build_dictionary.coverage_by_source(load_descriptor(args.root), args.root):
+        print("coverage: " + line, file=sys.stdout)
 
 
 if __name__ == "__main__":

@@ -365,9 +365,8 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
             row.get("number_as_printed") or "", REGION)
 
     # The words a claim covers, recomputed from the published tables (as the build computes them).
-    claim_tables = next((f.get("constraints", {}).get("enum", []) for f in
-                         pkg.resources.get("claims", {}).get("schema", {}).get("fields", [])
-                         if f["name"] == "table_name"), [])
+    claim_tables = clauses.coding_tables({n: [f["name"] for f in r.get("schema", {}).get("fields", [])]
+                                          for n, r in pkg.resources.items()})
     covering = clauses.covering_spans({n: rows(f) for n, f in pkg.frames.items()}, claim_tables)
 
     def words_covered_ok(row):
@@ -427,8 +426,8 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
                       "lying in a claim's words (recounted from the published tables)", words_covered_ok,
                       ("words_covered",)),
         ],
-        "claims": [row_check("claim_is_a_row", "claim_id must be a row of table table_name",
-                             lambda row: tables_of.get(row.get("claim_id")) == row.get("table_name"), ("claim_id",))],
+        "claims": [row_check("claim_is_a_row", "claim_id must be a row of table claim_type",
+                             lambda row: tables_of.get(row.get("claim_id")) == row.get("claim_type"), ("claim_id",))],
         "mentions": [row_check("one_entity", "exactly one of person_id and organisation_id must be set",
                                lambda row: (row.get("person_id") is None) != (row.get("organisation_id") is None),
                                ("person_id", "organisation_id"))],
