@@ -64,6 +64,53 @@ def row_rules(descriptor: dict) -> str:
     return "\n".join(lines)
 
 
+def worked_count(claim_rows: list[dict]) -> str:
+    """Claims by speaker (rows) and modality (columns), counted from table claims."""
+    speakers = sorted({r["speaker_person_id"] or "(the bulletin's own text)" for r in claim_rows})
+    modalities = sorted({r["modality"] for r in claim_rows})
+    counts: dict[tuple[str, str], int] = {}
+    for r in claim_rows:
+        who = r["speaker_person_id"] or "(the bulletin's own text)"
+        counts[who, r["modality"]] = counts.get((who, r["modality"]), 0) + 1
+    lines = ["| speaker | " + " | ".join(code(m) for m in modalities) + " | all |",
+             "|---|" + "--:|" * (len(modalities) + 1)]
+    for who in speakers:
+        row = [counts.get((who, m), 0) for m in modalities]
+        lines.append(f"| {code(who) if not who.startswith('(') else who} | " + " | ".join(map(str, row))
+                     + f" | {sum(row)} |")
+    totals = [sum(counts.get((w, m), 0) for w in speakers) for m in modalities]
+    lines.append("| all | " + " | ".join(map(str, totals)) + f" | {sum(totals)} |")
+    return "\n".join(lines)
+
+
+def unit_of_analysis(descriptor: dict, spec: dict, root: Path) -> str:
+    claim_rows = rows_of(descriptor, root, "claims")
+    units = [r["name"] for r in spec["resources"] if r.get("claim") and r["claim"].get("role", "claim") == "claim"]
+    others = {role: [r["name"] for r in spec["resources"] if r.get("claim") and r["claim"].get("role") == role]
+              for role in ("attribute", "link", "entity")}
+    passages = len({r["evidence_id"] for r in claim_rows})
+    facets = sum(len((r["facets"] or "").split()) for r in claim_rows)
+    return "\n\n".join([
+        "The unit is the **claim**: one predicate a bulletin states, in its own words (a clause, not a "
+        "sentence), with its actor, its modality, its time and its speaker. Each claim is one row of "
+        "`claims` (like ACLED's one row per event) and one row of the table of its kind (" +
+        ", ".join(code(k) for k in units) + "), keyed by `claim_id`.",
+        "- **Facets.** When the same words tell a second kind of fact (an event's clause that also gives a "
+        "figure), the second row is a *facet* of the claim (its `claim_id` is the claim's), never a second "
+        "claim: the build stops on two claims with the same words.",
+        "- **Attributes** are not claims: " + ", ".join(code(k) for k in others["attribute"]) + " give the aim, "
+        "qualifier, effect or framing of one claim (`claim_id`), in words found inside that claim's words.",
+        "- **Items** are not claims: the places, ways, activities and kinds of check a claim lists are rows of "
+        "`claim_items`, children of the claim.",
+        "- **Links** (" + ", ".join(code(k) for k in others["link"]) + ") join two claims; **entities** (" +
+        ", ".join(code(k) for k in others["entity"]) + ", organisations, people) are what claims name.",
+        f"**A worked count.** This version has {len(claim_rows)} claims from {passages} distinct passages "
+        f"(their words); {facets} facet row(s) add detail to claims without being counted. Claims by speaker "
+        "and modality (from table `claims`):",
+        worked_count(claim_rows),
+    ])
+
+
 def coding_rules(descriptor: dict, spec: dict, root: Path) -> str:
     """The rules, each with a worked example drawn from the published rows."""
     evidence = {r["evidence_id"]: r for r in rows_of(descriptor, root, "evidence")}
@@ -74,12 +121,19 @@ def coding_rules(descriptor: dict, spec: dict, root: Path) -> str:
     events = rows_of(descriptor, root, "events")
     claim_rows = rows_of(descriptor, root, "claims")
     stated = example(measures, "actor_basis", "stated")
-    first = next(r for r in advice if r["actor_words"].lower() in ("us", "we", "our"))
+    first = next(r for r in advice if (r["actor_words"] or "").lower() in ("us", "we", "our"))
+    given = next(r for r in claim_rows if r["claim_type"] == "advice" and not r["statement_id"]
+                 and r["actor_basis"] == "inferred") if any(r["claim_type"] == "advice" and not r["statement_id"]
+                                                            for r in claim_rows) else None
     inferred = next(r for r in personnel if r["organisation_basis"] == "inferred")
     none = example(partnerships, "actor_basis", "not_stated")
     dated = example(events, "date_basis", "inferred")
     bounded = next(r for r in events if r["date_latest"])
-    modal = {s: example(measures, "status", s) for s in ("in_effect", "expected", "possible", "not_planned")}
+    undated = next(r for r in claim_rows if r["date_basis"] == "not_stated" and "inference" in (r["date_rule"] or ""))
+    labels = {c["value"]: c["label"] for res in tables(descriptor) if res["name"] == "claims"
+              for f in res["schema"]["fields"] if f["name"] == "modality" for c in f["categories"]}
+    modal = {m: next(r for r in claim_rows if r["modality"] == m)
+             for m in labels if any(r["modality"] == m for r in claim_rows)}
     in_statement = sum(1 for r in claim_rows if r["statement_id"])
     rules = [
         "**Words and coding.** A field the dictionary marks as the bulletin's words stands in the quote of "
@@ -91,41 +145,50 @@ def coding_rules(descriptor: dict, spec: dict, root: Path) -> str:
         f"mention of {code(stated['actor_organisation_id'])}). *inferred*: a rule derives it (figure "
         f"{code(inferred['personnel_id'])}: “{inferred['organisation_words']}”, rule: "
         f"{inferred['organisation_rule']}). *not_stated*: the words give none (partnership "
-        f"{code(none['partnership_id'])}: “{none['actor_words']}”, {none['actor_rule']}). Dates follow the "
-        f"same scheme (event {code(dated['event_id'])}: {dated['date']}, {dated['date_rule']}); an event "
-        f"the bulletin only orders before another has a bound (event {code(bounded['event_id'])}: on or "
-        f"before {bounded['date_latest']}).",
+        f"{code(none['partnership_id'])}: “{none['actor_words']}”, {none['actor_rule']}).",
+        "**Time in claims.** Every claim has a date with its precision and basis (`claims.date`, "
+        "`date_precision`, `date_basis`, `date_rule`). A claim is dated only by its own words (an event's "
+        f"date: {code(dated['event_id'])}, {dated['date']}, {dated['date_rule']}) or by a link to an event "
+        "whose basis is stated; a link the curator inferred gives no date (claim "
+        f"{code(undated['claim_id'])}: {undated['date_rule']}). An event the bulletin only orders before "
+        f"another has a bound (event {code(bounded['event_id'])}: on or before {bounded['date_latest']}).",
         f"**The first person.** One rule, written once: {' '.join(spec['first_person_rule'].split())}. "
         f"Example: advice {code(first['advice_id'])} (“{first['actor_words']}”) is given by "
-        f"{code(first['actor_organisation_id'])}.",
+        f"{code(first['actor_organisation_id'])}. Every first-person word of a bulletin lies in a party's words "
+        "or is excused under `first_person:` with the reason; the build stops on any other.",
+        f"**Who gives a request.** One rule, written once: {' '.join(spec['request_rule'].split())}."
+        + (f" Example: claim {code(given['claim_id'])} (“{given['words']}”) is given by "
+           f"{code(given['actor_organisation_id'])}." if given else "")
+        + " A giver typed per row is an error.",
         "**Statements.** A claim whose words lie inside a quoted statement names it (`statement_id`, "
-        f"computed from the offsets): {in_statement} of the {len(claim_rows)} claims do.",
+        f"computed from the offsets): {in_statement} of the {len(claim_rows)} claims do. `speaker_organisation_id` "
+        "says who says each claim: the speaker's organisation in a statement, the publisher elsewhere.",
         "**Several parties.** Words that name several parties code each party; no organisation is made "
         "of a phrase, and the same party words get the same coding in every row.",
-        "**Modality.** What the words say of a claim: " + "; ".join(
-            f"{code(s)} (measure {code(r['measure_id'])}: “{quote_of(evidence, r)}”)" for s, r in modal.items())
+        "**Modality, one scale.** What the words say of a claim, one value per claim on one scale for every "
+        "kind (a figure's status and an advice's wording map onto it, by maps declared with the kind): " + "; ".join(
+            f"{code(m)}, {labels[m]} (claim {code(r['claim_id'])}: “{r['words']}”)" for m, r in modal.items())
         + ".",
-        "**Coverage.** Every word of a bulletin lies in the words of some claim, or is excused with a kind "
-        f"and a reason (page furniture, or a few connecting words). "
-        f"{build_dictionary.sentence_coverage(descriptor, root)}.",
+        "**Page furniture** (a follow link, a photo caption) is excused from coding and never defines an "
+        "entity: an organisation or a person is defined by its first mention in the body; a publisher the body "
+        "never names is defined by the source's metadata (`organisations.defined_by`).",
+        "**Coverage.** Every word of a bulletin lies in the words of a claim or of one of its attributes, "
+        "items or links, or is excused with a kind and a reason (page furniture, the headline, a statement's "
+        "attribution, a few connecting words). "
+        + " ".join(f"{line}." for line in build_dictionary.coverage_by_source(descriptor, root)),
     ]
     return "\n\n".join(rules)
 
 
 def markdown(descriptor: dict, spec: dict, root: Path) -> str:
     changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8").split("\n", 1)[1]
-    fact_kinds = [r["name"] for r in spec["resources"] if r.get("claim")]
     parts = [
         f"# Codebook: {descriptor['title']}",
         f"Version {descriptor['version']}, released {descriptor['created'][:10]}. Generated from "
         "`datapackage.json`, the coding rules of `schema/package.yaml`, the tables and `CHANGELOG.md` "
         "(`scripts/build_codebook.py`).",
         "## Unit of analysis",
-        "The unit is the **claim**: one thing a bulletin says, in the words that say it (a figure of "
-        "officers, a measure at a place type, a request to the public, a stated aim, a qualifier). Each "
-        "claim is one row of its fact kind (" + ", ".join(code(k) for k in fact_kinds) + ") and one row "
-        "of `claims`, the table to start from (one row per claim, like ACLED's one row per event). Every "
-        "row points to its words (`evidence`: character offsets into the archived bulletin).",
+        unit_of_analysis(descriptor, spec, root),
         "## Coding rules",
         coding_rules(descriptor, spec, root),
         "## Allowed values",

@@ -38,12 +38,13 @@ order by coalesce(e.date, e.date_latest) nulls last, e.time nulls first, e.seque
     },
     "personnel_figures": {
         "title": "Officer and troop figures, with their quotes",
-        "description": "Every figure of police officers or military personnel: its bounds, qualifier, status, "
+        "description": "Every figure of police officers or military personnel: its bounds, qualifier, status "
+                       "(and its modality on the one scale of claims), the claim it belongs to, "
                        "stated aims and mobilisation window, the organisation (and how it is known), and the "
                        "quote that states it.",
         "sql": """
-select p.personnel_id, p.force, p.role, p.qualifier, p.count_min, p.count_max, p.status,
-       (select group_concat(aim, '; ') from aims where aims.about_id = p.personnel_id) as aims,
+select p.personnel_id, p.claim_id, p.force, p.role, p.qualifier, p.count_min, p.count_max, p.status, p.modality,
+       (select group_concat(aim, '; ') from aims where aims.claim_id = p.claim_id) as aims,
        p.window_min_hours, p.window_max_hours, o.name as organisation, p.organisation_basis, ev.quote,
        p.evidence_id, ev.start, ev.end
 from personnel p
@@ -65,10 +66,10 @@ order by c.emergency, c.contact_id""",
     "threat_level_assessments": {
         "title": "Threat level assessments on the UK scale",
         "description": "The five levels of the UK threat scale in order, each with the assessments the bulletin "
-                       "reports at that level: who set it, when, what it means, and the quotes.",
+                       "reports at that level: who assessed it, when the level was set, and the assessment's words.",
         "sql": """
 select l.rank, l.level_id, a.assessment_id, o.name as assessor, a.assessor_basis, e.date, e.date_latest,
-       ev.quote, a.meaning, a.evidence_id, a.meaning_evidence_id
+       ev.quote, a.evidence_id, a.level_evidence_id
 from threat_levels l
 left join threat_assessments a on a.level_id = l.level_id
 left join organisations o on o.organisation_id = a.assessor_organisation_id

@@ -148,6 +148,7 @@ def draw_timeline(ax, data: dict) -> None:
         ax.text(when + timedelta(hours=1), 0.5, "published\n" + when.strftime("%H:%M"), fontsize=8,
                 color=COLOURS["stated"], va="bottom", ha="left")
     assessments = {a["event_id"]: a for a in data["threat_assessments"]}
+    quotes = {r["evidence_id"]: r["quote"] for r in data["evidence"]}
     ranks = {lvl["level_id"]: int(lvl["rank"]) for lvl in data["threat_levels"]}
     personnel = {}
     for row in data["personnel"]:
@@ -184,8 +185,8 @@ def draw_timeline(ax, data: dict) -> None:
         notes = []
         if event["event_id"] in assessments:
             a = assessments[event["event_id"]]
-            notes.append(f"to {a['level_id'].upper()}, level {ranks[a['level_id']]} of {len(ranks)}: "
-                         f"“{a['meaning']}”")
+            notes.append(f"to {a['level_id'].upper()}, level {ranks[a['level_id']]} of {len(ranks)}"
+                         + f": “{quotes[a['evidence_id']]}”")
         notes += [figure_text(p) for p in personnel.get(event["event_id"], [])]
         if notes:
             ax.text(label_x, y - 0.17, "\n".join(textwrap.fill(n, 92) for n in notes), ha="right", va="top",

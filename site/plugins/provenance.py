@@ -69,6 +69,10 @@ async def _rows(db, sql: str, params=None) -> list[dict]:
     return [dict(row) for row in (await db.execute(sql, params or [])).rows]
 
 
+# Columns that mark a table as an index of other tables' rows (claims: claim_type; retired_ids: table_name).
+INDEX_COLUMNS = {"table_name", "claim_type"}
+
+
 async def _read_site(datasette, database: str) -> dict:
     db = datasette.get_database(database)
     names = await db.table_names()
@@ -89,9 +93,9 @@ async def _read_site(datasette, database: str) -> dict:
             continue
         pk, label = spec["pks"][0], spec["label"]
         select = f"select [{pk}] as id" + (f", [{label}] as label" if label else "") + f" from [{name}]"
-        # A table with a table_name column indexes other tables' rows (claims) or rows gone (retired_ids):
-        # an ID's own table is the one that holds its row.
-        index = "table_name" in spec["columns"]
+        # A table with a table_name or claim_type column indexes other tables' rows (claims) or rows gone
+        # (retired_ids): an ID's own table is the one that holds its row.
+        index = bool(INDEX_COLUMNS & set(spec["columns"]))
         for row in await _rows(db, select):
             info["labels"][(name, row["id"])] = row.get("label")
             if not index:
@@ -101,7 +105,7 @@ async def _read_site(datasette, database: str) -> dict:
                                    "order by source_id, start, [end] desc"):
             info["evidence"][row["evidence_id"]] = row
         for name, spec in tables.items():
-            if "table_name" in spec["columns"]:
+            if INDEX_COLUMNS & set(spec["columns"]):
                 continue  # an index of other tables' rows (claims) uses no words of its own
             for column, other in spec["fks"].items():
                 if other != EVIDENCE or len(spec["pks"]) != 1:
