@@ -47,33 +47,40 @@ def org_column(party):
 
 # ---------------------------------------------------------------- coverage by word, not by sentence
 
+def sentences_of(tables, sid=SID):
+    return [s for s in tables["sentences"] if s["source_id"] == sid]
+
+
 def test_every_word_is_in_a_claims_words_or_excused(tables, source_text):
-    sentences = tables["sentences"]
-    assert [int(s["number"]) for s in sentences] == list(range(1, 25))
+    sentences = sentences_of(tables)
+    assert [int(s["number"]) for s in sentences] == list(range(1, len(sentences) + 1))
+    for s in tables["sentences"]:
+        assert int(s["words_covered"]) + int(s["words_excused"]) == int(s["words"])
     for s in sentences:
         assert source_text[int(s["start"]):int(s["end"])] == s["text"]
         assert int(s["words"]) == len(clauses.words(s["text"]))
-        assert int(s["words_covered"]) + int(s["words_excused"]) == int(s["words"])
     words = sum(int(s["words"]) for s in sentences)
     covered = sum(int(s["words_covered"]) for s in sentences)
-    assert covered / words > 0.95, (covered, words)
+    assert covered / words > 0.9, (covered, words)
 
 
-def test_excuses_are_page_furniture_or_a_few_connecting_words(tables):
-    excused = {s["text"]: s for s in tables["sentences"] if s["words_excused"] != "0"}
+def test_excuses_name_their_kind(tables):
+    excused = {s["text"]: s for s in sentences_of(tables) if s["words_excused"] != "0"}
     assert excused["Follow Metropolitan Police"]["excused_kind"] == "page_furniture"
     assert excused["[Assistant Commissioner Mark Rowley]"]["excused_kind"] == "page_furniture"
+    assert excused["Additional armed officers carry out patrols across the UK"]["excused_kind"] == "headline"
     for s in excused.values():
-        assert s["reason"] and (s["excused_kind"] == "page_furniture" or int(s["words_excused"]) <= 6)
+        assert s["reason"] and (s["excused_kind"] in ("page_furniture", "headline", "attribution")
+                                or int(s["words_excused"]) <= 6)
 
 
 @pytest.mark.parametrize("words, table, suffix", [
     ("The extra officers add to a wider policing plan", "measures", "policing-plan"),
     ("freeing up armed police officers who are usually responsible for carry out these static guarding duties",
-     "measures", "armed-officers-freed-from-guarding"),
-    ("which may cause disruption to journeys", "effects", "disruption-to-journeys-1"),
-    ("in an effort to help keep our streets safe", "aims", "keep-streets-safe-1"),
-    ("to deter terrorists and reassure the public", "aims", "deter-terrorists-1"),
+     "measures", "military-frees-armed-officers-from-guarding"),
+    ("which may cause disruption to journeys", "effects", "disruption-to-journeys"),
+    ("in an effort to help keep our streets safe", "aims", "keep-streets-safe"),
+    ("to deter terrorists", "aims", "deter-terrorists"),
 ])
 def test_clauses_once_left_without_a_row_have_one(tables, evidence, words, table, suffix):
     assert words in quote(evidence, row(tables, table, suffix))
@@ -83,6 +90,115 @@ def test_a_mention_is_no_claim(tables, evidence):
     """"Follow Metropolitan Police" names an organisation; it is page furniture, not a coded clause."""
     follow = next(s for s in tables["sentences"] if s["text"] == "Follow Metropolitan Police")
     assert follow["words_covered"] == "0"
+
+
+# ---------------------------------------------------------------- the unit of analysis
+
+# Claims by speaker and modality, counted by hand from the bulletin: the narrative's 21 claims (sentences
+# 3-16) and Rowley's 11 (his two paragraphs), one per predicate in its own clause.
+BY_HAND = {
+    "": {"in_effect": 12, "under_way": 2, "future": 1, "possible": 1, "capacity": 1, "not_planned": 1,
+         "requested": 2, "assessed": 1},
+    "mark-rowley": {"expected": 1, "future": 2, "in_effect": 1, "requested": 7},
+}
+
+
+def test_the_count_of_claims_by_speaker_and_modality(tables):
+    mine = [c for c in tables["claims"] if c["source_id"] == SID]
+    counts = {}
+    for c in mine:
+        counts.setdefault(c["speaker_person_id"], {}).setdefault(c["modality"], 0)
+        counts[c["speaker_person_id"]][c["modality"]] += 1
+    assert counts == BY_HAND
+    assert len(mine) == len({c["evidence_id"] for c in mine}) == 32  # 32 claims from 32 passages
+
+
+def test_a_claim_is_one_row_and_its_parts_are_not_claims(tables):
+    claims = {c["claim_id"]: c for c in tables["claims"]}
+    attributes = [r for name in ("aims", "qualifiers", "effects", "framing") for r in tables[name]]
+    assert attributes and not any(r[next(iter(r))] in claims for r in attributes)
+    assert all(r["claim_id"] in claims for r in attributes + tables["claim_items"] + tables["claim_links"]
+               if "claim_id" in r)
+    assert not any(r["contact_id"] in claims for r in tables["contacts"])  # entities are not claims
+    checks = [i for i in tables["claim_items"] if i["claim_id"] == f"{SID}-additional-police-and-security-checks"]
+    assert [(i["item_type"], i["words"]) for i in checks] == [
+        ("place", "ports"), ("place", "airports"), ("place", "rail stations"), ("check", "police"),
+        ("check", "security")] or sorted((i["item_type"], int(i["position"]), i["words"]) for i in checks) == [
+        ("check", 1, "police"), ("check", 2, "security"), ("place", 1, "ports"), ("place", 2, "airports"),
+        ("place", 3, "rail stations")]
+
+
+def test_the_same_words_are_never_two_claims_but_a_facet(tables):
+    claims = {c["claim_id"]: c for c in tables["claims"]}
+    assert len({c["evidence_id"] for c in claims.values()}) == len(claims)
+    freed = row(tables, "personnel", "armed-officers-freed-up")
+    assert freed["claim_id"] == f"{SID}-officers-freed-up" and freed["personnel_id"] not in claims
+    claim = claims[f"{SID}-officers-freed-up"]
+    assert (claim["claim_type"], claim["facets"], claim["evidence_id"]) == ("events", "personnel", freed["evidence_id"])
+
+
+def test_one_modality_scale_maps_every_kind(tables):
+    scale = set(SPEC["categories"]["modality"]["values"])
+    assert {c["modality"] for c in tables["claims"]} <= scale
+    for res in FACT_KINDS:
+        mapped = res["claim"].get("modality")
+        for r in tables[res["name"]]:
+            if mapped:
+                assert r["modality"] == mapped["map"][r[mapped["from"]]]
+    claims = {c["claim_id"].removeprefix(SID + "-"): c["modality"] for c in tables["claims"]}
+    assert claims["public-expects-everything-possible"] == "expected"  # normative: "expects us to"
+    assert claims["more-armed-officers"] == "future"  # "there will be"
+    assert claims["military-mobilisable"] == "capacity"  # "can be mobilised"
+    assert claims["threat-level-critical"] == "assessed"
+    assert claims["reviewing-security"] == "under_way"
+
+
+def test_a_claim_is_dated_by_its_words_or_a_stated_link(tables):
+    claims = {c["claim_id"].removeprefix(SID + "-"): c for c in tables["claims"]}
+    activated = claims["temperer-activated"]
+    assert (activated["date"], activated["date_precision"], activated["date_basis"]) == (
+        "2017-05-23", "part_of_day", "inferred")
+    capacity = claims["military-mobilisable"]  # its link to the activation is inferred: no date of its own
+    assert (capacity["date"], capacity["date_precision"], capacity["date_basis"]) == ("", "unknown", "not_stated")
+    assert "inference" in capacity["date_rule"]
+    for c in tables["claims"]:
+        assert (c["date"] == "") == (c["date_basis"] == "not_stated") == (c["date_precision"] == "unknown")
+
+
+def test_framing_and_links_are_coded_with_their_own_words(tables, evidence):
+    framing = {r["framing_id"].removeprefix(SID + "-"): r for r in tables["framing"] if r["source_id"] == SID}
+    assert {k: (r["framing_type"], r["value"], quote(evidence, r)) for k, r in framing.items()} == {
+        "appalling-attack": ("evaluation", "negative", "appalling"),
+        "well-rehearsed-plan": ("legitimation", "sound", "well-rehearsed"),
+        "attack-highly-likely": ("likelihood", "highly_likely", "highly likely"),
+        "further-attack-may-be-imminent": ("likelihood", "possible", "may be imminent"),
+        "grateful-to-the-military": ("stance", "gratitude", "We are grateful"),
+        "it-may-be-nothing": ("hedge", "hedge", "It may be nothing"),
+    }
+    assert framing["grateful-to-the-military"]["holder_organisation_id"] == "counter-terrorism-policing"
+    links = {(r["from_claim_id"].removeprefix(SID + "-"), r["to_claim_id"].removeprefix(SID + "-")): r["relation"]
+             for r in tables["claim_links"] if r["source_id"] == SID}
+    assert links[("threat-level-raised", "additional-police-and-security-checks")] == "may_lead_to"
+
+
+def test_an_attributes_words_lie_inside_its_claim(tables, evidence):
+    claims = {c["claim_id"]: c for c in tables["claims"]}
+    for name in ("aims", "qualifiers", "effects", "framing"):
+        for r in tables[name]:
+            start, end = span(evidence, r["evidence_id"])
+            first, last = span(evidence, claims[r["claim_id"]]["evidence_id"])
+            assert first <= start and end <= last, (name, r)
+    additional = row(tables, "qualifiers", "additional-checks")
+    assert quote(evidence, additional) == "additional"  # no padding to make the words unique
+
+
+def test_page_furniture_never_defines_an_entity(tables, evidence):
+    met = next(o for o in tables["organisations"] if o["organisation_id"] == "metropolitan-police")
+    assert (met["defined_by"], met["evidence_id"]) == ("source_metadata", "")
+    rowley = next(p for p in tables["people"] if p["person_id"] == "mark-rowley")
+    assert not quote(evidence, rowley).startswith("[") and "said" not in quote(evidence, rowley)
+    assert span(evidence, rowley["evidence_id"])[0] > span(evidence, next(
+        m["evidence_id"] for m in tables["mentions"] if m["person_id"] == "mark-rowley"))[0]
 
 
 # ---------------------------------------------------------------- judgements made by rule
@@ -96,9 +212,8 @@ def test_every_claim_inside_a_statement_names_it(tables, evidence):
             expected = next((sid for (s, e), sid in statements if s <= start and end <= e), "")
             assert r["statement_id"] == expected, (res["name"], r)
             inside += bool(expected)
-    assert inside >= 30
-    # the claims the issue found without their statement
-    for table, suffix in (("measures", "more-armed-officers-key-locations"), ("tactics", "increased-police-patrols"),
+    assert inside >= 20
+    for table, suffix in (("measures", "more-armed-officers"), ("measures", "police-patrols-increased-in-coming-days"),
                           ("partnerships", "military-enabled-us"), ("contacts", "0800-789-321"),
                           ("contacts", "emergency")):
         assert row(tables, table, suffix)["statement_id"].startswith(f"{SID}-rowley-")
@@ -113,13 +228,28 @@ def test_a_speakers_first_person_is_one_organisation(tables):
         for party in parties(res):
             for r in tables[res["name"]]:
                 words = r[f"{party}_words"]
-                if words.casefold() in ("we", "us", "our"):
+                if words.casefold() in ("we", "us", "our") and r["source_id"] == SID:
                     assert (r[f"{party}_basis"], r[f"{party}_rule"]) == ("inferred", rule)
                     seen.setdefault(r["statement_id"] or "narrative", set()).add(r[org_column(party)])
     assert seen == {f"{SID}-rowley-1": {"counter-terrorism-policing"},
                     f"{SID}-rowley-2": {"counter-terrorism-policing"},
                     "narrative": {"metropolitan-police"}}
-    assert {s["speaker_organisation_id"] for s in tables["statements"]} == {"counter-terrorism-policing"}
+
+
+def test_who_gives_a_request_is_one_rule(tables):
+    rule = " ".join(SPEC["request_rule"].split())
+    for r in tables["advice"]:
+        if not r["actor_words"]:
+            assert (r["actor_basis"], r["actor_rule"]) == ("inferred", rule), r
+    passengers = row(tables, "advice", "passengers-asked-to-plan-in-advance")
+    assert (passengers["actor_organisation_id"], passengers["statement_id"]) == ("metropolitan-police", "")
+    assert row(tables, "advice", "look-out")["actor_organisation_id"] == "counter-terrorism-policing"
+
+
+def test_the_same_relation_gets_the_same_actor(tables):
+    """The military frees the armed officers in both sentences that say so."""
+    assert row(tables, "measures", "military-frees-armed-officers-from-guarding")["actor_organisation_id"] == "military"
+    assert row(tables, "partnerships", "military-enabled-us")["actor_organisation_id"] == "military"
 
 
 def test_the_same_party_words_get_the_same_coding(tables):
@@ -128,7 +258,7 @@ def test_the_same_party_words_get_the_same_coding(tables):
         for party in parties(res):
             for r in tables[res["name"]]:
                 words = r[f"{party}_words"].casefold()
-                if words:
+                if words and words not in ("we", "us", "our"):  # the first person follows the speaker
                     codings.setdefault(words, set()).add((r[org_column(party)], r[f"{party}_basis"]))
     assert all(len(found) == 1 for found in codings.values()), {w: c for w, c in codings.items() if len(c) > 1}
     assert codings["armed officers"] == {("police", "inferred")}
@@ -176,14 +306,6 @@ def test_every_link_to_an_organisation_carries_the_party_group():
                 assert {f"{party}_words", f"{party}_evidence_id", f"{party}_basis", f"{party}_rule"} <= names, column
 
 
-def test_police_checks_and_security_checks_are_two_parties(tables):
-    police = row(tables, "measures", "police-checks-ports")
-    security = row(tables, "measures", "security-checks-ports")
-    assert (police["actor_organisation_id"], police["actor_basis"]) == ("police", "stated")
-    assert (security["actor_organisation_id"], security["actor_basis"]) == ("", "not_stated")
-    assert police["status"] == security["status"] == "possible"  # "may mean"
-
-
 # ---------------------------------------------------------------- inferred links carry a basis
 
 def test_the_order_of_events_and_its_basis(tables):
@@ -196,6 +318,7 @@ def test_the_order_of_events_and_its_basis(tables):
     for bounded in (attack, raised):
         assert (bounded["date"], bounded["date_latest"], bounded["date_latest_event_id"],
                 bounded["date_latest_event_basis"]) == ("", "2017-05-23", f"{SID}-temperer-activated", "stated")
+    assert (raised["actor_organisation_id"], raised["actor_basis"]) == ("jtac", "stated")  # who raised it
 
 
 def test_a_figures_event_link_has_a_basis(tables):
@@ -209,19 +332,18 @@ def test_a_figures_event_link_has_a_basis(tables):
 # ---------------------------------------------------------------- a row's words are its own; labels
 
 ADVICE = {  # id: (audience, action, condition, action_type, wording, actor words)
-    "passengers-plan-in-advance": ("Passengers", "plan in advance", "", "plan_journey", "should", ""),
-    "passengers-allow-extra-time": ("Passengers", "allow extra time to travel", "where possible",
-                                    "allow_extra_time", "should", ""),
+    "passengers-asked-to-plan-in-advance": ("Passengers", "plan in advance", "", "plan_journey", "should", ""),
+    "passengers-asked-to-allow-extra-time": ("", "allow extra time to travel", "where possible",
+                                             "allow_extra_time", "should", ""),
     "public-work-with-police": ("the public", "work with us", "", "cooperate_with_police", "appeal", "us"),
-    "public-remain-vigilant": ("the public", "remain vigilant", "", "remain_vigilant", "appeal", "us"),
+    "public-remain-vigilant": ("", "remain vigilant", "", "remain_vigilant", "appeal", ""),
     "report-concerns": ("you", "let us know immediately", "If you see anything that causes concern",
                         "report_concerns", "imperative", "us"),
     "look-out": ("", "Look out for anything that seems out of place, unusual or doesn’t seem to fit in with "
                      "day-to-day life", "", "look_out", "imperative", ""),
     "trust-instinct": ("you", "trust your instinct", "if you see or hear anything that could be terrorist-related",
-                       "trust_instinct", "imperative", "us"),
-    "call-hotline": ("you", "call us in confidence on 0800 789 321",
-                     "if you see or hear anything that could be terrorist-related", "call_hotline", "imperative", "us"),
+                       "trust_instinct", "imperative", ""),
+    "call-hotline": ("", "call us in confidence on 0800 789 321", "", "call_hotline", "imperative", "us"),
     "call-999": ("", "999", "in an emergency", "call_emergency", "imperative", ""),
 }
 
@@ -234,7 +356,8 @@ def test_advice(tables, evidence, suffix):
     for column in ("audience", "action", "condition"):
         assert r[column] in quote(evidence, r)
     if suffix.startswith("passengers"):
-        assert (r["actor_organisation_id"], r["actor_basis"], r["statement_id"]) == ("", "not_stated", "")
+        assert (r["actor_organisation_id"], r["actor_basis"], r["statement_id"]) == (
+            "metropolitan-police", "inferred", "")
     else:
         assert (r["actor_organisation_id"], r["actor_basis"], r["statement_id"]) == (
             "counter-terrorism-policing", "inferred", f"{SID}-rowley-2")
@@ -251,49 +374,49 @@ def test_a_rows_words_are_its_own(tables, evidence):
 
 def test_ids_and_labels_use_the_bulletins_words(tables, source_text):
     for contact in tables["contacts"]:
+        if contact["source_id"] != SID:
+            continue
         label = contact["contact_id"].removeprefix(SID + "-")
         assert label.replace("-", " ") in source_text or label in source_text, label
     published = row(tables, "events", "bulletin-published")
     assert "Metropolitan" not in published["description"]
 
 
-@pytest.mark.parametrize("suffix, tactic, tactic_type", [
-    ("armed-officers-on-foot", "on foot", "on_foot"), ("armed-officers-in-vehicles", "in vehicles", "in_vehicles"),
-    ("armed-officers-proactive-operations", "proactive operations", "proactive_operations"),
-    ("armed-officers-targeted-patrols", "targeted patrols", "targeted_patrols"),
-])
-def test_armed_officer_tactics(tables, evidence, suffix, tactic, tactic_type):
-    r = row(tables, "tactics", suffix)
-    assert (r["actor_words"], r["tactic"], r["tactic_type"], r["place"], r["status"]) == (
-        "armed officers", tactic, tactic_type, "", "expected")  # "the public will see"; "out and about" is no place
+def test_armed_officers_out_and_about_are_one_claim_with_its_ways_and_activities(tables, evidence):
+    r = row(tables, "measures", "public-will-see-armed-officers")
+    assert (r["actor_words"], r["measure_type"], r["modality"]) == ("armed officers", "armed_officer_presence", "future")
     assert quote(evidence, r).startswith("It means the public will see more armed officers")
     assert (r["actor_organisation_id"], r["actor_basis"]) == ("police", "inferred")
+    items = sorted((i["item_type"], int(i["position"]), i["words"]) for i in tables["claim_items"]
+                   if i["claim_id"] == r["claim_id"])
+    assert items == [("activity", 1, "proactive operations"), ("activity", 2, "targeted patrols"),
+                     ("mode", 1, "on foot"), ("mode", 2, "in vehicles")]
 
 
 def test_command_and_control(tables, evidence):
     control = row(tables, "command", "police-in-control")
-    assert (control["actor_words"], control["relation"], control["subordinate_words"], control["status"]) == (
+    assert (control["actor_words"], control["relation"], control["subordinate_words"], control["modality"]) == (
         "Police", "in_control", "any operation that has military support", "in_effect")
     assert (control["subordinate_organisation_id"], control["subordinate_basis"]) == ("", "not_stated")
     troops = row(tables, "command", "police-command-troops")
     assert (troops["relation"], troops["subordinate_words"], troops["scope"], troops["subordinate_organisation_id"],
             troops["subordinate_basis"]) == ("commands", "the troops", "in line with their own officers",
                                              "military", "inferred")
-    for r in (control, troops):
-        assert (r["actor_organisation_id"], r["actor_basis"], quote(evidence, r, "actor_evidence_id")) == (
-            "police", "stated", "Police")
+    assert (control["actor_organisation_id"], control["actor_basis"], quote(evidence, control, "actor_evidence_id")) \
+        == ("police", "stated", "Police")
+    assert (troops["actor_organisation_id"], troops["actor_basis"]) == ("police", "inferred")
 
 
-@pytest.mark.parametrize("suffix, actor, basis, status", [
-    ("police-checks-ports", "police", "stated", "possible"),
-    ("reviewing-security-key-sites", "metropolitan-police", "inferred", "under_way"),  # "We are urgently reviewing"
-    ("more-armed-officers-key-locations", "police", "inferred", "expected"),  # "there will be"
-    ("policing-plan-increased-patrolling-crowded-places", "police", "inferred", "in_effect"),
-    ("no-military-street-patrols-streets", "military", "stated", "not_planned"),
+@pytest.mark.parametrize("suffix, actor, basis, modality", [
+    ("additional-police-and-security-checks", "police", "stated", "possible"),
+    ("reviewing-security", "metropolitan-police", "inferred", "under_way"),  # "We are urgently reviewing"
+    ("more-armed-officers", "police", "inferred", "future"),  # "there will be"
+    ("policing-plan-increased-patrolling", "police", "inferred", "in_effect"),
+    ("no-military-street-patrols", "military", "stated", "not_planned"),
 ])
-def test_measure_actor_and_status_say_what_the_words_say(tables, evidence, suffix, actor, basis, status):
+def test_measure_actor_and_modality_say_what_the_words_say(tables, evidence, suffix, actor, basis, modality):
     r = row(tables, "measures", suffix)
-    assert (r["actor_organisation_id"], r["actor_basis"], r["status"]) == (actor, basis, status)
+    assert (r["actor_organisation_id"], r["actor_basis"], r["modality"]) == (actor, basis, modality)
     if basis == "stated":
         assert quote(evidence, r, "actor_evidence_id") in quote(evidence, r)
     else:
@@ -302,12 +425,12 @@ def test_measure_actor_and_status_say_what_the_words_say(tables, evidence, suffi
 
 # ---------------------------------------------------------------- aims and qualifiers
 
-AIMS = {  # aim: (aim_type, the table and row it is the aim of)
-    "to carry out patrols across the UK": ("carry_out_patrols", "personnel", "armed-officers-freed-up"),
+AIMS = {  # aim: (aim_type, the claim's table and ID it is the aim of)
+    "to carry out patrols across the UK": ("carry_out_patrols", "events", "officers-freed-up"),
     "to support police": ("support_police", "personnel", "military-mobilisable"),
-    "to protect key sites": ("protect_key_sites", "measures", "military-protect-key-sites-key-sites"),
-    "as a precautionary measure": ("precaution", "measures", "reviewing-security-key-sites"),
-    "reassure the public": ("reassure_public", "measures", "more-armed-officers-key-locations"),
+    "to protect key sites": ("protect_key_sites", "measures", "military-protect-key-sites"),
+    "as a precautionary measure": ("precaution", "measures", "reviewing-security"),
+    "reassure the public": ("reassure_public", "measures", "more-armed-officers"),
     "to prevent further attacks": ("prevent_attacks", "measures", "public-expects-everything-possible"),
 }
 
@@ -315,58 +438,60 @@ AIMS = {  # aim: (aim_type, the table and row it is the aim of)
 @pytest.mark.parametrize("aim", sorted(AIMS))
 def test_stated_aims(tables, evidence, aim):
     aim_type, table, suffix = AIMS[aim]
-    found = [r for r in tables["aims"] if r["aim"] == aim and r["about_id"] == f"{SID}-{suffix}"]
+    found = [r for r in tables["aims"] if r["aim"] == aim and r["claim_id"] == f"{SID}-{suffix}"]
     assert len(found) == 1, aim
     assert found[0]["aim_type"] == aim_type and aim in quote(evidence, found[0])
-    claim = next(c for c in tables["claims"] if c["claim_id"] == found[0]["about_id"])
-    assert claim["table_name"] == table
+    claim = next(c for c in tables["claims"] if c["claim_id"] == found[0]["claim_id"])
+    assert claim["claim_type"] == table
 
 
-QUALIFIERS = {  # words: (type, value, a row it qualifies)
-    "urgently": ("urgency", "urgent", "measures", "reviewing-security-key-sites"),
-    "all": ("scope", "all", "measures", "reviewing-security-key-sites"),
-    "additional": ("amount", "additional", "personnel", "armed-officers-freed-up"),
-    "more": ("amount", "more", "measures", "more-armed-officers-key-locations"),
-    "over the coming days and weeks": ("time_frame", "coming_days_and_weeks", "measures",
-                                       "reviewing-security-major-upcoming-events"),
-    "out and about": ("scope", "general", "tactics", "armed-officers-on-foot"),
-    "immediately": ("urgency", "immediate", "advice", "report-concerns"),
+QUALIFIERS = {  # words: (type, value, the claim it qualifies)
+    "urgently": ("urgency", "urgent", "reviewing-security"),
+    "all": ("scope", "all", "reviewing-security"),
+    "additional": ("amount", "additional", "officers-freed-up"),
+    "more": ("amount", "more", "more-armed-officers"),
+    "over the coming days and weeks": ("time_frame", "coming_days_and_weeks", "reviewing-security"),
+    "out and about": ("scope", "general", "public-will-see-armed-officers"),
+    "immediately": ("urgency", "immediate", "report-concerns"),
 }
 
 
 @pytest.mark.parametrize("words", sorted(QUALIFIERS))
 def test_qualifiers_are_values_with_their_words(tables, evidence, words):
-    kind, value, table, suffix = QUALIFIERS[words]
-    found = [r for r in tables["qualifiers"] if r["qualifier_words"] == words and r["about_id"] == f"{SID}-{suffix}"]
+    kind, value, suffix = QUALIFIERS[words]
+    found = [r for r in tables["qualifiers"] if r["qualifier_words"] == words and r["claim_id"] == f"{SID}-{suffix}"]
     assert len(found) == 1, words
     assert (found[0]["qualifier_type"], found[0]["value"]) == (kind, value)
-    assert words in quote(evidence, found[0])
-    assert found[0]["about_id"] in {r[next(iter(r))] for r in tables[table]}
+    assert quote(evidence, found[0]) == words
 
 
 def test_stated_effects(tables, evidence):
     effects = [r for r in tables["effects"] if r["effect"] == "disruption to journeys"]
-    assert {r["about_id"] for r in effects} == {f"{SID}-{kind}-checks-{place}" for kind in ("police", "security")
-                                                for place in ("ports", "airports", "rail-stations")}
-    assert {(r["effect_type"], r["status"]) for r in effects} == {("disruption", "possible")}  # "may cause"
+    assert [r["claim_id"] for r in effects] == [f"{SID}-additional-police-and-security-checks"]
+    assert {(r["effect_type"], r["modality"]) for r in effects} == {("disruption", "possible")}  # "may cause"
 
 
-def test_the_claims_table_indexes_every_fact_row(tables):
+def test_the_claims_table_holds_one_row_per_claim(tables):
     claims = {c["claim_id"]: c for c in tables["claims"]}
     total = 0
     for res in FACT_KINDS:
+        if res["claim"].get("role", "claim") != "claim":
+            continue
         key = res["claim"]["id"]
         for r in tables[res["name"]]:
-            c = claims[r[key]]
-            assert (c["table_name"], c["evidence_id"], c["statement_id"]) == (
-                res["name"], r["evidence_id"], r["statement_id"])
-            total += 1
+            c = claims[r["claim_id"]]
+            assert (c["evidence_id"], c["statement_id"]) == (r["evidence_id"], r["statement_id"])
+            if r["claim_id"] == r[key]:
+                assert (c["claim_type"], c["modality"]) == (res["name"], r["modality"])
+                total += 1
+            else:
+                assert res["name"] in c["facets"].split()
     assert total == len(claims)
-    freed = claims[f"{SID}-armed-officers-freed-up"]
-    assert (freed["actor_organisation_id"], freed["actor_basis"], freed["modality"], freed["date"],
-            freed["sentence_numbers"]) == ("police", "inferred", "freed_up", "2017-05-24", "5")
+    freed = claims[f"{SID}-officers-freed-up"]
+    assert (freed["modality"], freed["date"], freed["sentence_numbers"]) == ("in_effect", "2017-05-24", "5")
     hotline = claims[f"{SID}-call-hotline"]
-    assert hotline["speaker_person_id"] == "mark-rowley"
+    assert (hotline["speaker_person_id"], hotline["speaker_organisation_id"]) == (
+        "mark-rowley", "counter-terrorism-policing")
 
 
 # ---------------------------------------------------------------- the rules stop the build
@@ -447,21 +572,23 @@ def test_the_same_actor_words_coded_two_ways_fail(inputs):
     old = '''    actor_words: "armed officers"
     actor: police
     actor_rule: "armed officers are police officers: the bulletin calls the officers freed up 'armed police officers'"
-    tactic: "in vehicles"'''
+    modality: future
+    modes: [on foot, in vehicles]'''
     assert old in text
     line = text[:text.index(old)].count("\n") + 1
     path.write_text(text.replace(old, '''    actor_words: "armed officers"
     actor_rule: "the words do not say whose officers"
-    tactic: "in vehicles"'''), encoding="utf-8")
+    modality: future
+    modes: [on foot, in vehicles]'''), encoding="utf-8")
     message = build_error(inputs)
     assert line_in(message) == line and "the same words get the same coding" in message, message
 
 
 def test_a_rule_on_a_stated_party_fails(inputs):
     line = edit(inputs, '''    actor_words: "military"
-    status: not_planned''', '''    actor_words: "military"
+    modality: not_planned''', '''    actor_words: "military"
     actor_rule: "the words say so"
-    status: not_planned''')
+    modality: not_planned''')
     message = build_error(inputs)
     assert line_in(message) == line + 1 and "only for an inferred party" in message, message
 
@@ -484,9 +611,9 @@ def test_party_words_not_in_the_quote_fail(inputs):
 
 def test_an_organisation_named_in_the_words_needs_the_words(inputs):
     line = edit(inputs, '''    actor_words: "military"
-    status: not_planned''', '''    actor: military
+    modality: not_planned''', '''    actor: military
     actor_rule: "guessed"
-    status: not_planned''')
+    modality: not_planned''')
     message = build_error(inputs)
     assert line_in(message) == line and "give actor_words" in message, message
 
@@ -539,14 +666,14 @@ def test_every_id_of_every_release_is_kept_or_retired(tables):
     present = {next(iter(r.values())) for name, rows in tables.items() if name not in ("retired_ids", "claims")
                for r in rows}
     retired = {r["retired_id"]: r for r in tables["retired_ids"]}
-    for release, count in (("1.0.0", 75), ("2.0.0", 145)):
+    for release, count in (("1.0.0", 75), ("2.0.0", 145), ("3.0.0", 273)):
         with open(ROOT / "data" / "releases" / f"{release}-ids.csv", newline="", encoding="utf-8") as handle:
             released = list(csv.DictReader(handle))
         assert len(released) == count
         for r in released:
             assert r["id"] in present or r["id"] in retired, r
     for r in retired.values():
-        assert r["retired_id"] not in present and r["version_retired"] in ("2.0.0", "3.0.0")
+        assert r["retired_id"] not in present and r["version_retired"] in ("2.0.0", "3.0.0", "4.0.0")
         assert all(new in present or new in retired for new in r["replacement_ids"].split()), r
 
 
@@ -588,18 +715,22 @@ def test_every_quote_the_curator_writes_occurs_exactly_once(source_text):
     quotes = []
     for section, value in annotations.items():
         for entry in [value] if isinstance(value, dict) else (value or []):
+            if section in ("aims", "qualifiers", "effects", "framing"):
+                continue  # an attribute's words are found inside its claim's words, by position
             quotes += [v for k, v in entry.items() if k in ("quote", "title", "dateline") or k.endswith("_quote")]
-    assert len(quotes) > 80
+    assert len(quotes) > 40
     assert [q for q in quotes if source_text.count(q) != 1] == []
     assert source_text.count("us") > 1  # a party's words ("us") need not be unique
 
 
 def test_a_released_row_whose_meaning_changes_needs_a_new_id(inputs):
     """3.0.0 records what each claim means: a later build that keeps the ID of a row but changes its
-    status (or a figure, a party's organisation, a link) stops at the entry."""
-    line = edit(inputs, '''    actor_words: "military"
-    status: not_planned''', '''    actor_words: "military"
-    status: possible''')
+    coded values (or a figure, a party's organisation, a link) stops at the entry."""
+    line = edit(inputs, '''    measure_type: policing_plan
+    modality: in_effect''', '''    measure_type: policing_plan
+    partner: military
+    partner_rule: "a slip: the words name no partner"
+    modality: in_effect''')
     message = build_error(inputs)
     assert line_in(message) < line and "no longer means what release 3.0.0 published" in message, message
-    assert "status 'not_planned' -> 'possible'" in message and "give the entry a new id" in message
+    assert "partner_organisation_id '' -> 'military'" in message and "give the entry a new id" in message
