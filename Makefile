@@ -149,11 +149,32 @@ $(INSPECT): $(DB) | $(STAMP)
 # The site's own pages (annotated bulletin, rows in context): Datasette plugins and templates.
 SITE_CODE := $(wildcard site/plugins/*.py site/templates/*.html)
 
+# `make serve` runs on a virtual environment of its own, with only what serving needs
+# (requirements-serve.txt and the site's plugin packages; no build or test tools). When the package
+# and its inputs are as committed, scripts.site_files writes the site's files from them into
+# build/site/ with those tools alone; otherwise (exit status 3) the package is built and validated
+# with the build tools first (`make db`, on .venv) and build/ is served.
+SITE_VENV := .venv-site
+SITE_PY := $(SITE_VENV)/bin/python
+SITE_STAMP := $(SITE_VENV)/.installed
+$(SITE_STAMP): requirements-serve.txt requirements-site.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || \
+	  { echo "error: Python 3.11 or newer is needed as '$(PYTHON)' (set PYTHON=...)" >&2; exit 1; }
+	$(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-serve.txt
+	$(SITE_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --upgrade \
+	  --target $(SITE_VENV)/site-plugins -r requirements-site.txt
+	touch $@
+
 # SITE_URL=https://... is the site's public address (canonical links, row citations, sitemap, JSON-LD).
 SITE_URL ?=
-serve: $(DB) $(METADATA) $(INSPECT) | $(STAMP)
-	$(PY) -m scripts.serve --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --port $(PORT) \
-	  $(if $(SITE_URL),--site-url "$(SITE_URL)")
+serve: | $(SITE_STAMP)
+	@if site=$$($(SITE_PY) -m scripts.site_files); then :; \
+	elif [ $$? = 3 ]; then $(MAKE) --no-print-directory db && site=build; \
+	else exit 1; fi; \
+	echo "$(SITE_PY) -m scripts.serve --db $$site/$(NAME).db ..."; \
+	$(SITE_PY) -m scripts.serve --db $$site/$(NAME).db --metadata $$site/metadata.json --inspect $$site/inspect.json \
+	  --port $(PORT) $(if $(SITE_URL),--site-url "$(SITE_URL)")
 
 # The site as a folder that runs on its own (dist/site/: data, plugins, templates, pinned
 # requirements, `start`, Dockerfile; docs/publishing.md). Rewritten on every call (a copy), so a
