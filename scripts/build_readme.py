@@ -85,7 +85,8 @@ def citation_block(spec: dict, sources: list[dict], descriptor: dict, root: Path
         "(the APA lines above are rendered from the CSL-JSON by citeproc-py):", "",
         f"- [`{files['bibtex']}`]({files['bibtex']}) (BibTeX), [`{files['ris']}`]({files['ris']}) (RIS) and "
         f"[`{files['csl']}`]({files['csl']}) (CSL-JSON), for reference managers: the dataset, then the "
-        "bulletin it is coded from;",
+        f"bulletin it is coded from, each under one key in all three (`{build_citation.citation_key(spec)}` "
+        "for the dataset);",
         f"- [`{files['cff']}`]({files['cff']}) (Citation File Format, with the bulletin under `references` "
         "as the original source) and [`.zenodo.json`](.zenodo.json) (Zenodo files a release as a data set, "
         "derived from the bulletin);",
