@@ -74,7 +74,7 @@ def unpacked(release, tmp_path) -> Path:
 
 
 def test_the_unpacked_archive_validates(unpacked):
-    """As the README says a reader checks it: `frictionless validate datapackage.json`, a new process."""
+    """As docs/versions.md says a reader checks it: `frictionless validate datapackage.json`, a new process."""
     result = subprocess.run([str(FRICTIONLESS), "validate", "datapackage.json"], cwd=unpacked, capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
