@@ -42,7 +42,10 @@ NOT_COMMITTED = 3  # the exit status that sends `make serve` to the build tools
 
 
 def git(root: Path, *args: str) -> str:
-    result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+    try:
+        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+    except OSError as error:  # no git at all
+        raise BuildError(root, f"git is not available ({error.strerror})") from None
     if result.returncode != 0:
         raise BuildError(root, f"not a git checkout with a commit ({result.stderr.strip() or 'git failed'})")
     return result.stdout

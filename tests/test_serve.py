@@ -141,3 +141,9 @@ def test_a_folder_without_git_goes_to_the_build_first(checkout):
     shutil.rmtree(checkout / ".git")
     result = run_step("site_files", checkout)
     assert result.returncode == site_files.NOT_COMMITTED and "not a git checkout" in result.stderr
+
+
+def test_without_git_the_package_goes_to_the_build_first(checkout, monkeypatch):
+    monkeypatch.setenv("PATH", str(checkout / "no-such-folder"))
+    result = run_step("site_files", checkout)
+    assert result.returncode == site_files.NOT_COMMITTED and "git is not available" in result.stderr
