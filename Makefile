@@ -1,9 +1,9 @@
-# The flow, one direction only (see README "Preparation"):
+# The flow, one direction only (see docs/building.md):
 #   data/raw/<bulletin>/ + data/reference/ + schema/package.yaml
 #     -> data/*.csv (scripts/extract.py) + datapackage.json (scripts/build_descriptor.py)
 #     -> checked in a staging folder (scripts/validate.py), then published (scripts/publish.py)
 #     -> (validated) CITATION.cff, .zenodo.json, citation/ (BibTeX, RIS, CSL-JSON, JSON-LD),
-#        README.md's generated blocks, figures/ (make docs)
+#        the generated blocks of README.md and docs/*.md, figures/ (make docs)
 #     -> dist/<name>-<version>.zip + dist/SHA256SUMS (make dist)
 #     -> build/<name>.db + build/metadata.json (make db) -> the site (make serve), dist/site/ (make bundle)
 # Targets are real files with real prerequisites: a second `make` does nothing.
@@ -24,7 +24,7 @@ BUILD_CODE := scripts/publish.py scripts/build_dictionary.py scripts/extract.py 
               scripts/build_descriptor.py scripts/validate.py scripts/common.py \
               scripts/input_models.py scripts/yaml_input.py scripts/fact_kinds.py scripts/rules.py \
               scripts/clauses.py scripts/claims.py
-# The JSON Schemas of the hand-written inputs, for editors (committed; see README "Adding a bulletin").
+# The JSON Schemas of the hand-written inputs, for editors (committed; see docs/adding-a-bulletin.md).
 INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json \
                  schema/retired-ids.schema.json
 
@@ -75,7 +75,7 @@ FIGURE := figures/timeline.png
 CITATIONS := CITATION.cff .zenodo.json citation/dataset.bib citation/dataset.ris citation/dataset.csl.json \
              citation/dataset.jsonld
 CODEBOOK := codebook.html
-docs: $(CITATIONS) README.md $(CODEBOOK) figures
+docs: $(CITATIONS) $(PAGES) $(CODEBOOK) figures
 figures: $(FIGURE)
 
 # The codebook (unit of analysis, coding rules with worked examples, every table, field, value and
@@ -86,7 +86,9 @@ $(CODEBOOK): $(VALIDATED) schema/package.yaml CHANGELOG.md scripts/build_codeboo
 $(CITATIONS) &: $(VALIDATED) schema/package.yaml scripts/build_citation.py scripts/common.py | $(STAMP)
 	$(PY) -m scripts.build_citation
 
-README.md: $(VALIDATED) $(CITATIONS) scripts/build_readme.py scripts/build_dictionary.py scripts/build_citation.py | $(STAMP)
+# The generated blocks of the README and of the docs pages (scripts/build_readme.py's PAGES).
+PAGES := README.md docs/tables.md docs/versions.md
+$(PAGES) &: $(VALIDATED) $(CITATIONS) scripts/build_readme.py scripts/build_dictionary.py scripts/build_citation.py | $(STAMP)
 	$(PY) -m scripts.build_readme
 
 $(FIGURE): $(VALIDATED) scripts/build_figures.py scripts/build_dictionary.py | $(STAMP)
@@ -96,7 +98,7 @@ $(FIGURE): $(VALIDATED) scripts/build_figures.py scripts/build_dictionary.py | $
 DIST_NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)-$(shell sed -n 's/^version: //p' schema/package.yaml)
 DIST := dist/$(DIST_NAME).zip
 dist: $(DIST)
-$(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml README.md $(CODEBOOK) $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py | $(STAMP)
+$(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml $(PAGES) $(wildcard docs/*.md) $(CODEBOOK) $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py | $(STAMP)
 	$(PY) -m scripts.build_dist
 
 # The suite runs on every core (pytest-xdist; a worker that runs out of tests takes some from
@@ -147,14 +149,35 @@ $(INSPECT): $(DB) | $(STAMP)
 # The site's own pages (annotated bulletin, rows in context): Datasette plugins and templates.
 SITE_CODE := $(wildcard site/plugins/*.py site/templates/*.html)
 
+# `make serve` runs on a virtual environment of its own, with only what serving needs
+# (requirements-serve.txt and the site's plugin packages; no build or test tools). When the package
+# and its inputs are as committed, scripts.site_files writes the site's files from them into
+# build/site/ with those tools alone; otherwise (exit status 3) the package is built and validated
+# with the build tools first (`make db`, on .venv) and build/ is served.
+SITE_VENV := .venv-site
+SITE_PY := $(SITE_VENV)/bin/python
+SITE_STAMP := $(SITE_VENV)/.installed
+$(SITE_STAMP): requirements-serve.txt requirements-site.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || \
+	  { echo "error: Python 3.11 or newer is needed as '$(PYTHON)' (set PYTHON=...)" >&2; exit 1; }
+	$(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-serve.txt
+	$(SITE_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --upgrade \
+	  --target $(SITE_VENV)/site-plugins -r requirements-site.txt
+	touch $@
+
 # SITE_URL=https://... is the site's public address (canonical links, row citations, sitemap, JSON-LD).
 SITE_URL ?=
-serve: $(DB) $(METADATA) $(INSPECT) | $(STAMP)
-	$(PY) -m scripts.serve --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --port $(PORT) \
-	  $(if $(SITE_URL),--site-url "$(SITE_URL)")
+serve: | $(SITE_STAMP)
+	@if site=$$($(SITE_PY) -m scripts.site_files); then :; \
+	elif [ $$? = 3 ]; then $(MAKE) --no-print-directory db && site=build; \
+	else exit 1; fi; \
+	echo "$(SITE_PY) -m scripts.serve --db $$site/$(NAME).db ..."; \
+	$(SITE_PY) -m scripts.serve --db $$site/$(NAME).db --metadata $$site/metadata.json --inspect $$site/inspect.json \
+	  --port $(PORT) $(if $(SITE_URL),--site-url "$(SITE_URL)")
 
 # The site as a folder that runs on its own (dist/site/: data, plugins, templates, pinned
-# requirements, `start`, Dockerfile; README "Publishing"). Rewritten on every call (a copy), so a
+# requirements, `start`, Dockerfile; docs/publishing.md). Rewritten on every call (a copy), so a
 # SITE_URL given here becomes its default public address.
 BUNDLE := dist/site
 bundle: $(DB) $(METADATA) $(INSPECT) | $(STAMP)

@@ -59,13 +59,19 @@ def pins(files=REQUIREMENTS) -> dict[str, tuple[str, Path]]:
     return out
 
 
-def site_requirements(files=REQUIREMENTS) -> list[str]:
-    """The pinned lines of Datasette, the site's plugin packages and everything they need (their
-    installed metadata, markers evaluated for this Python, no extras)."""
+def site_requirements(files=REQUIREMENTS, roots=SITE_ROOTS) -> list[str]:
+    """The pinned lines of Datasette (or of the `roots` given), the site's plugin packages and
+    everything they need (their installed metadata, markers evaluated for this Python, no extras)."""
     pinned = pins(files)
+    roots = list(roots) + [name for name, (_, path) in pinned.items() if path.name == "requirements-site.txt"]
+    return closure(pinned, roots)
+
+
+def closure(pinned: dict[str, tuple[str, Path]], roots: list[str]) -> list[str]:
+    """The pinned lines of `roots` and of everything they need, sorted by name: what the installed
+    metadata says each needs, each of them pinned (a BuildError names one that is not)."""
     installed = {canonicalize_name(d.metadata["Name"]): d
                  for d in importlib_metadata.distributions(path=[str(SITE_PLUGIN_PACKAGES), *sys.path])}
-    roots = SITE_ROOTS + [name for name, (_, path) in pinned.items() if path.name == "requirements-site.txt"]
     needed, todo = {}, [(canonicalize_name(r), "the site") for r in roots]
     while todo:
         name, parent = todo.pop()

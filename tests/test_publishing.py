@@ -278,8 +278,8 @@ def test_load_check_runs_the_bundle_beside_stock_datasette(bundle, site_files, c
     assert re.search(r"^  table +[0-9.]+ / +[0-9.]+ \( *\d+\)  \|  +[0-9.]+ / ", printed, re.MULTILINE)
 
 
-def test_the_readme_publish_command_has_the_settings_of_start():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_documented_publish_command_has_the_settings_of_start():
+    readme = (ROOT / "docs" / "publishing.md").read_text(encoding="utf-8")
     (command,) = re.findall(r"^datasette publish cloudrun .*?^```", readme, re.MULTILINE | re.DOTALL)
     given = dict(re.findall(r"--setting (\S+) ([^\s\"]+)", command))
     assert given == {name: ("on" if value else "off") if isinstance(value, bool) else str(value)

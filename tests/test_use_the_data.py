@@ -1,4 +1,4 @@
-"""The README's "Use the data" recipes, run as a reader runs them: from a folder outside the
+"""The README's "Use the data" recipes and docs/use.md's, run as a reader runs them: from a folder outside the
 repository, against the unpacked release (built by the dist step), in a new interpreter that sees
 nothing of the repository (the Datasette one against a real server on 127.0.0.1). And the loader
 they use (temperer_data.py): its types, its categoricals (from a small descriptor of the tests'
@@ -29,18 +29,25 @@ QUESTIONS = ["When was the threat level raised, and by whom?",
              "What was the public asked to do?"]
 
 
+def blocks(part: str) -> list[tuple[str, str]]:
+    return re.findall(r"^```(\w*)\n(.*?)^```$", part, re.MULTILINE | re.DOTALL)
+
+
 def recipes() -> dict[str, list[tuple[str, str]]]:
-    """The section's code blocks, by sub-heading: [(language, code)]."""
+    """The code blocks of the README's section, then of docs/use.md (which follows on from it), by
+    sub-heading: [(language, code)]."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     (section,) = re.findall(rf"^## {SECTION}\n(.*?)(?=^## )", text, re.MULTILINE | re.DOTALL)
-    found = {}
-    for part in re.split(r"^### ", section, flags=re.MULTILINE)[1:]:
-        heading = part.splitlines()[0].strip()
-        found[heading] = re.findall(r"^```(\w*)\n(.*?)^```$", part, re.MULTILINE | re.DOTALL)
+    found = {part.splitlines()[0].strip(): blocks(part) for part in re.split(r"^### ", section, flags=re.MULTILINE)[1:]}
+    more = (ROOT / "docs" / "use.md").read_text(encoding="utf-8")
+    found |= {part.splitlines()[0].strip(): blocks(part) for part in re.split(r"^## ", more, flags=re.MULTILINE)[1:]}
     return found
 
 
 RECIPES = recipes()
+# Recipes in a language this machine does not run: R (frictionless-r is in none of its registries).
+# Their shape is checked instead (test_the_r_recipe_reads_the_release).
+NOT_RUN = {"R"}
 
 
 def only_block(heading: str) -> str:
@@ -69,9 +76,11 @@ def run_python(code: str, cwd, *extra_path) -> subprocess.CompletedProcess:
 
 
 def test_the_section_has_the_loader_the_questions_and_each_way_in():
-    assert list(RECIPES) == ["pandas", *QUESTIONS, "frictionless", "DuckDB", "The Datasette JSON API"]
-    # Every block is run below: a block in another language would go untested.
-    assert all(language == "python" for blocks in RECIPES.values() for language, _ in blocks)
+    assert list(RECIPES) == ["pandas", "R", "DuckDB", "The Datasette JSON API", *QUESTIONS, "frictionless"]
+    # Every block but R's is run below: a block in another language would go untested.
+    assert all(language == "python" for heading, blocks in RECIPES.items() if heading not in NOT_RUN
+               for language, _ in blocks)
+    assert [language for language, _ in RECIPES["R"]] == ["r"]
     loading = RECIPES["pandas"][0][1].strip().splitlines()
     assert len(loading) == 3 and f'"{RELEASE}"' in loading[0], "three lines load the release from anywhere"
 
@@ -85,8 +94,8 @@ def test_each_question_is_answered_in_at_most_three_lines(question):
 def output(reader) -> list[str]:
     """Every local block of the section, in order (they follow on from each other), as one script in the
     reader's folder, run there."""
-    code = "\n".join(code for heading, blocks in RECIPES.items() if heading != "The Datasette JSON API"
-                     for _, code in blocks)
+    code = "\n".join(code for heading, blocks in RECIPES.items()
+                     if heading != "The Datasette JSON API" and heading not in NOT_RUN for _, code in blocks)
     (reader / "recipes.py").write_text(code, encoding="utf-8")
     result = subprocess.run([sys.executable, "-I", "recipes.py"], cwd=reader, capture_output=True, text=True,
                             timeout=300)
@@ -128,6 +137,16 @@ def test_what_the_public_was_asked_to_do(output):
 def test_the_frictionless_and_duckdb_recipes_from_the_readers_folder(output):
     assert "+44800789321 False" in output
     assert "('exact', 1000, 1000, datetime.date(2017, 5, 24))" in output
+
+
+def test_the_r_recipe_reads_the_release(reader):
+    """frictionless-r's calls on the release's descriptor and on a table it holds (R itself does not run here)."""
+    code = only_block("R")
+    (path,) = re.findall(r'read_package\("([^"]+)"\)', code)
+    assert path == f"{RELEASE}/datapackage.json" and (reader / path).is_file()
+    (table,) = re.findall(r'read_resource\(package, "([^"]+)"\)', code)
+    assert table in {r["name"] for r in PACKAGE["resources"] if r.get("type") == "table"}
+    assert "library(frictionless)" in code
 
 
 @pytest.mark.parametrize("source", ["release", "repository"])
