@@ -24,9 +24,10 @@ SECTION = "Use the data"
 API_SITE = "http://127.0.0.1:8001"  # where the README's API recipe expects `make serve`
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 RELEASE = f"{PACKAGE['name']}-{PACKAGE['version']}"  # the unpacked release's folder
-QUESTIONS = ["When was the threat level raised, and by whom?",
-             "How many personnel, with what status, according to whom?",
-             "What was the public asked to do?"]
+QUESTIONS = ["Who raised the threat level, and when?",
+             "How many personnel, with what status, on the common scale?",
+             "What was the public asked to do, and by whom?",
+             "How many claims does each speaker make, of what kind?"]
 
 
 def blocks(part: str) -> list[tuple[str, str]]:
@@ -113,25 +114,33 @@ def rows_after(output: list[str], header_words: list[str]) -> list[list[str]]:
     return [line.split() for line in output[start + 1:]]
 
 
-def test_the_threat_level_was_raised_to_critical_by_jtac_on_a_date_not_stated(output):
-    (row, *_) = rows_after(output, ["level_id", "name", "assessor_basis", "date", "date_latest", "date_basis"])
-    assert row == ["critical", "Joint", "Terrorism", "Analysis", "Centre", "stated", "NaT", "2017-05-23", "not_stated"]
+def test_the_threat_level_was_raised_by_jtac_on_a_date_not_stated(output):
+    (row, *_) = rows_after(output, ["actor_organisation_id", "actor_basis", "date", "date_basis", "date_latest"])
+    assert row == ["jtac", "stated", "NaT", "not_stated", "2017-05-23"]
 
 
-def test_the_personnel_figures_with_status_and_who_says_so(output):
-    rows = rows_after(output, ["count_min", "count_max", "qualifier", "role", "modality", "actor_organisation_id",
-                               "actor_basis", "publisher"])[:2]
-    assert rows == [["1000", "1000", "exact", "armed", "officers", "freed_up", "police", "inferred", "Metropolitan",
-                     "Police"],
-                    ["<NA>", "3800", "up_to", "military", "personnel", "mobilisable", "military", "stated",
-                     "Metropolitan", "Police"]]
+def test_the_personnel_figures_with_status_on_the_common_scale(output):
+    rows = rows_after(output, ["count_min", "count_max", "qualifier", "role", "status", "modality", "organisation_id",
+                               "organisation_basis", "speaker_organisation_id"])[:2]
+    assert rows == [["1000", "1000", "exact", "armed", "officers", "freed_up", "in_effect", "police", "inferred",
+                     "metropolitan-police"],
+                    ["<NA>", "3800", "up_to", "military", "personnel", "mobilisable", "capacity", "military", "stated",
+                     "metropolitan-police"]]
 
 
-def test_what_the_public_was_asked_to_do(output):
-    start = next(i for i, line in enumerate(output) if line.split()[:3] == ["audience", "action", "wording"])
-    shown = "\n".join(output[start:start + 1 + len(read_table("advice"))])
+def test_every_request_to_the_public_with_its_giver(output):
+    start = next(i for i, line in enumerate(output) if line.split()[:3] == ["action", "audience", "wording"])
+    shown = output[start + 1:start + 1 + len(read_table("advice"))]
+    assert len(shown) == len(read_table("advice"))
     for advice in read_table("advice"):
-        assert advice["action"] in shown and advice["wording"] in shown
+        line = next(text for text in shown if advice["action"] in text)
+        assert advice["wording"] in line and advice["actor_organisation_id"] in line
+
+
+def test_claims_by_speaker_and_claim_type(output):
+    start = next(i for i, line in enumerate(output) if line.split()[:1] == ["claim_type"])
+    totals = next(line.split() for line in output[start:] if line.split()[:1] == ["All"])
+    assert int(totals[-1]) == len(read_table("claims"))
 
 
 def test_the_frictionless_and_duckdb_recipes_from_the_readers_folder(output):
