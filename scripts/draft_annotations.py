@@ -55,14 +55,14 @@ NOT_ORGANISATIONS = {"UK", "US", "USA", "EU", "UN", "BST", "GMT", "UTC", "CCTV",
 CLAIM_CUES = {
     "measures": re.compile(r"\bno plans\b|\breview(?:ing)? security\b|\bchecks? at\b|\bcordon\b|\bclosed?\b|"
                            r"\bdo everything\b|\bpolicing plan\b|\bfreeing up\b|"
-                           r"\bdeployed to\b|\bincreased patrolling\b|\b(?:more|additional|extra) armed officers at\b",
+                           r"\bdeployed to\b|\bincreased patrolling\b|\b(?:more|additional|extra) armed officers at\b|"
+                           r"\b(?:on foot|in vehicles|proactive operations|targeted patrols|high[- ]visibility|"
+                           r"stop and search|(?:increased|extra|more|additional) (?:police |armed )?patrols)\b|"
+                           r"(?<!military )\b(?:to|will) patrol\b",
                            re.IGNORECASE),
     "advice": re.compile(r"\bshould\b|\bplease\b|\b[Ii]f you (?:see|hear|notice)\b|\bIt is (?:critical|vital|important|essential) that\b|"
                          r"\b(?:let us know|call us|trust your instinct|remain vigilant|stay alert|report it)\b|"
                          r"^[“\"]?(?:Look out|Call|Report|Keep|Allow|Plan|Stay|Remain|Trust|Do not|Don’t)\b"),
-    "tactics": re.compile(r"\b(?:on foot|in vehicles|proactive operations|targeted patrols|high[- ]visibility|"
-                          r"stop and search|(?:increased|extra|more|additional) (?:police |armed )?patrols)\b|"
-                          r"(?<!military )\b(?:to|will) patrol\b"),
     "partnerships": re.compile(r"(?<!public )\bwork(?:s|ing)? (?:closely )?with\b|\balongside\b|\bin partnership\b|"
                                r"\bjoin(?:s|ing)? the\b|\benabled us\b|\bwith the support of\b"),
     "command": re.compile(r"\bin (?:control|command)\b|\bunder the command\b|\bcommand(?:s|ing|ed)?\b|"
@@ -398,11 +398,13 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
             fields["assessor"] = org_in(clause)
         sentence = t.sentence(tk.start)
         following = [s for s in t.sentences if s[0] >= sentence[1]]
-        spans = {"quote": clause}
+        # The assessment's own words: the sentence that says what it means ("This means that ..."), the
+        # level read from the clause that prints it; else the clause itself (a facet of its event).
+        spans = {"quote": clause, "level_quote": clause}
         if following and text[following[0][0]:].startswith("This means"):
-            spans["meaning_quote"] = following[0]
+            spans["quote"] = following[0]
         entry = d.add("threat_assessments", spans, tk, **fields)
-        derived(d, entry, "level", derive.threat_level, d.quote(entry), levels)
+        derived(d, entry, "level", derive.threat_level, d.quote(entry, "level_quote"), levels)
         if re.search(r"threat level", text[clause[0]:clause[1]], re.IGNORECASE):
             event(clause, tk, date="not_stated")
             for other in tokens:
@@ -464,20 +466,20 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
             continue
         event(t.clause(tk.start), tk, date="not_stated")
 
-    # The kinds of claim a sentence may make (advice, tactics, ..., aims, qualifiers): one
-    # candidate per sentence and kind, its actor and status left to the curator.
+    # The kinds of claim a sentence may make (advice, measures, ..., aims, qualifiers): one
+    # candidate per sentence and kind, its actor and modality left to the curator.
     for span in t.sentences:
         words = text[span[0]:span[1]]
         for section, cue in CLAIM_CUES.items():
             if cue.search(words):
                 entry = d.add(section, {"quote": t.widen(*span)})
                 if section in ("aims", "qualifiers"):
-                    d.note(entry, f"cue {cue.search(words).group()!r}; narrow the quote to the words, code them and "
-                                  "name the rows they are about under `of`")
+                    d.note(entry, f"cue {cue.search(words).group()!r}; narrow the quote to the words (found inside "
+                                  "the claim's words), code them and name the claim they are of under `of`")
                 else:
                     d.note(entry, f"cue {cue.search(words).group()!r}; give the actor's words (actor_words: stated "
                                   "when they name an organisation, we/us/our by the first-person rule) or a rule, "
-                                  "and the status")
+                                  "and the modality")
                 entry.fields.setdefault("id", f"{section}-{len([e for e in d.entries.values() if e.section == section])}")
                 for tk in tokens:
                     if inside(tk, span):
@@ -514,8 +516,9 @@ def number_events(d: Draft) -> None:
             entry.fields.setdefault("id", slug(f"{entry.fields.get('role', 'figure')} {entry.fields.get('status', '')}"))
         if entry.section in ("personnel", "threat_assessments"):
             same = next((e for e in events if e.spans["quote"] == entry.spans["quote"]), None)
-            if same:
+            if same:  # the same words as an event: a facet of its claim, never a second claim
                 entry.fields.setdefault("event", same.fields["id"])
+                entry.fields.setdefault("facet_of", same.fields["id"])
     for section in SECTION_KEYS:
         seen: dict[str, int] = {}
         for entry in (e for e in d.entries.values() if e.section == section and "id" in e.fields):

@@ -701,7 +701,7 @@ def add_items(c: Context, res: dict, row: dict, e: dict) -> None:
 
 def finish_claims(c: Context) -> None:
     """Facets, attributes' words, links, statements, parties and items of every claim row of the
-    bulletin, then its row rules; then the bulletin's first person, every word of it resolved."""
+    bulletin, then its row rules."""
     quotes = c.tables.quotes()
     c.claim_rows = {}
     seen_words: dict[str, tuple[str, int]] = {}
@@ -765,7 +765,6 @@ def finish_claims(c: Context) -> None:
         broken = rules.broken(c.tables.rules.get(res["name"], []), row, quotes)
         if broken:
             raise c.error("; ".join(f"{res['name']} rule {r.name}: {r.message}" for r in broken), line)
-    check_first_person(c)
 
 
 FIRST_PERSON_WORD = re.compile(r"(?i)(?<![\w’'])(we|us|our)(?![\w’'])")
@@ -962,6 +961,7 @@ def add_sentences(b: Bulletin, tables: Tables, covered: list[tuple[int, int]]) -
 def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> None:
     """Every row the bulletin's annotations state, added to `tables`, section by section."""
     context = Context(b, tables, levels, root)
+    b.context = context  # for the checks of the whole bulletin once every bulletin is built
     try:
         for name, add_section in SECTIONS.items():
             add_section(context, b.entries(name))
@@ -1198,6 +1198,10 @@ def build(root: Path = ROOT) -> dict:
     for bulletin in bulletins:
         coverage.check(bulletin, spans.get(bulletin.source_id, []), levels, own.get(bulletin.source_id))
         add_sentences(bulletin, tables, coding.get(bulletin.source_id, []))
+        try:
+            check_first_person(bulletin.context)
+        except BuildError as error:
+            raise with_key_path(error, bulletin) from None
     # An index of the fact kinds' rows (their IDs are theirs, so they are not added as new IDs).
     tables.rows["claims"] = claims.claim_rows(spec, tables.rows, tables.publishers)
     claims.list_in_sentences(tables.rows)

@@ -86,7 +86,7 @@ def test_ids_unique_across_bulletins(combined):
         assert len(keys) == len(set(keys)), f"{name}: duplicate primary key"
         if name == "claims":  # the index of the fact kinds' rows, by their own IDs
             assert {key: seen.get(key) for key in keys} == {
-                (row["claim_id"],): row["table_name"] for row in combined[name]}
+                (row["claim_id"],): row["claim_type"] for row in combined[name]}
             continue
         for key in keys:
             assert key not in seen, f"ID {key} in both {seen.get(key)} and {name}"
@@ -135,7 +135,7 @@ def test_fixture_values_come_from_its_words(combined, built):
     assert events["officers-freed-up"]["date_latest"] == "2017-10-14"
 
     level = one(fixture_rows(combined, "threat_assessments"), "assessor_organisation_id", "jtac")
-    assert level["level_id"] == "severe" and "“severe”" in evidence[level["evidence_id"]]["quote"]
+    assert level["level_id"] == "severe" and "“severe”" in evidence[level["level_evidence_id"]]["quote"]
 
     personnel = {row["personnel_id"].removeprefix(FIXTURE_ID + "-"): row for row in fixture_rows(combined, "personnel")}
     words = personnel["armed-officers-freed-up"]  # "Two hundred"
@@ -157,7 +157,10 @@ def test_fixture_values_come_from_its_words(combined, built):
                      ("Chief Superintendent", "head of operations at British Transport Police")}, ranks
     statement = one(fixture_rows(combined, "statements"), "person_id", "helen-marsh")
     assert statement["text"].startswith("Our officers") and not statement["text"].endswith("”")
-    assert {row["place_type"] for row in fixture_rows(combined, "measures")} == {"railway stations", "airports"}
+    places = {row["words"] for row in fixture_rows(combined, "claim_items") if row["item_type"] == "place"}
+    assert places == {"railway stations", "airports"}
+    freed = one(fixture_rows(combined, "personnel"), "personnel_id", f"{FIXTURE_ID}-armed-officers-freed-up")
+    assert freed["claim_id"] == f"{FIXTURE_ID}-officers-freed-up"  # a facet of the event told by the same words
 
 
 def test_package_with_fixture_validates(built):

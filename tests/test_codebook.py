@@ -37,9 +37,13 @@ def test_every_table_field_value_and_rule_is_in_it():
 
 def test_the_worked_examples_are_rows_of_the_data():
     advice = {row["advice_id"] for row in read_table("advice")}
-    measures = {row["measure_id"] for row in read_table("measures")}
+    claims = read_table("claims")
     assert any(f"advice <code>{a}</code>" in PAGE for a in advice)
-    assert sum(f"measure <code>{m}</code>" in PAGE for m in measures) >= 4
+    assert sum(f"claim <code>{c['claim_id']}</code>" in PAGE for c in claims) >= 4
+    # the worked count: every modality of the claims, and the number of claims, in the count's table
+    assert f"This version has {len(claims)} claims from {len({c['evidence_id'] for c in claims})} distinct passages" \
+        in PAGE
+    assert all(f"<th style=\"text-align:right\"><code>{m}</code></th>" in PAGE for m in {c["modality"] for c in claims})
     words = sum(int(s["words"]) for s in read_table("sentences"))
     assert f"of {words} words" in PAGE, "the coverage figure"
     assert "Unit of analysis" in PAGE and "the <strong>claim</strong>" in PAGE

@@ -95,7 +95,7 @@ def out_of_range(root):
 
 
 def outside_enum(root):
-    return set_cell(root, "measures", "police-checks-ports", "status", "rumoured") + ["enum"]
+    return set_cell(root, "measures", "additional-police-and-security-checks", "modality", "rumoured") + ["enum"]
 
 
 def duplicate_primary_key(root):
@@ -218,7 +218,7 @@ def unused_evidence(root):
 
 
 def id_reused_across_tables(root):
-    return set_cell(root, "measures", "reviewing-security-key-sites", "measure_id",
+    return set_cell(root, "measures", "reviewing-security", "measure_id",
                     "met-2017-05-24-manchester-attack") + ["unique across the package"]
 
 
@@ -266,8 +266,8 @@ def edited_source(root):
 
 def annotation_invalid_coding(root):
     """A coding outside the descriptor's enum is caught where it is typed, before any table is built."""
-    line = replace_line(root / ANNOTATIONS, "    status: possible", "    status: rumoured")
-    return [f"annotations.yaml:{line}: measures[6].status: expected one of in_effect, under_way,", "got 'rumoured'"]
+    line = replace_line(root / ANNOTATIONS, "    modality: possible", "    modality: rumoured")
+    return [f"annotations.yaml:{line}: measures[6].modality: expected one of in_effect, under_way,", "got 'rumoured'"]
 
 
 def descriptor_constraint_broken_by_the_data(root):

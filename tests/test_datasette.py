@@ -237,7 +237,7 @@ def test_default_facets(ds, site_files):
             assert set(served["facet_results"]) == set(spec["facets"]), table
             assert served["suggested_facets"] == [], f"{table}: only the curated facets are offered"
     assert {"event_type"} <= set(metadata["databases"][DB]["tables"]["events"]["facets"])
-    assert {"measure_type", "place_type", "status"} <= set(metadata["databases"][DB]["tables"]["measures"]["facets"])
+    assert {"measure_type", "modality"} <= set(metadata["databases"][DB]["tables"]["measures"]["facets"])
 
 
 def test_full_text_search_of_evidence_statements_and_source_text(ds):

@@ -34,10 +34,12 @@ from scripts import recognise
 from scripts.draft_annotations import DRAFT_NAME, reference_levels
 
 FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-10-14-fixture-railway-patrols"
-QUOTE_KEYS = ("quote", "title", "dateline", "attribution_quote", "meaning_quote")
+QUOTE_KEYS = ("quote", "title", "dateline", "attribution_quote", "level_quote")
+# Sections whose quotes are attributes of a claim (`of`): found inside that claim's words, by position.
+ATTRIBUTES = ("aims", "qualifiers", "effects", "framing")
 # Sections scored entry by entry too: the claims (often no token in their sentences) and the
 # names (a person's first mention may sit inside a longer name token). `uncoded` is no fact.
-ENTRY_SECTIONS = ("advice", "tactics", "partnerships", "command", "measures", "aims", "qualifiers", "people",
+ENTRY_SECTIONS = ("advice", "partnerships", "command", "measures", "aims", "qualifiers", "people",
                   "organisations")
 LEVELS = reference_levels(ROOT)
 RECALL = 1.0
@@ -52,8 +54,16 @@ def entries(annotations: dict):
             yield section, entry
 
 
-def spans(text: str, entry: dict) -> list[tuple[int, int]]:
+def spans(text: str, entry: dict, claims: dict | None = None) -> list[tuple[int, int]]:
+    """The spans of an entry's quotes; an attribute's quote is looked for inside its claim's words
+    (`claims`: ID -> span), where it occurs once, as the build places it."""
     found = []
+    of = entry.get("of")
+    if claims and isinstance(of, str) and of in claims:
+        first, last = claims[of]
+        where = text.find(entry["quote"], first, last)
+        assert where >= 0 and text.find(entry["quote"], where + 1, last) < 0, entry
+        return [(where, where + len(entry["quote"]))]
     for key in QUOTE_KEYS:
         if key in entry:
             quote = entry[key]
@@ -81,14 +91,21 @@ class Span:
         return (self.start, self.end) < (other.start, other.end)
 
 
+def claim_spans(text: str, annotations: dict) -> dict:
+    """ID -> the span of the quote of every entry that is not an attribute (the claims `of` names)."""
+    return {entry["id"]: spans(text, entry)[0] for section, entry in entries(annotations)
+            if section not in ATTRIBUTES and "id" in entry and "quote" in entry and section not in ("first_person",)}
+
+
 def score(text: str, curated: dict, draft: dict) -> dict:
     tokens = recognise.all_tokens(text, LEVELS)
-    facts = {(section, tk) for section, entry in entries(curated) for span in spans(text, entry)
+    placed = claim_spans(text, curated)
+    facts = {(section, tk) for section, entry in entries(curated) for span in spans(text, entry, placed)
              for tk in tokens if span[0] <= tk.start and tk.end <= span[1]}
     claims = {}
     for section, entry in entries(curated):
         if section in ENTRY_SECTIONS:
-            start, end = spans(text, entry)[0]
+            start, end = spans(text, entry, placed)[0]
             claims.setdefault((section, start, end), Span(start, end, text[start:end][:40]))
     facts |= {(section, span) for (section, _, _), span in claims.items()}
     candidates = [(section, spans(text, entry)) for section, entry in entries(draft)]

@@ -95,7 +95,7 @@ def test_unknown_top_level_section(root):
     (root / ANNOTATIONS).write_text(text + "\nremarks:\n  - checked twice\n", encoding="utf-8")
     line = text.count("\n") + 2
     (problem,) = rejected(root)
-    assert problem.startswith(f"{root / ANNOTATIONS}:{line}: remarks: unknown key; allowed: advice, aims, command, contacts,")
+    assert problem.startswith(f"{root / ANNOTATIONS}:{line}: remarks: unknown key; allowed: advice, aims, claim_links, command, contacts,")
 
 
 def test_organisation_id_reused(root):
@@ -131,7 +131,7 @@ def test_contacts_section_deleted(root):
      "contacts[1].purpose: unquoted 1:30 means '1:30' in YAML 1.2 (editors) but 90 in YAML 1.1"),
     ("confidential: false", "confidential: no",
      "contacts[1].confidential: unquoted no means 'no' in YAML 1.2 (editors) but false in YAML 1.1; write true or false"),
-    ("    status: in_effect\n", "    status: on\n", "measures[0].status: unquoted on means 'on'"),
+    ("    modality: in_effect\n", "    modality: on\n", "events[0].modality: unquoted on means 'on'"),
 ])
 def test_yaml_11_surprises_are_errors(root, old, new, expected):
     line = edit(root, ANNOTATIONS, old, new)
@@ -301,9 +301,9 @@ def test_contacts_emptied_leave_the_phone_numbers_uncovered(root):
 
 
 def test_a_statement_copy_does_not_cover_the_facts_in_its_paragraph(root):
-    """'in the coming days' is inside statement rowley-1; without the tactic that codes it, it is uncovered."""
-    for entry in ("increased-police-patrols", "increased-in-police-patrols", "in-the-coming-days"):
-        remove_entry(root, entry)  # the tactic and its qualifiers (one quotes "in the coming days")
+    """'in the coming days' is inside statement rowley-1; without the claim that codes it, it is uncovered."""
+    for entry in ("police-patrols-increased-in-coming-days", "increased-in-police-patrols", "in-the-coming-days"):
+        remove_entry(root, entry)  # the claim and its qualifiers (one quotes "in the coming days")
     (problem,) = rejected(root)
     assert "lie in no evidence span that a row uses" in problem and "relative_time 'days'" in problem
 

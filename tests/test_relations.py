@@ -110,16 +110,16 @@ def test_a_fact_copied_under_a_new_id(root):
 
 @pytest.mark.parametrize("old, new, key, expected", [
     ("  retired_in: 2.0.0\n  replaced_by: [met-2017-05-24-123-157]", "  retired_in: 1.0.0\n  replaced_by: [met-2017-05-24-123-157]",
-     "[1].retired_in", "'met-2017-05-24-122-158' is retired in 1.0.0 but release 1.0.0 published it "
+     "[0].retired_in", "'met-2017-05-24-122-158' is retired in 1.0.0 but release 1.0.0 published it "
      f"(data/releases/1.0.0-ids.csv line {listed_at('1.0.0', 'met-2017-05-24-122-158')}); retired_in is the first "
      "version without it"),
-    ("  retired_in: 2.0.0\n  replaced_by: [met-2017-05-24-123-157]", "  retired_in: 3.1.0\n  replaced_by: [met-2017-05-24-123-157]",
-     "[1].retired_in", "retired_in '3.1.0' is later than this version 3.0.0 (schema/package.yaml)"),
+    ("  retired_in: 2.0.0\n  replaced_by: [met-2017-05-24-123-157]", "  retired_in: 4.1.0\n  replaced_by: [met-2017-05-24-123-157]",
+     "[0].retired_in", "retired_in '4.1.0' is later than this version 4.0.0 (schema/package.yaml)"),
     ("- id: met-2017-05-24-122-158\n  table: evidence", "- id: met-2017-05-24-122-158\n  table: mentions",
-     "[1].table", "table 'mentions': release 1.0.0 published 'met-2017-05-24-122-158' in table evidence "
+     "[0].table", "table 'mentions': release 1.0.0 published 'met-2017-05-24-122-158' in table evidence "
      f"(data/releases/1.0.0-ids.csv line {listed_at('1.0.0', 'met-2017-05-24-122-158')})"),
     ("- id: met-2017-05-24-122-158\n", "- id: met-2017-05-24-122-159\n",
-     "[1].id", "'met-2017-05-24-122-159' was published by no release (no data/releases/<version>-ids.csv lists it): "
+     "[0].id", "'met-2017-05-24-122-159' was published by no release (no data/releases/<version>-ids.csv lists it): "
      "only a released ID is retired; a row never released is simply removed"),
 ])
 def test_the_retired_id_table_agrees_with_the_release_lists_and_the_version(root, old, new, key, expected):
@@ -190,7 +190,7 @@ def test_a_misspelt_replacement_and_an_id_retired_twice(root):
     entries = text.count("\n- id: ")
     first = line_of(root, RETIRED, "- id: met-2017-05-24-313-417\n")
     assert rejected(root) == [
-        f"{root / RETIRED}:{line}: [1].replaced_by: replacement 'met-2017-05-24-123-175' of 'met-2017-05-24-122-158' "
+        f"{root / RETIRED}:{line}: [0].replaced_by: replacement 'met-2017-05-24-123-175' of 'met-2017-05-24-122-158' "
         "is not a row of this version",
         f"{root / RETIRED}:{again}: [{entries}].id: 'met-2017-05-24-313-417' is retired twice (first at line {first}); "
         "list it once"]

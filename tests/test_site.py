@@ -475,4 +475,4 @@ def test_the_codebook_page_is_the_generated_codebook(ds):
         assert f"<h2>{heading}</h2>" in html, heading
     for table in TABLES:
         assert f"<code>{table}</code>" in html, table
-    assert "<code>in_effect</code>: happening" in html
+    assert "<code>in_effect</code>: stated as done or holding" in html

@@ -507,8 +507,9 @@ def search_message(datasette, info: dict, database: str, table: str) -> dict:
 
 @hookimpl
 def handle_exception(datasette, request, exception):
-    """A row URL naming a retired ID answers with where the row went."""
-    if not isinstance(exception, NotFound) or request is None:
+    """A row URL naming a retired ID answers with where the row went, also when its table is one a
+    release had and this version retired (the query then fails on the missing table)."""
+    if request is None:
         return None
     url_vars = request.scope.get("url_route", {}).get("kwargs", {})
     if not {"database", "table", "pks"} <= set(url_vars):
@@ -520,6 +521,8 @@ def handle_exception(datasette, request, exception):
         if database is None:
             return None
         info = await site(datasette, database)
+        if not isinstance(exception, NotFound) and table in info["tables"]:
+            return None
         pk_values = urlsafe_components(url_vars["pks"])
         retired = info["retired"].get(str(pk_values[0])) if len(pk_values) == 1 else None
         if retired is None:
