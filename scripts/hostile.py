@@ -57,7 +57,7 @@ def request_probes(route: str, table: str, key: str) -> list[tuple[str, str, str
     base = f"/{route}/{table}"
     sql = f"/{route}.json?sql="
     return [
-        ("3,000 query parameters", "GET", base + "?" + "&".join(f"{key}__not=x{i}" for i in range(3000))),
+        ("3,000 query parameters", "GET", base + "?" + "&".join(f"a{i}=1" for i in range(3000))),
         ("100 short query parameters", "GET", base + "?" + "&".join("a=" for _ in range(100))),
         ("400 _facet", "GET", base + "?" + "&".join(f"_facet={key}" for _ in range(400))),
         ("11 _facet", "GET", base + "?" + "&".join(f"_facet={key}" for _ in range(11))),
@@ -134,6 +134,24 @@ def send(client: httpx.Client, pid, probe: str, method: str, path: str) -> Answe
                   body.decode("utf-8", "replace"), headers)
 
 
+def beside(base: str, pid, probe: str, heavy: str, path: str = "/robots.txt") -> Answer:
+    """`path` asked 0.2 s after the heavy request `heavy` (which runs in another thread): does one
+    request stall the others?"""
+    def heavy_request():
+        with httpx.Client(base_url=base) as other:
+            try:
+                other.get(heavy, timeout=PROBE_TIMEOUT)
+            except httpx.HTTPError:
+                pass
+    thread = threading.Thread(target=heavy_request, daemon=True)
+    thread.start()
+    time.sleep(0.2)
+    with httpx.Client(base_url=base) as client:
+        answer = send(client, pid, probe, "GET", path)
+    thread.join(PROBE_TIMEOUT)
+    return answer
+
+
 def half_open(base: str, pid, count: int = HALF_OPEN, wait: float = 1.0) -> tuple[Answer, int, list[socket.socket]]:
     """`count` connections each sending a request line and one header, never the end of the headers:
     an Answer (status: connections still open after `wait` seconds) and the sockets (the caller
@@ -178,8 +196,10 @@ def main(argv=None) -> None:
         answer = client.get(f"/{args.db}", follow_redirects=False)
         route = answer.headers["location"].lstrip("/").split("?")[0] if answer.status_code == 302 else args.db
         print(f"{args.base}: database route {route}, server RSS at start {rss_mb(args.pid) or 0:.0f} MB")
-        for probe, method, path in request_probes(route, args.table, args.key):
+        probes = request_probes(route, args.table, args.key)
+        for probe, method, path in probes:
             print(send(client, args.pid, probe, method, path).line(), flush=True)
+    print(beside(args.base, args.pid, "robots.txt beside 3,000 parameters", probes[0][2]).line())
     answer, opened, sockets = half_open(args.base, args.pid)
     print(answer.line() + f" (of {opened} opened; status: still open after 1 s)")
     time.sleep(12)

@@ -96,7 +96,7 @@ EXPECTED = {
     "_sort by a missing column": 400, "_sort_desc by a missing column": 400, "_sort and _sort_desc": 400,
     "_through not JSON": 400, "_through without column": 400, "_through to a missing column": 400,
     "_timelimit not a number": 400, "__in with broken JSON": 400, "__in with an object": 400,
-    "non-Latin-1 path": 404, "non-Latin-1 row path": 404,
+    "non-Latin-1 path": 404, "non-Latin-1 row path": 404, "robots.txt beside 3,000 parameters": 200,
 }
 
 
@@ -107,6 +107,8 @@ def test_every_probe_is_refused_at_once_without_its_text_and_in_bounded_memory(s
         for probe, method, path in hostile.request_probes(route, TABLE, KEY):
             answers.append(hostile.send(client, pid, probe, method, path))
         after = client.get(f"/{route}/{TABLE}")
+    answers.append(hostile.beside(base, pid, "robots.txt beside 3,000 parameters",
+                                  hostile.request_probes(route, TABLE, KEY)[0][2]))
     summary(record_property, "hostile: each probe (status, time, bytes, the server's peak RSS while it ran):")
     for answer in answers:
         summary(record_property, "hostile:" + answer.line())
@@ -212,3 +214,17 @@ def test_no_write_no_file_read_no_reflected_script(site, folder):
                 assert hostile.SCRIPT not in answer.text, path
             assert answer.status_code < 500 and not EXCEPTION_TEXT.search(answer.text), (path, answer.status_code)
     assert hashlib.sha256(db_file.read_bytes()).hexdigest() == before, "the database file is unchanged"
+
+
+def test_the_database_page_is_kept_per_host_and_never_for_a_visitor_with_a_cookie(site):
+    """The database page's answer to a plain GET is kept (site/plugins/guard.py); it names the host it
+    was asked at (Datasette's alternate links), so another host gets its own."""
+    base, _, route, _ = site
+    with httpx.Client(base_url=base) as client:
+        first, again = client.get(f"/{route}"), client.get(f"/{route}")
+        other = client.get(f"/{route}", headers={"host": "elsewhere.example"})
+        with_cookie = client.get(f"/{route}", headers={"cookie": "ds_actor=x"})
+    assert first.status_code == again.status_code == other.status_code == with_cookie.status_code == 200
+    assert first.text == again.text and "elsewhere.example" in other.text and "elsewhere.example" not in again.text
+    assert with_cookie.headers["cache-control"] == "private, no-store"
+

@@ -21,7 +21,7 @@ import pytest
 from conftest import PUBLIC_ADDRESS, ROOT, datasette_for, make, read_table, start_bundle
 
 from scripts import build_bundle, load_check
-from scripts.serve import HOST, PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, free_port, site_environment, wait_until_answering
+from scripts.serve import HOST, PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, free_port, site_environment
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]
@@ -257,8 +257,12 @@ def test_load_check_runs_the_bundle_beside_stock_datasette(bundle, site_files, c
     assert stop.value.code == 0, printed
     assert re.search(r"^bundle at http://127\.0\.0\.1:\d+: .*bulletin 1", printed, re.MULTILINE)
     assert re.search(r"^stock datasette -i at http://127\.0\.0\.1:\d+: ", printed, re.MULTILINE)
-    assert printed.count("requests 12  concurrency 4") == 2 and "errors 0" in printed
-    assert "p50 / p99 in ms by kind of page: bundle  |  stock datasette -i" in printed
+    assert printed.count("requests 12  concurrency 4") == 4 and "errors 0" in printed  # each site alone, then with slow SQL
+    assert re.search(r"^bundle \+ slow SQL at http://127\.0\.0\.1:\d+: ", printed, re.MULTILINE)
+    assert re.search(r"^stock datasette -i: table pages' p99 with a slow query in every 5 requests [0-9.]+ ms, "
+                     r"alone [0-9.]+ ms", printed, re.MULTILINE)
+    assert ("p50 / p99 in ms by kind of page: bundle  |  bundle + slow SQL  |  stock datasette -i  |  "
+            "stock datasette -i + slow SQL") in printed
     assert re.search(r"^  table +[0-9.]+ / +[0-9.]+ \( *\d+\)  \|  +[0-9.]+ / ", printed, re.MULTILINE)
 
 

@@ -26,7 +26,8 @@ docs/site.md says what the site promises and how tests/test_hostile.py checks it
   and a referrer policy. A refusal made here is sent `cache-control: no-store`.
 - Work Datasette repeats on every request for an immutable site is done once: the per-table
   permission rules (Datasette 0.65 deep-copies the whole metadata for each table it checks; the
-  database page checks every table). With an https public address, Datasette's absolute links are
+  database page checks every table), and the database page itself, which costs a SQL round trip
+  per table and view (about 700 here): its answer to a plain GET is kept and sent again. With an https public address, Datasette's absolute links are
   https (its `force_https_urls` setting).
 """
 
@@ -59,6 +60,7 @@ SQL_AT_ONCE = 1             # ad hoc SQL queries running at once (Datasette runs
 SQL_WAITING = 4             # ad hoc SQL queries waiting for their turn; more answer 503 at once
 SQL_WAIT_SECONDS = 10.0     # a query that waited this long answers 503
 BUSY = "Too many SQL queries at once: try again in a few seconds"
+KEPT_PAGES = 16             # database pages kept whole (one per database, host and scheme)
 SQLITE_LIMITS = {
     # SQLITE_LIMIT_LENGTH, the bytes of a string, blob or row: at least this, else twice the longest
     # row the database holds (longest_row), since SQLite applies it to what it reads too.
@@ -187,12 +189,43 @@ async def send_refusal(send, status: int, message: str, headers=()) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def database_page_key(datasette, scope) -> tuple | None:
+    """For a plain request of a database's page (GET, no query string, no cookie or credentials):
+    what its answer depends on (the path, and the host and scheme Datasette's absolute links use);
+    else None."""
+    if scope["method"] != "GET" or scope.get("query_string"):
+        return None
+    path = scope["path"].rstrip("/")
+    if not any(path == "/" + db.route for name, db in datasette.databases.items() if name != "_internal"):
+        return None
+    headers = dict(scope.get("headers") or [])
+    if b"cookie" in headers or b"authorization" in headers:
+        return None
+    return path, headers.get(b"host"), scope.get("scheme")
+
+
+async def keep_answer(app, scope, receive, send, cache: dict, key) -> None:
+    """Answer with `app` and keep the answer in `cache` under `key` when it is a 200 without a cookie
+    (at most KEPT_PAGES answers: the host is the client's to choose)."""
+    messages = []
+
+    async def keep(message):
+        messages.append(message)
+        await send(message)
+    await app(scope, receive, keep)
+    start = messages[0] if messages else {}
+    if (start.get("status") == 200 and len(cache) < KEPT_PAGES
+            and not any(k.lower() == b"set-cookie" for k, _ in start.get("headers", []))):
+        cache[key] = messages
+
+
 @hookimpl(trylast=True)
 def asgi_wrapper(datasette):
     policy = content_security_policy(datasette)
     headers_added = [(b"content-security-policy", policy), *SECURITY_HEADERS]
     names = {name for name, _ in headers_added}
     state = {"waiting": 0}
+    page_cache: dict = {}
 
     def wrap(app):
         async def guarded(scope, receive, send):
@@ -219,7 +252,14 @@ def asgi_wrapper(datasette):
             if refused:
                 return await send_refusal(with_headers, *refused)
             if not is_ad_hoc_sql(query):
-                return await app(scope, receive, with_headers)
+                key = database_page_key(datasette, scope)
+                if key is None:
+                    return await app(scope, receive, with_headers)
+                if key not in page_cache:
+                    return await keep_answer(app, scope, receive, with_headers, page_cache, key)
+                for message in page_cache[key]:
+                    await with_headers(message)
+                return
             sql_turn = datasette.__dict__.setdefault("_guard_sql_turn", asyncio.Semaphore(SQL_AT_ONCE))
             if not sql_turn.locked():
                 await sql_turn.acquire()  # free: taken at once
