@@ -225,8 +225,9 @@ def asgi_wrapper(datasette):
     policy = content_security_policy(datasette)
     headers_added = [(b"content-security-policy", policy), *SECURITY_HEADERS]
     names = {name for name, _ in headers_added}
-    state = {"waiting": 0}
-    page_cache: dict = {}
+    # Shared by every app Datasette makes (datasette.client makes its own): one SQL lane per process.
+    lane = datasette.__dict__.setdefault("_guard_sql_lane", {"waiting": 0, "turn": None})
+    page_cache = datasette.__dict__.setdefault("_guard_page_cache", {})
 
     def wrap(app):
         async def guarded(scope, receive, send):
@@ -261,19 +262,21 @@ def asgi_wrapper(datasette):
                 for message in page_cache[key]:
                     await with_headers(message)
                 return
-            sql_turn = datasette.__dict__.setdefault("_guard_sql_turn", asyncio.Semaphore(SQL_AT_ONCE))
+            if lane["turn"] is None:
+                lane["turn"] = asyncio.Semaphore(SQL_AT_ONCE)
+            sql_turn = lane["turn"]
             if not sql_turn.locked():
                 await sql_turn.acquire()  # free: taken at once
-            elif state["waiting"] >= SQL_WAITING:
+            elif lane["waiting"] >= SQL_WAITING:
                 return await send_refusal(with_headers, 503, BUSY, [(b"retry-after", b"5")])
             else:
-                state["waiting"] += 1
+                lane["waiting"] += 1
                 try:
                     await asyncio.wait_for(sql_turn.acquire(), SQL_WAIT_SECONDS)
                 except asyncio.TimeoutError:
                     return await send_refusal(with_headers, 503, BUSY, [(b"retry-after", b"5")])
                 finally:
-                    state["waiting"] -= 1
+                    lane["waiting"] -= 1
             try:
                 return await app(scope, receive, with_headers)
             finally:
