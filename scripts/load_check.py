@@ -11,7 +11,8 @@ slow ad hoc SQL query (one the time limit stops) in place of every --slow-every-
 what such queries do to the pages beside them. Each run stops after N requests or
 --max-seconds, whichever comes first. Prints, side by side, requests per second, p50 and p99
 latency and errors (a status other than 200, or no answer; for a slow query, other than 200, 400
-or 503), then each kind of page's p50 and p99, and the table pages' p99 with and without slow queries. Stops both sites and exits non-zero on errors.
+or 503), then each kind of page's p50 and p99, and the table pages' p99 with and without slow queries. Stops both sites and exits non-zero on
+errors (but for stock Datasette's behind slow queries, which are what the comparison shows).
 
     python -m scripts.load_check --bundle dist/site --db FILE --inspect FILE --metadata FILE [-n 500] [-c 8]
 """
@@ -175,6 +176,7 @@ def report(name: str, base: str, mix: list, result: dict) -> None:
 
 
 SLOW_LABEL = " + slow SQL"
+STOCK = "stock datasette -i"
 
 
 def side_by_side(results: dict[str, dict], slow_every: int = 0) -> None:
@@ -224,7 +226,7 @@ def main(argv=None) -> None:
     env = {**site_environment(None), "HOST": HOST, "PORT": "{port}", "PYTHON": sys.executable}
     stock_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SITE_URL")}
     sites = {"bundle": ([args.bundle.resolve() / "start"], env, True),
-             "stock datasette -i": ([sys.executable, "-m", "datasette", "serve", "-i", args.db.resolve(),
+             STOCK: ([sys.executable, "-m", "datasette", "serve", "-i", args.db.resolve(),
                                      "--inspect-file", args.inspect.resolve(), "--host", HOST, "--port", "{port}"],
                                     stock_env, False)}
     results, logs = {}, Path(tempfile.mkdtemp(prefix="load-check-"))
@@ -243,7 +245,9 @@ def main(argv=None) -> None:
             process.terminate()
             process.wait(timeout=30)
     side_by_side(results, args.slow_every)
-    sys.exit(1 if any(r["errors"] for r in results.values()) else 0)
+    # Stock Datasette's timeouts behind slow queries are what the comparison shows, not a failure.
+    failing = [name for name, result in results.items() if result["errors"] and not name.startswith(STOCK + SLOW_LABEL)]
+    sys.exit(1 if failing else 0)
 
 
 if __name__ == "__main__":

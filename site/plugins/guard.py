@@ -205,19 +205,35 @@ def database_page_key(datasette, scope) -> tuple | None:
     return path, headers.get(b"host"), scope.get("scheme")
 
 
-async def keep_answer(app, scope, receive, send, cache: dict, key) -> None:
-    """Answer with `app` and keep the answer in `cache` under `key` when it is a 200 without a cookie
-    (at most KEPT_PAGES answers: the host is the client's to choose)."""
+async def kept_answer(app, scope, receive, send, cache: dict, key) -> None:
+    """The answer kept in `cache` under `key`; else `app`'s, kept when it is a 200 without a cookie (at
+    most KEPT_PAGES answers: the host is the client's to choose). While one request makes it, the
+    others for the same key wait for it rather than make it again (it costs a SQL round trip per
+    table, and those queue behind every other request's queries)."""
+    kept = cache.get(key)
+    if isinstance(kept, asyncio.Future):
+        await asyncio.shield(kept)
+        kept = cache.get(key)
+    if isinstance(kept, list):
+        for message in kept:
+            await send(message)
+        return
+    making = cache[key] = asyncio.get_running_loop().create_future()
     messages = []
 
     async def keep(message):
         messages.append(message)
         await send(message)
-    await app(scope, receive, keep)
-    start = messages[0] if messages else {}
-    if (start.get("status") == 200 and len(cache) < KEPT_PAGES
-            and not any(k.lower() == b"set-cookie" for k, _ in start.get("headers", []))):
-        cache[key] = messages
+    try:
+        await app(scope, receive, keep)
+    finally:
+        start = messages[0] if messages else {}
+        if (start.get("status") == 200 and len(cache) <= KEPT_PAGES
+                and not any(k.lower() == b"set-cookie" for k, _ in start.get("headers", []))):
+            cache[key] = messages
+        else:
+            cache.pop(key, None)
+        making.set_result(None)
 
 
 @hookimpl(trylast=True)
@@ -257,11 +273,7 @@ def asgi_wrapper(datasette):
                 key = database_page_key(datasette, scope)
                 if key is None:
                     return await app(scope, receive, with_headers)
-                if key not in page_cache:
-                    return await keep_answer(app, scope, receive, with_headers, page_cache, key)
-                for message in page_cache[key]:
-                    await with_headers(message)
-                return
+                return await kept_answer(app, scope, receive, with_headers, page_cache, key)
             if lane["turn"] is None:
                 lane["turn"] = asyncio.Semaphore(SQL_AT_ONCE)
             sql_turn = lane["turn"]
