@@ -33,10 +33,11 @@ class Answer:
     rss_mb: float | None
     text: str = ""
     headers: httpx.Headers | None = None
+    measure: str = "status"  # what `status` counts (the half-open probe: connections still open)
 
     def line(self) -> str:
         rss = f"{self.rss_mb:7.0f} MB" if self.rss_mb is not None else "      ?"
-        return (f"  {self.probe:<34} status {self.status if self.status is not None else 'none':<4} "
+        return (f"  {self.probe:<34} {self.measure} {self.status if self.status is not None else 'none':<4} "
                 f"{self.seconds:7.2f} s {self.size:>11,} bytes  server peak RSS {rss}")
 
 
@@ -167,7 +168,7 @@ def half_open(base: str, pid, count: int = HALF_OPEN, wait: float = 1.0) -> tupl
             pass
     time.sleep(wait)
     return (Answer(f"{count} half-open connections", open_count(sockets), time.perf_counter() - started, 0,
-                   rss_mb(pid)), len(sockets), sockets)
+                   rss_mb(pid), measure="open"), len(sockets), sockets)
 
 
 def open_count(sockets: list[socket.socket]) -> int:
@@ -201,7 +202,7 @@ def main(argv=None) -> None:
             print(send(client, args.pid, probe, method, path).line(), flush=True)
     print(beside(args.base, args.pid, "robots.txt beside 3,000 parameters", probes[0][2]).line())
     answer, opened, sockets = half_open(args.base, args.pid)
-    print(answer.line() + f" (of {opened} opened; status: still open after 1 s)")
+    print(answer.line() + f" (of {opened} opened: still open after 1 s)")
     time.sleep(12)
     print(f"  ... still open 13 s later: {open_count(sockets)}")
     for sock in sockets:

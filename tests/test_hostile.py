@@ -165,7 +165,7 @@ def test_half_open_connections_are_capped_and_timed_out(site, record_property):
     finally:
         for sock in sockets:
             sock.close()
-    summary(record_property, f"hostile:{answer.line()} (of {opened} opened: open after 1 s; "
+    summary(record_property, f"hostile:{answer.line()} (of {opened} opened: still open after 1 s; "
                              f"{left} open {limits['HEADER_SECONDS'] + 5:.0f} s later)")
     assert opened == hostile.HALF_OPEN and answer.status <= limits["MAX_CONNECTIONS"]
     assert left == 0, "a half-sent request is closed after the headers' deadline"
