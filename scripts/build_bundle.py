@@ -6,7 +6,8 @@ needs, from requirements.txt, and the site's plugin packages, from requirements-
 an executable `start` and a Dockerfile that installs the requirements and runs `start`.
 
 `start` runs Datasette from its folder with the command line scripts/serve.py writes
-(`datasette_args`: the same immutable, read-only settings as `make serve`), on HOST
+(`datasette_args`: the same immutable, read-only settings as `make serve`, through the site's
+server.py, which bounds connections and the time to send a request), on HOST
 (default 0.0.0.0, for containers) and PORT (default 8001), with SITE_URL as the public
 address (default: --site-url, else none). The folder is written beside the old one and
 renamed into place: a failed build leaves the last bundle as it was.
@@ -30,7 +31,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from .common import ROOT, BuildError, fail
-from .serve import (DEFAULT_PORT, PLUGINS_DIR, SITE_PLUGIN_PACKAGES, TEMPLATES_DIR, check_site_url,
+from .serve import (DEFAULT_PORT, PLUGINS_DIR, SERVER, SITE_PLUGIN_PACKAGES, TEMPLATES_DIR, check_site_url,
                     datasette_args)
 
 REQUIREMENTS = (ROOT / "requirements.txt", ROOT / "requirements-site.txt")
@@ -93,7 +94,7 @@ def closure(pinned: dict[str, tuple[str, Path]], roots: list[str]) -> list[str]:
 
 
 def start_script(db_name: str, title: str, site_url: str | None) -> str:
-    args = datasette_args(db_name, "metadata.json", "inspect.json", "plugins", "templates",
+    args = datasette_args(SERVER.name, db_name, "metadata.json", "inspect.json", "plugins", "templates",
                           ShellWord('"$HOST"'), ShellWord('"$PORT"'))
     command = " ".join(a if isinstance(a, ShellWord) else shlex.quote(str(a)) for a in args)
     return f"""#!/bin/sh
@@ -103,7 +104,8 @@ def start_script(db_name: str, title: str, site_url: str | None) -> str:
 #   SITE_URL  the site's public address, e.g. https://data.example.org (default: {site_url or "none"});
 #             canonical links, row citations, the sitemap and the JSON-LD use it
 #   PYTHON    the Python that has requirements.txt installed (default python3)
-# The database is opened immutable and read-only, with the settings of `make serve`.
+# The database is opened immutable and read-only, with the settings and server limits of `make serve`
+# ({SERVER.name}: connections, time to send a request's headers; docs/security.md).
 set -eu
 cd "$(dirname "$0")"
 HOST="${{HOST:-0.0.0.0}}"
@@ -115,7 +117,7 @@ case "$SITE_URL" in
   *) echo "error: SITE_URL must be an http(s) address such as https://data.example.org, not '$SITE_URL'" >&2; exit 2 ;;
 esac
 export SITE_URL
-exec "${{PYTHON:-python3}}" -m {command}
+exec "${{PYTHON:-python3}}" {command}
 """
 
 
@@ -163,6 +165,7 @@ def write_bundle(out: Path, db: Path, metadata: Path, inspect: Path, site_url: s
             + "\n".join(requirements) + "\n", encoding="utf-8")
         (staging / "start").write_text(start_script(db.name, title, site_url), encoding="utf-8")
         (staging / "start").chmod(0o777 & ~umask | 0o111)
+        shutil.copy2(SERVER, staging / SERVER.name)
         (staging / "Dockerfile").write_text(dockerfile(title), encoding="utf-8")
         (staging / ".dockerignore").write_text("Dockerfile\n.dockerignore\n", encoding="utf-8")
         old = None

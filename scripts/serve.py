@@ -33,6 +33,7 @@ HOST = "127.0.0.1"
 SITE = Path(__file__).resolve().parent.parent / "site"
 PLUGINS_DIR = SITE / "plugins"      # Datasette's --plugins-dir
 TEMPLATES_DIR = SITE / "templates"  # Datasette's --template-dir
+SERVER = SITE / "server.py"         # `datasette` with the server's limits (connections, headers' time)
 DEFAULT_PORT = 8001
 # The settings the site runs with; the tests build their in-process Datasette from the same ones.
 SETTINGS = {
@@ -61,10 +62,11 @@ def port_in_use(port: int, host: str = HOST) -> bool:
 SITE_PLUGIN_PACKAGES = Path(sys.prefix) / "site-plugins"
 
 
-def datasette_args(db, metadata, inspect, plugins_dir, templates_dir, host, port) -> list:
-    """`datasette serve` with the site's files and settings, as a list of arguments (after
-    `python -m`). An argument may be any object: scripts.build_bundle passes shell variables."""
-    args = ["datasette", "serve", "-i", db, "--inspect-file", inspect, "--metadata", metadata,
+def datasette_args(server, db, metadata, inspect, plugins_dir, templates_dir, host, port) -> list:
+    """`datasette serve` with the site's files and settings, run by site/server.py (at `server`), which
+    adds the server's limits, as a list of arguments (after `python`). An argument may be any object:
+    scripts.build_bundle passes shell variables."""
+    args = [server, "serve", "-i", db, "--inspect-file", inspect, "--metadata", metadata,
             "--plugins-dir", plugins_dir, "--template-dir", templates_dir, "--host", host, "--port", port]
     for name, value in SETTINGS.items():
         args += ["--setting", name, ("on" if value else "off") if isinstance(value, bool) else str(value)]
@@ -72,8 +74,8 @@ def datasette_args(db, metadata, inspect, plugins_dir, templates_dir, host, port
 
 
 def datasette_command(db: Path, metadata: Path, inspect: Path, port: int) -> list[str]:
-    return [sys.executable, "-m", *map(str, datasette_args(db, metadata, inspect, PLUGINS_DIR, TEMPLATES_DIR,
-                                                           HOST, port))]
+    return [sys.executable, *map(str, datasette_args(SERVER, db, metadata, inspect, PLUGINS_DIR, TEMPLATES_DIR,
+                                                     HOST, port))]
 
 
 def check_site_url(site_url: str | None) -> str | None:

@@ -234,3 +234,20 @@ def make(repo: Path, *args: str) -> str:
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def start_bundle(folder: Path, log: Path, **env):
+    """`folder`/start on a free port of 127.0.0.1, with this Python (which has the pinned
+    requirements; the site's plugin packages on PYTHONPATH, as the Dockerfile installs them)."""
+    from scripts.serve import HOST, free_port, site_environment, wait_until_answering
+    port = free_port()
+    environment = {**site_environment(None), "HOST": HOST, "PORT": str(port), "PYTHON": sys.executable, **env}
+    with open(log, "w") as out:
+        process = subprocess.Popen([str(folder / "start")], cwd="/", env=environment, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    base = f"http://{HOST}:{port}"
+    try:
+        wait_until_answering(process, base, log)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    return process, base

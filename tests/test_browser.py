@@ -21,6 +21,26 @@ def site(served):
     return served
 
 
+# Content-Security-Policy violations (site/plugins/guard.py sends the policy): chromium reports each
+# as a console error and as a securitypolicyviolation event on the document.
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", function (e) {
+  (window.__csp = window.__csp || []).push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + e.sourceFile);
+});"""
+
+
+def watch_csp(page) -> list[str]:
+    """Every CSP violation on `page`'s documents, as they happen (a list the test reads at the end)."""
+    violations = []
+    page.add_init_script(CSP_LISTENER)
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return violations
+
+
+def csp_events(page) -> list[str]:
+    return page.evaluate("window.__csp || []")
+
+
 @pytest.fixture(scope="module")
 def route(site):
     """The database's route on the served site, `<name>-<hash>` (datasette-hashed-urls): the site's
@@ -36,6 +56,7 @@ def test_browse_follow_evidence_run_timeline_and_search(chromium, site, route, t
     page = chromium.new_page(viewport={"width": 1280, "height": 1000})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    violations = watch_csp(page)
 
     page.goto(f"{site}/")
     assert page.locator("h1").inner_text() == PACKAGE["title"]
@@ -76,6 +97,7 @@ def test_browse_follow_evidence_run_timeline_and_search(chromium, site, route, t
     page.screenshot(path=str(shot), full_page=True)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not errors, f"JavaScript errors on the pages: {errors}"
+    assert not violations + csp_events(page), f"Content-Security-Policy violations: {violations + csp_events(page)}"
 
 
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -89,6 +111,7 @@ def test_from_the_home_page_to_a_figure_in_its_words_and_back_to_its_evidence(ch
     page = chromium.new_page(viewport={"width": 1280, "height": 1000})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    violations = watch_csp(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     page.goto(f"{site}/")
@@ -116,3 +139,18 @@ def test_from_the_home_page_to_a_figure_in_its_words_and_back_to_its_evidence(ch
     for shot in ("bulletin.png", "row.png"):
         assert (SCREENSHOTS / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not errors, f"JavaScript errors on the pages: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
+def test_the_content_security_policy_refuses_an_injected_script(chromium, site, route):
+    """The policy is enforced, and the watcher the tests above rely on sees a violation: a script
+    added to a page (as an injection would) does not run and is reported."""
+    page = chromium.new_page()
+    violations = watch_csp(page)
+    page.goto(f"{site}/{route}")
+    ran = page.evaluate("""() => { const s = document.createElement("script");
+        s.textContent = "window.__injected = true"; document.body.appendChild(s); return window.__injected || false; }""")
+    page.wait_for_timeout(200)
+    assert ran is False
+    assert violations and any("script-src" in v for v in csp_events(page)), (violations, csp_events(page))
+

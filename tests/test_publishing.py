@@ -18,10 +18,10 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
-from conftest import PUBLIC_ADDRESS, ROOT, datasette_for, make, read_table
+from conftest import PUBLIC_ADDRESS, ROOT, datasette_for, make, read_table, start_bundle
 
 from scripts import build_bundle, load_check
-from scripts.serve import HOST, PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, free_port, site_environment, wait_until_answering
+from scripts.serve import HOST, PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, free_port, site_environment
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]
@@ -56,22 +56,6 @@ def bundle(bundle_build, tmp_path_factory) -> Path:
     return copy
 
 
-def start_bundle(folder: Path, log: Path, **env):
-    """`folder`/start on a free port of 127.0.0.1, with this Python (which has the pinned
-    requirements; the site's plugin packages on PYTHONPATH, as the Dockerfile installs them)."""
-    port = free_port()
-    environment = {**site_environment(None), "HOST": HOST, "PORT": str(port), "PYTHON": sys.executable, **env}
-    with open(log, "w") as out:
-        process = subprocess.Popen([str(folder / "start")], cwd="/", env=environment, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    base = f"http://{HOST}:{port}"
-    try:
-        wait_until_answering(process, base, log)
-    except RuntimeError as error:
-        pytest.fail(str(error))
-    return process, base
-
-
 @pytest.fixture(scope="module")
 def public_site(bundle, tmp_path_factory):
     """The bundle's copy started as a container host would, with SITE_URL set: its base URL."""
@@ -104,7 +88,7 @@ def test_make_bundle_writes_a_folder_that_runs_on_its_own(bundle_build, bundle):
     assert "scripts.build_bundle" in printed and "scripts.build_db" not in printed
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [".dockerignore", "Dockerfile", f"{DB}.db", "inspect.json", "metadata.json", "plugins", "requirements.txt",
-         "start", "templates"])
+         "server.py", "start", "templates"])
     assert sorted(p.name for p in (folder / "plugins").iterdir()) == sorted(p.name for p in PLUGINS_DIR.glob("*.py"))
     assert sorted(p.name for p in (folder / "templates").iterdir()) == sorted(p.name for p in TEMPLATES_DIR.iterdir())
     assert (bundle / "start").stat().st_mode & 0o111 == 0o111, "start is executable"
@@ -273,8 +257,12 @@ def test_load_check_runs_the_bundle_beside_stock_datasette(bundle, site_files, c
     assert stop.value.code == 0, printed
     assert re.search(r"^bundle at http://127\.0\.0\.1:\d+: .*bulletin 1", printed, re.MULTILINE)
     assert re.search(r"^stock datasette -i at http://127\.0\.0\.1:\d+: ", printed, re.MULTILINE)
-    assert printed.count("requests 12  concurrency 4") == 2 and "errors 0" in printed
-    assert "p50 / p99 in ms by kind of page: bundle  |  stock datasette -i" in printed
+    assert printed.count("requests 12  concurrency 4") == 4 and "errors 0" in printed  # each site alone, then with slow SQL
+    assert re.search(r"^bundle \+ slow SQL at http://127\.0\.0\.1:\d+: ", printed, re.MULTILINE)
+    assert re.search(r"^stock datasette -i: table pages' p99 with a slow query in every 5 requests [0-9.]+ ms, "
+                     r"alone [0-9.]+ ms", printed, re.MULTILINE)
+    assert ("p50 / p99 in ms by kind of page: bundle  |  bundle + slow SQL  |  stock datasette -i  |  "
+            "stock datasette -i + slow SQL") in printed
     assert re.search(r"^  table +[0-9.]+ / +[0-9.]+ \( *\d+\)  \|  +[0-9.]+ / ", printed, re.MULTILINE)
 
 

@@ -346,8 +346,15 @@ async def row_context(datasette, request, database: str, table: str) -> dict:
     columns = [c for c, other in spec["fks"].items() if other == EVIDENCE]
     out = {"evidence_in_context": [], "used_by": [], "bulletin_links": []}
     if columns:
-        row = (await db.execute(f"select {', '.join(f'[{c}]' for c in columns)} from [{table}] "
-                                f"where [{spec['pks'][0]}] = ?", [pk])).first()
+        # The row's evidence IDs, read once per row (the database is immutable; at most one entry per row).
+        kept = info.setdefault("row_evidence", {})
+        row = kept.get((table, pk))
+        if row is None:
+            found = (await db.execute(f"select {', '.join(f'[{c}]' for c in columns)} from [{table}] "
+                                      f"where [{spec['pks'][0]}] = ?", [pk])).first()
+            row = dict(zip(columns, found)) if found else None
+            if row is not None:  # only rows that exist: a URL cannot add entries
+                kept[(table, pk)] = row
         for column in columns:
             evidence_id = row[column] if row else None
             ev = info["evidence"].get(evidence_id)

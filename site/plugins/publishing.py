@@ -11,8 +11,9 @@
   the plugins, the public address and the versions of Datasette and its plugins: this plugin
   replaces the hash with a fingerprint of all of them at start-up, so a page's URL changes
   whenever its content can. Every other answer (the home page, the redirects, the sitemap, static
-  files, an error, a URL under an old hash) is sent `cache-control: no-cache`, and a request that
-  carries a cookie or credentials keeps Datasette's `private, no-store`.
+  files, an error, a URL under an old hash) is sent `cache-control: no-cache` (a refusal sent
+  `no-store` keeps it), and a request that carries a cookie or credentials keeps Datasette's
+  `private, no-store`.
 - `/sitemap.xml` lists, at the public address (else the address the request came to), the home
   page, the database page, every table, every row page and the pages other site plugins name
   through the `sitemap_extra_paths(datasette, request)` hook (as datasette-sitemap's plugins do; the
@@ -84,7 +85,8 @@ def fingerprint(datasette) -> str:
     and templates, the public address, and the versions of Datasette and its plugins."""
     digest = hashlib.sha256()
     digest.update(json.dumps(datasette.metadata(), sort_keys=True, default=str).encode())
-    digest.update(json.dumps([(p["name"], p.get("version")) for p in get_plugins()], sort_keys=True).encode())
+    # Sorted: Datasette lists its plugins in set order, which differs from one process to the next.
+    digest.update(json.dumps(sorted((p["name"], p.get("version") or "") for p in get_plugins())).encode())
     from datasette.version import __version__
     digest.update(f"\n{__version__}\n{public_address(datasette)}\n".encode())
     for folder in (datasette.plugins_dir, datasette.template_dir):
@@ -133,6 +135,8 @@ def asgi_wrapper(datasette):
                         value = b"private, no-store"
                     elif hashed and message["status"] == 200 and given == [FAR_FUTURE]:
                         value = FAR_FUTURE
+                    elif given == [b"no-store"]:  # a refusal (site/plugins/guard.py): kept nowhere
+                        value = b"no-store"
                     else:
                         value = b"no-cache"
                     headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
