@@ -96,7 +96,7 @@ $(FIGURE): $(VALIDATED) scripts/build_figures.py scripts/build_dictionary.py | $
 DIST_NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)-$(shell sed -n 's/^version: //p' schema/package.yaml)
 DIST := dist/$(DIST_NAME).zip
 dist: $(DIST)
-$(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml README.md $(CODEBOOK) $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py | $(STAMP)
+$(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml README.md $(CODEBOOK) $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py scripts/build_parquet.py | $(STAMP)
 	$(PY) -m scripts.build_dist
 
 # The suite runs on every core (pytest-xdist; a worker that runs out of tests takes some from
