@@ -149,16 +149,16 @@ SITE_CODE := $(wildcard site/plugins/*.py site/templates/*.html)
 
 # SITE_URL=https://... is the site's public address (canonical links, row citations, sitemap, JSON-LD).
 SITE_URL ?=
-serve: $(DB) $(METADATA) $(INSPECT) | $(STAMP)
-	$(PY) -m scripts.serve --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --port $(PORT) \
+serve: $(DB) $(METADATA) $(INSPECT) $(DIST) | $(STAMP)
+	$(PY) -m scripts.serve --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --release $(DIST) --port $(PORT) \
 	  $(if $(SITE_URL),--site-url "$(SITE_URL)")
 
 # The site as a folder that runs on its own (dist/site/: data, plugins, templates, pinned
 # requirements, `start`, Dockerfile; README "Publishing"). Rewritten on every call (a copy), so a
 # SITE_URL given here becomes its default public address.
 BUNDLE := dist/site
-bundle: $(DB) $(METADATA) $(INSPECT) | $(STAMP)
-	$(PY) -m scripts.build_bundle --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --out $(BUNDLE) \
+bundle: $(DB) $(METADATA) $(INSPECT) $(DIST) | $(STAMP)
+	$(PY) -m scripts.build_bundle --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --release $(DIST) --out $(BUNDLE) \
 	  $(if $(SITE_URL),--site-url "$(SITE_URL)")
 
 # The README's picture of the site (the annotated bulletin), taken in Debian's chromium (Playwright).
