@@ -141,3 +141,36 @@ def test_an_archive_of_another_package_stops_the_site(site_files, tmp_path):
     broken.write_bytes(b"not a zip")
     with pytest.raises(Exception, match=r"broken\.zip: not a readable release archive"):
         site_with(site_files, broken)
+
+
+DOC = ROOT / "docs" / "download.md"
+
+
+def test_every_address_docs_download_names_answers(site, release_archive):
+    import re
+    text = DOC.read_text(encoding="utf-8")
+    paths = set(re.findall(r"`(/-/download[^`]*)`", text))
+    assert {"/-/download", "/-/download/datapackage.json", "/-/download/data/<table>.csv",
+            "/-/download/parquet/<table>.parquet"} <= paths
+    version = PACKAGE["version"]
+    for path in paths:
+        if "<its path" in path:
+            continue
+        for table in [r["name"] for r in TABLES] if "<table>" in path else [None]:
+            concrete = path.replace("<version>", version).replace("<table>", table or "")
+            assert get(site, concrete).status_code == 200, concrete
+    assert release_archive.name in text.replace("<version>", version) or "3.0.0" in text
+
+
+def test_the_python_in_docs_download_runs_in_the_unpacked_release(release_archive, tmp_path):
+    import re
+    import subprocess
+    import sys
+    with zipfile.ZipFile(release_archive) as z:
+        z.extractall(tmp_path)
+    folder = tmp_path / release_archive.name[:-len(".zip")]
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        result = subprocess.run([sys.executable, "-c", block], cwd=folder, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, f"{block}\n{result.stderr}"
