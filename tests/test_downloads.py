@@ -91,6 +91,8 @@ def test_the_home_page_leads_with_the_download_block(site, release_archive):
     main = page.xpath("//main")[0]
     headings = [h.text_content().strip() for h in main.xpath(".//h2|.//h3")]
     assert headings[0] == "Download", headings[:3]
+    # Right under the title: before the description and everything else.
+    assert [e.tag for e in main.xpath("./section/*")][:2] == ["h1", "section"]
     block = main.xpath(".//section[contains(@class, 'download')]")[0]
     hrefs = block.xpath(".//a/@href")
     assert f"/-/download/{release_archive.name}" in hrefs and "/-/download/datapackage.json" in hrefs

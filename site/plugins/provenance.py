@@ -61,7 +61,7 @@ PATTERNS = [
     "repeating-linear-gradient(-45deg, rgba(0,0,0,.55) 0 1px, transparent 1px 4px)",
     "repeating-linear-gradient(0deg, rgba(0,0,0,.55) 0 1px, transparent 1px 4px), "
     "repeating-linear-gradient(90deg, rgba(0,0,0,.55) 0 1px, transparent 1px 4px)",
-    "radial-gradient(circle at 3px 3px, rgba(0,0,0,.6) 1.5px, transparent 2px)",
+    "repeating-radial-gradient(circle at 0 0, rgba(0,0,0,.55) 0 1.5px, transparent 1.5px 4px)",
     "repeating-linear-gradient(90deg, rgba(0,0,0,.55) 0 5px, transparent 5px 9px)",
 ]
 UNUSED_LOOK = {"colour": "#e0e0e0", "pattern": "none"}
