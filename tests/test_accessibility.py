@@ -136,3 +136,26 @@ def test_the_citation_is_printed_once_per_page(chromium, served):
     page.close()
     assert counts["home"] == 1 and counts["row"] == 1, counts
     assert all(n <= 1 for n in counts.values()), counts
+
+
+def test_any_number_of_tables_get_looks_no_two_alike():
+    """The legend's looks come from the tables present: for 1 to 60 tables, every (colour, pattern)
+    differs, and tables that share a pattern have colours at least 360/n_sharing degrees apart."""
+    import importlib.util
+    import re
+    spec = importlib.util.spec_from_file_location("provenance_plugin", ROOT / "site" / "plugins" / "provenance.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for n in range(1, 61):
+        names = [f"t{i}" for i in range(n)]
+        info = {"uses": {f"e{i}": [{"table": name, "id": "x"}] for i, name in enumerate(names)}}
+        looks = module.kind_looks(info, names)
+        assert list(looks) == names
+        assert len({(look["colour"], look["pattern"]) for look in looks.values()}) == n, n
+        by_pattern = {}
+        for look in looks.values():
+            by_pattern.setdefault(look["pattern"], []).append(float(re.match(r"hsl\(([\d.]+)", look["colour"])[1]))
+        for hues in by_pattern.values():
+            hues = sorted(hues)
+            gaps = [b - a for a, b in zip(hues, hues[1:])] + ([360 - hues[-1] + hues[0]] if len(hues) > 1 else [])
+            assert not gaps or min(gaps) >= 360 / len(hues) - 1, (n, hues)

@@ -206,11 +206,11 @@ def kind_looks(info: dict, order: list[str]) -> dict[str, dict]:
     no two alike, for any number of tables (see PATTERNS)."""
     used = {u["table"] for uses in info["uses"].values() for u in uses}
     ranked = [t for t in order if t in used] + sorted(used - set(order))
-    rounds = max(1, -(-len(ranked) // len(PATTERNS)))  # tables per pattern, at most
     looks = {}
     for i, table in enumerate(ranked):
         pattern, turn = i % len(PATTERNS), i // len(PATTERNS)
-        hue = (turn * 360 / rounds + pattern * 360 / (rounds * len(PATTERNS)) * 3) % 360
+        sharing = len(range(pattern, len(ranked), len(PATTERNS)))  # tables with this pattern
+        hue = (turn * 360 / sharing + pattern * 135) % 360
         looks[table] = {"colour": f"hsl({hue:.0f}, 75%, 72%)", "pattern": PATTERNS[pattern]}
     return looks
 
