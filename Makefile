@@ -98,7 +98,7 @@ $(FIGURE): $(VALIDATED) scripts/build_figures.py scripts/build_dictionary.py | $
 DIST_NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)-$(shell sed -n 's/^version: //p' schema/package.yaml)
 DIST := dist/$(DIST_NAME).zip
 dist: $(DIST)
-$(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml $(PAGES) $(wildcard docs/*.md) $(CODEBOOK) $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py | $(STAMP)
+$(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml $(PAGES) $(wildcard docs/*.md) $(CODEBOOK) $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py scripts/build_parquet.py | $(STAMP)
 	$(PY) -m scripts.build_dist
 
 # The suite runs on every core (pytest-xdist; a worker that runs out of tests takes some from
@@ -153,7 +153,8 @@ SITE_CODE := $(wildcard site/plugins/*.py site/templates/*.html)
 # (requirements-serve.txt and the site's plugin packages; no build or test tools). When the package
 # and its inputs are as committed, scripts.site_files writes the site's files from them into
 # build/site/ with those tools alone; otherwise (exit status 3) the package is built and validated
-# with the build tools first (`make db`, on .venv) and build/ is served.
+# with the build tools first (`make db`, on .venv) and build/ is served. The site's downloads serve
+# the release archive when `make dist` has written it (the bundle always carries it).
 SITE_VENV := .venv-site
 SITE_PY := $(SITE_VENV)/bin/python
 SITE_STAMP := $(SITE_VENV)/.installed
@@ -174,14 +175,14 @@ serve: | $(SITE_STAMP)
 	else exit 1; fi; \
 	echo "$(SITE_PY) -m scripts.serve --db $$site/$(NAME).db ..."; \
 	$(SITE_PY) -m scripts.serve --db $$site/$(NAME).db --metadata $$site/metadata.json --inspect $$site/inspect.json \
-	  --port $(PORT) $(if $(SITE_URL),--site-url "$(SITE_URL)")
+	  $(if $(wildcard $(DIST)),--release $(DIST)) --port $(PORT) $(if $(SITE_URL),--site-url "$(SITE_URL)")
 
 # The site as a folder that runs on its own (dist/site/: data, plugins, templates, pinned
 # requirements, `start`, Dockerfile; docs/publishing.md). Rewritten on every call (a copy), so a
 # SITE_URL given here becomes its default public address.
 BUNDLE := dist/site
-bundle: $(DB) $(METADATA) $(INSPECT) | $(STAMP)
-	$(PY) -m scripts.build_bundle --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --out $(BUNDLE) \
+bundle: $(DB) $(METADATA) $(INSPECT) $(DIST) | $(STAMP)
+	$(PY) -m scripts.build_bundle --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --release $(DIST) --out $(BUNDLE) \
 	  $(if $(SITE_URL),--site-url "$(SITE_URL)")
 
 # The README's picture of the site (the annotated bulletin), taken in Debian's chromium (Playwright).

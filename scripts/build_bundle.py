@@ -1,6 +1,7 @@
 """Step 7 of the flow: build/ -> dist/site/, the site as a folder that runs on its own.
 
-The folder holds the database, its metadata and inspect file, the site's plugins and
+The folder holds the database, its metadata and inspect file, the release archive the site
+serves for download (release/<name>-<version>.zip, from `make dist`), the site's plugins and
 templates (site/), a requirements.txt pinned like the project's (Datasette and what it
 needs, from requirements.txt, and the site's plugin packages, from requirements-site.txt),
 an executable `start` and a Dockerfile that installs the requirements and runs `start`.
@@ -9,10 +10,11 @@ an executable `start` and a Dockerfile that installs the requirements and runs `
 (`datasette_args`: the same immutable, read-only settings as `make serve`, through the site's
 server.py, which bounds connections and the time to send a request), on HOST
 (default 0.0.0.0, for containers) and PORT (default 8001), with SITE_URL as the public
-address (default: --site-url, else none). The folder is written beside the old one and
+address (default: --site-url, else none) and RELEASE_ARCHIVE the archive it serves (default:
+the one in release/). The folder is written beside the old one and
 renamed into place: a failed build leaves the last bundle as it was.
 
-    python -m scripts.build_bundle --db FILE --metadata FILE --inspect FILE [--out dist/site] [--site-url URL]
+    python -m scripts.build_bundle --db FILE --metadata FILE --inspect FILE --release ZIP [--out dist/site] [--site-url URL]
 """
 
 from __future__ import annotations
@@ -93,7 +95,10 @@ def closure(pinned: dict[str, tuple[str, Path]], roots: list[str]) -> list[str]:
     return [needed[name] for name in sorted(needed)]
 
 
-def start_script(db_name: str, title: str, site_url: str | None) -> str:
+RELEASE_FOLDER = "release"
+
+
+def start_script(db_name: str, title: str, site_url: str | None, release_name: str) -> str:
     args = datasette_args(SERVER.name, db_name, "metadata.json", "inspect.json", "plugins", "templates",
                           ShellWord('"$HOST"'), ShellWord('"$PORT"'))
     command = " ".join(a if isinstance(a, ShellWord) else shlex.quote(str(a)) for a in args)
@@ -103,6 +108,7 @@ def start_script(db_name: str, title: str, site_url: str | None) -> str:
 #   PORT      the port (default {DEFAULT_PORT})
 #   SITE_URL  the site's public address, e.g. https://data.example.org (default: {site_url or "none"});
 #             canonical links, row citations, the sitemap and the JSON-LD use it
+#   RELEASE_ARCHIVE  the release archive served under /-/download (default: {RELEASE_FOLDER}/{release_name})
 #   PYTHON    the Python that has requirements.txt installed (default python3)
 # The database is opened immutable and read-only, with the settings and server limits of `make serve`
 # ({SERVER.name}: connections, time to send a request's headers; docs/security.md).
@@ -117,6 +123,8 @@ case "$SITE_URL" in
   *) echo "error: SITE_URL must be an http(s) address such as https://data.example.org, not '$SITE_URL'" >&2; exit 2 ;;
 esac
 export SITE_URL
+RELEASE_ARCHIVE="${{RELEASE_ARCHIVE:-$PWD/{RELEASE_FOLDER}/{release_name}}}"
+export RELEASE_ARCHIVE
 exec "${{PYTHON:-python3}}" {command}
 """
 
@@ -138,10 +146,12 @@ CMD ["./start"]
 """
 
 
-def write_bundle(out: Path, db: Path, metadata: Path, inspect: Path, site_url: str | None) -> None:
+def write_bundle(out: Path, db: Path, metadata: Path, inspect: Path, site_url: str | None, release: Path) -> None:
     for path in (db, metadata, inspect):
         if not path.exists():
             raise BuildError(path, "not built (run `make db`)")
+    if not release.is_file():
+        raise BuildError(release, "not built (run `make dist`)")
     site_metadata = json.loads(metadata.read_text(encoding="utf-8"))
     title = site_metadata.get("title", db.stem)
     inspect_data = json.loads(inspect.read_text(encoding="utf-8"))
@@ -157,13 +167,16 @@ def write_bundle(out: Path, db: Path, metadata: Path, inspect: Path, site_url: s
         staging.chmod(0o777 & ~umask)
         shutil.copy2(db, staging / db.name)
         shutil.copy2(metadata, staging / "metadata.json")
+        (staging / RELEASE_FOLDER).mkdir()
+        (staging / RELEASE_FOLDER).chmod(0o777 & ~umask)
+        shutil.copy2(release, staging / RELEASE_FOLDER / release.name)
         (staging / "inspect.json").write_text(json.dumps(inspect_data, indent=2) + "\n", encoding="utf-8")
         for source, name in ((PLUGINS_DIR, "plugins"), (TEMPLATES_DIR, "templates")):
             shutil.copytree(source, staging / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         (staging / "requirements.txt").write_text(
             "# Pinned as the project's requirements.txt and requirements-site.txt (scripts/build_bundle.py)\n"
             + "\n".join(requirements) + "\n", encoding="utf-8")
-        (staging / "start").write_text(start_script(db.name, title, site_url), encoding="utf-8")
+        (staging / "start").write_text(start_script(db.name, title, site_url, release.name), encoding="utf-8")
         (staging / "start").chmod(0o777 & ~umask | 0o111)
         shutil.copy2(SERVER, staging / SERVER.name)
         (staging / "Dockerfile").write_text(dockerfile(title), encoding="utf-8")
@@ -185,13 +198,14 @@ def main(argv=None) -> None:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--metadata", type=Path, required=True)
     parser.add_argument("--inspect", type=Path, required=True)
+    parser.add_argument("--release", type=Path, required=True, help="the release archive (make dist)")
     parser.add_argument("--out", type=Path, default=ROOT / "dist" / "site")
     parser.add_argument("--site-url", default=os.environ.get("SITE_URL"),
                         help="the public address `start` uses when SITE_URL is not set (default: $SITE_URL)")
     args = parser.parse_args(argv)
     try:
         site_url = check_site_url(args.site_url)
-        write_bundle(args.out, args.db, args.metadata, args.inspect, site_url)
+        write_bundle(args.out, args.db, args.metadata, args.inspect, site_url, args.release)
     except ValueError as error:
         sys.exit(f"error: {error}")
     except BuildError as error:

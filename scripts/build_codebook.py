@@ -3,7 +3,8 @@ rules of schema/package.yaml + the tables + CHANGELOG.md -> codebook.html.
 
 It gives the unit of analysis, the coding rules with worked examples drawn from the data, the
 coverage figure, every table and field, every allowed value with what it means (the descriptor's
-v2 categories), every row rule, and what changed between versions. Nothing in it is typed
+v2 categories), every row rule, how to read the files without damaging a value, and what changed
+between versions, after a contents list. Nothing in it is typed
 twice: the tables, values, rules and examples are read from the package; the prose of the rules
 is here, once. The HTML carries print styles (a browser prints it as the printable codebook).
 The site serves it at /-/codebook and the release ships it.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import re
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -52,6 +54,61 @@ def categories(descriptor: dict) -> str:
             order = " (ordered)" if field.get("categoriesOrdered") else ""
             lines.append(f"- {code(res['name'] + '.' + field['name'])}{order}: " + "; ".join(
                 f"{code(c['value'])}: {cell(c['label'])}" if isinstance(c, dict) else code(c) for c in cats))
+    return "\n".join(lines)
+
+
+def looks_numeric(text: str) -> bool:
+    try:
+        float(text.replace(" ", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def reading_the_files(descriptor: dict, root: Path) -> str:
+    """What a plain CSV read would damage, field by field (found in the data: text that reads as a
+    number, integers with empty cells, dates and times), and how to read the files whole."""
+    text_numbers, gappy, dated = [], [], []
+    for res in tables(descriptor):
+        rows = read_rows(root, res)
+        for field in res["schema"]["fields"]:
+            name, values = f"{res['name']}.{field['name']}", [r[field["name"]] for r in rows if r[field["name"]]]
+            if field["type"] == "string" and "categories" not in field and any(map(looks_numeric, values)):
+                example = next(v for v in values if looks_numeric(v))
+                text_numbers.append(f"{code(name)} (e.g. {code(example)})")
+            elif field["type"] == "integer" and len(values) < len(rows):
+                gappy.append(code(name))
+            elif field["type"] in ("date", "datetime", "time"):
+                dated.append(f"{code(name)} ({field['type']})")
+    lines = [
+        "Each table is released twice: `data/<table>.csv`, which `datapackage.json` describes and "
+        "validates, and `parquet/<table>.parquet`, which carries the types (described by "
+        "`datapackage.parquet.json`). A reader that guesses types from the CSV damages some values:",
+    ]
+    if text_numbers:
+        lines.append("- **Text that looks like a number** (read it as text, or a phone number loses its `+` and a "
+                     "list of numbers becomes one number): " + ", ".join(text_numbers) + ".")
+    if gappy:
+        lines.append("- **Integers with empty cells** (a plain read makes them floats, 3800 becomes 3800.0): "
+                     + ", ".join(gappy) + ".")
+    if dated:
+        lines.append("- **Dates and times** (a plain read leaves them text; a datetime keeps its UTC offset only "
+                     "when read with it): " + ", ".join(dated) + ".")
+    lines += [
+        "",
+        "Read them whole in one of these ways:",
+        "",
+        "- Parquet: `pandas.read_parquet(\"parquet/claims.parquet\")`, `polars.read_parquet(...)`, DuckDB's "
+        "`read_parquet(...)` or R's `arrow::read_parquet(...)` give every column its type: dates, datetimes "
+        "at their offset, nullable integers, categories (ordered where the scale is).",
+        "- CSV with the descriptor: `temperer_data.load_tables(\"<release folder>\")` (the loader in the "
+        "release), `frictionless` (Python) or `frictionless::read_resource()` (R; every table resource "
+        "names the `tabular-data-resource` profile it needs, and each coded field gives its values as "
+        "`constraints.enum`, from which R makes factors).",
+        "- CSV by hand: read every column as text with empty cells kept as empty strings "
+        "(`pandas.read_csv(path, dtype=str, keep_default_na=False)`), then convert the columns the "
+        "descriptor types.",
+    ]
     return "\n".join(lines)
 
 
@@ -197,6 +254,8 @@ def markdown(descriptor: dict, spec: dict, root: Path) -> str:
         "Each rule is stated once in `schema/package.yaml` and checked on the curator's input (with the "
         "annotation's file and line) and on the published table.",
         row_rules(descriptor),
+        "## Reading the files",
+        reading_the_files(descriptor, root),
         "## Tables and fields",
         build_dictionary.at_a_glance(descriptor, root),
         build_dictionary.dictionary(descriptor, root),
@@ -213,8 +272,48 @@ padding: .2rem .4rem; vertical-align: top; text-align: left; } code { font-size:
 a { color: inherit; text-decoration: none; } }"""
 
 
+HEADING = re.compile(r"<(h[23])>(.*?)</h[23]>")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", html.unescape(re.sub(r"<[^>]+>", "", text)).lower()).strip("-")
+
+
+def with_contents(body: str) -> str:
+    """`body` with an id on every section (h2) and subsection (h3) heading and, after the opening
+    paragraph, a contents list of them: each section, with its subsections (the tables, the versions)."""
+    entries, seen = [], set()
+
+    def anchor(match):
+        tag, inner = match.groups()
+        name = slug(inner) or tag
+        while name in seen:
+            name += "-"
+        seen.add(name)
+        entries.append((tag, name, inner))
+        return f'<{tag} id="{name}">{inner}</{tag}>'
+    body = HEADING.sub(anchor, body)
+    items, sub = [], []
+    for tag, name, inner in entries:
+        link = f'<a href="#{name}">{inner}</a>'
+        if tag == "h2":
+            if sub and items:
+                items[-1] += "\n<ol>\n" + "\n".join(sub) + "\n</ol>"
+            sub = []
+            items.append(f"<li>{link}")
+        else:
+            sub.append(f"<li>{link}</li>")
+    if sub and items:
+        items[-1] += "\n<ol>\n" + "\n".join(sub) + "\n</ol>"
+    contents = ('<nav class="contents" aria-labelledby="contents">\n<h2 id="contents">Contents</h2>\n<ol>\n'
+                + "\n".join(item + "</li>" for item in items) + "\n</ol>\n</nav>\n")
+    first = body.index("</p>\n") + len("</p>\n")
+    return body[:first] + contents + body[first:]
+
+
 def codebook_html(descriptor: dict, spec: dict, root: Path) -> str:
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown(descriptor, spec, root))
+    body = with_contents(MarkdownIt("commonmark", {"html": False}).enable("table").render(
+        markdown(descriptor, spec, root)))
     title = html.escape(f"Codebook: {descriptor['title']} (version {descriptor['version']})")
     return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n"
             f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n")

@@ -301,7 +301,10 @@ def metadata(package: dict, root: Path) -> dict:
         "about": f"Version {package['version']}. How to cite: {cite}",
         **({"about_url": package["homepage"]} if package.get("homepage") else {}),
         # The public address comes from the site's environment when it starts (site/plugins/publishing.py).
+        # The release archive the site serves for download (site/plugins/downloads.py), from the site's
+        # environment too (scripts/serve.py, the bundle's `start`).
         "plugins": {"citation": cite_config, "publishing": {"site_url": {"$env": "SITE_URL"}},
+                    "downloads": {"archive": {"$env": "RELEASE_ARCHIVE"}},
                     # The codebook's body for /-/codebook (site/plugins/codebook.py), from codebook.html.
                     "codebook": {"html": build_codebook.body_of((root / build_codebook.OUTPUT).read_text(
                         encoding="utf-8"))}},

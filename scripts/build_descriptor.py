@@ -24,6 +24,10 @@ TABLE_SCHEMA = "https://datapackage.org/profiles/2.0/tableschema.json"
 EXTRA_FIELD_KEYS = ("unit", "printed")
 CONSTRAINTS = ("required", "unique", "minimum", "maximum", "enum", "pattern", "minLength", "maxLength")
 SOURCE_TERMS = "https://www.met.police.uk/terms-and-conditions"
+# Every table resource names the v1 tabular profile as well: frictionless-r (1.2.1, the R client)
+# reads only resources with it; the v2 profiles allow the property (v2 says `$schema`, which is
+# optional), and frictionless-py reads it.
+TABLE_PROFILE = "tabular-data-resource"
 
 
 def field_descriptor(field: dict, patterns: dict, categories: dict | None = None) -> dict:
@@ -77,7 +81,7 @@ def descriptor(spec: dict, root: Path) -> dict:
                   "primaryKey": res["primaryKey"], "missingValues": [""]}
         if res.get("foreignKeys"):
             schema["foreignKeys"] = res["foreignKeys"]
-        resource = {"name": res["name"], "type": "table", "title": res["title"],
+        resource = {"name": res["name"], "type": "table", "profile": TABLE_PROFILE, "title": res["title"],
                     "description": res["description"], "path": f"data/{res['name']}.csv",
                     "scheme": "file", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
                     **file_facts(path), "schema": schema}

@@ -4,7 +4,8 @@ The archive holds every file datapackage.json names (the tables and the
 archived bulletins), the rest of each bulletin's folder (its metadata and
 annotations), the reference data, and what a reader needs (README, figures,
 every citation format, CHANGELOG, licences, and the loader temperer_data.py with the
-pyproject.toml that makes the folder pip-installable), all under one folder named
+pyproject.toml that makes the folder pip-installable), each table as Parquet with
+datapackage.parquet.json describing those files (scripts/build_parquet.py), all under one folder named
 <name>-<version>/. The loader sits beside datapackage.json, so a script anywhere loads the
 package by putting that folder on its path (or after `pip install <folder>`). It is byte-reproducible: entries in
 sorted order, every timestamp set to the release date, fixed permissions and
@@ -31,7 +32,7 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
-from . import claims
+from . import build_parquet, claims
 from .common import ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, load_descriptor, package_spec
 
 # Beside what the descriptor names: the documents a reader of the package needs, every citation
@@ -105,16 +106,19 @@ def archive_files(root: Path, descriptor: dict) -> list[str]:
     return sorted(names)
 
 
-def zip_bytes(root: Path, prefix: str, names: list[str], released: date) -> bytes:
+def zip_bytes(root: Path, prefix: str, names: list[str], released: date, made: dict[str, bytes] | None = None) -> bytes:
+    """The archive of `names` (files under `root`) and of `made` (name -> bytes written for the release)."""
+    made = made or {}
     buffer = io.BytesIO()
     stamp = (released.year, released.month, released.day, 0, 0, 0)
     with zipfile.ZipFile(buffer, "w") as archive:
-        for name in names:
+        for name in sorted({*names, *made}):
             info = zipfile.ZipInfo(f"{prefix}/{name}", date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, so the permissions below are read
             info.external_attr = (0o100000 | FILE_MODE) << 16  # a regular file, rw-r--r--
-            archive.writestr(info, (Path(root) / name).read_bytes(), compresslevel=9)
+            data = made[name] if name in made else (Path(root) / name).read_bytes()
+            archive.writestr(info, data, compresslevel=9)
     return buffer.getvalue()
 
 
@@ -122,7 +126,9 @@ def build(root: Path) -> tuple[str, bytes]:
     descriptor = load_descriptor(root)
     prefix = f"{descriptor['name']}-{descriptor['version']}"
     released = date.fromisoformat(descriptor["created"][:10])
-    return f"{prefix}.zip", zip_bytes(root, prefix, archive_files(root, descriptor), released)
+    # The Parquet files and their descriptor are made from the validated tables for the release only.
+    return f"{prefix}.zip", zip_bytes(root, prefix, archive_files(root, descriptor), released,
+                                      build_parquet.build(root, descriptor))
 
 
 def main(argv=None) -> None:

@@ -10,6 +10,9 @@ the one plugin installed from a package, datasette-hashed-urls
 pages are made of, so they can be cached for good. A port that is already in use
 is reported before anything starts.
 
+--release names the release archive (dist/<name>-<version>.zip, `make dist`) that the site serves
+under /-/download, the archive and each file in it byte for byte (site/plugins/downloads.py).
+
 SITE_URL (or --site-url) is the site's public address: canonical links, the row
 citations' permanent URLs, the sitemap and the JSON-LD use it. Unset, the site says
 it runs at a local address and its citations carry no URL.
@@ -17,7 +20,7 @@ it runs at a local address and its citations carry no URL.
 `datasette_args` is the one place the command line is written: `make serve` runs it
 here, and scripts/build_bundle.py writes it into the bundle's `start` script.
 
-    python -m scripts.serve --db FILE --metadata FILE --inspect FILE [--port 8001] [--site-url URL]
+    python -m scripts.serve --db FILE --metadata FILE --inspect FILE [--port 8001] [--site-url URL] [--release ZIP]
 """
 
 from __future__ import annotations
@@ -90,14 +93,17 @@ def check_site_url(site_url: str | None) -> str | None:
     return site_url.rstrip("/")
 
 
-def site_environment(site_url: str | None, base: dict | None = None) -> dict:
-    """The environment the site runs in: the public address (SITE_URL, read by site/plugins through
-    the metadata) and the site's plugin packages on PYTHONPATH."""
+def site_environment(site_url: str | None, base: dict | None = None, release: Path | None = None) -> dict:
+    """The environment the site runs in: the public address (SITE_URL) and the release archive it
+    serves for download (RELEASE_ARCHIVE), both read by site/plugins through the metadata, and the
+    site's plugin packages on PYTHONPATH."""
     env = dict(os.environ if base is None else base)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SITE_PLUGIN_PACKAGES), env.get("PYTHONPATH")) if p)
     env.pop("SITE_URL", None)
     if site_url:
         env["SITE_URL"] = site_url
+    if release is not None:
+        env["RELEASE_ARCHIVE"] = str(Path(release).resolve())
     return env
 
 
@@ -124,14 +130,14 @@ def free_port() -> int:
 
 
 def start_on_a_free_port(db: Path, metadata: Path, inspect: Path, log: Path, timeout: float = 60,
-                         site_url: str | None = None):
+                         site_url: str | None = None, release: Path | None = None):
     """The site as `make serve` runs it, in the background on a free port of HOST, once it answers:
     (process, base URL). The caller stops the process. Raises RuntimeError with the server's log
     when it does not start."""
     port = free_port()
     with open(log, "w") as out:
         process = subprocess.Popen(datasette_command(db, metadata, inspect, port), stdout=out,
-                                   stderr=subprocess.STDOUT, env=site_environment(site_url))
+                                   stderr=subprocess.STDOUT, env=site_environment(site_url, release=release))
     base = f"http://{HOST}:{port}"
     wait_until_answering(process, base, log, timeout)
     return process, base
@@ -145,12 +151,14 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--site-url", default=os.environ.get("SITE_URL"),
                         help="the public address (default: $SITE_URL; unset: a local address)")
+    parser.add_argument("--release", type=Path, default=None,
+                        help="the release archive to serve under /-/download (make dist; default: none)")
     args = parser.parse_args(argv)
     try:
         site_url = check_site_url(args.site_url)
     except ValueError as error:
         sys.exit(f"error: {error}")
-    for path in (args.db, args.metadata, args.inspect):
+    for path in (args.db, args.metadata, args.inspect, *([args.release] if args.release else [])):
         if not path.exists():
             sys.exit(f"error: {path} not found (run `make serve`, which builds it)")
     if port_in_use(args.port):
@@ -159,7 +167,7 @@ def main(argv=None) -> None:
     print(f"Serving {args.db.stem} at http://{HOST}:{args.port}/  (Ctrl-C stops it); public address: "
           + (site_url or "none (SITE_URL unset: citations carry no URL)"), flush=True)
     command = datasette_command(args.db, args.metadata, args.inspect, args.port)
-    os.execve(command[0], command, site_environment(site_url))
+    os.execve(command[0], command, site_environment(site_url, release=args.release))
 
 
 if __name__ == "__main__":

@@ -183,13 +183,25 @@ def public_ds(site_files):
 
 
 @pytest.fixture(scope="session")
-def served(site_files, tmp_path_factory):
-    """The site as `make serve` runs it (scripts.serve's command), on a free port of 127.0.0.1:
-    its base URL. Stopped at the end of the run."""
+def release_archive(tmp_path_factory) -> Path:
+    """The release archive of this package, as `make dist` writes it (dist/<name>-<version>.zip), in a
+    temporary folder."""
+    from scripts import build_dist
+    name, data = build_dist.build(ROOT)
+    path = tmp_path_factory.mktemp("dist") / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture(scope="session")
+def served(site_files, release_archive, tmp_path_factory):
+    """The site as `make serve` runs it (scripts.serve's command, serving the release archive), on a
+    free port of 127.0.0.1: its base URL. Stopped at the end of the run."""
     from scripts.serve import start_on_a_free_port
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     try:
-        process, base = start_on_a_free_port(site_files["db"], site_files["metadata"], site_files["inspect"], log)
+        process, base = start_on_a_free_port(site_files["db"], site_files["metadata"], site_files["inspect"], log,
+                                             release=release_archive)
     except RuntimeError as error:
         pytest.fail(str(error))
     yield base

@@ -47,3 +47,34 @@ def test_the_worked_examples_are_rows_of_the_data():
     words = sum(int(s["words"]) for s in read_table("sentences"))
     assert f"of {words} words" in PAGE, "the coverage figure"
     assert "Unit of analysis" in PAGE and "the <strong>claim</strong>" in PAGE
+
+
+def test_a_contents_list_leads_to_every_section_and_table():
+    import re
+    from lxml import html as lxml_html
+    page = lxml_html.fromstring(PAGE)
+    (nav,) = page.xpath("//nav[@class='contents']")
+    targets = [href[1:] for href in nav.xpath(".//a/@href")]
+    headings = page.xpath("//h2[@id][not(@id='contents')]|//h3[@id]")
+    assert targets == [h.get("id") for h in headings], "the contents list every section and subsection, in order"
+    assert len(set(targets)) == len(targets)
+    for res in DESCRIPTOR["resources"]:
+        if res.get("type") == "table":
+            assert any(re.search(rf"<code>{res['name']}</code>", lxml_html.tostring(a, encoding="unicode"))
+                       for a in nav.xpath(".//a")), res["name"]
+
+
+def test_it_says_which_values_a_plain_csv_read_would_damage():
+    """Every integer field with an empty cell and every text field holding a number is named."""
+    section = PAGE[PAGE.index('id="reading-the-files"'):PAGE.index('id="tables-and-fields"')]
+    for res in DESCRIPTOR["resources"]:
+        if res.get("type") != "table":
+            continue
+        rows = read_table(res["name"])
+        for field in res["schema"]["fields"]:
+            values = [r[field["name"]] for r in rows]
+            numeric = any(v.replace(" ", "").lstrip("+-").replace(".", "", 1).isdigit() for v in values if v)
+            if (field["type"] == "integer" and "" in values) or \
+                    (field["type"] == "string" and "categories" not in field and numeric):
+                assert f"<code>{res['name']}.{field['name']}</code>" in section, (res["name"], field["name"])
+    assert "read_parquet" in section and "keep_default_na=False" in section

@@ -32,9 +32,10 @@ ROW_TABLE, ROW_ID = "personnel", "met-2017-05-24-military-mobilisable"
 
 
 @pytest.fixture(scope="module")
-def bundle_build(site_files, tmp_path_factory) -> tuple[Path, str]:
-    """`make bundle` run on a copy of the repository whose build/ holds the suite's site files
-    (`-o`: make takes them as built): the bundle's folder and what make printed."""
+def bundle_build(site_files, release_archive, tmp_path_factory) -> tuple[Path, str]:
+    """`make bundle` run on a copy of the repository whose build/ holds the suite's site files and
+    whose dist/ the release archive (`-o`: make takes them as built): the bundle's folder and what
+    make printed."""
     repo = tmp_path_factory.mktemp("bundle-repo")
     for name in ("Makefile", "requirements.txt", "requirements-nodeps.txt", "requirements-site.txt"):
         shutil.copy2(ROOT / name, repo / name)
@@ -42,8 +43,10 @@ def bundle_build(site_files, tmp_path_factory) -> tuple[Path, str]:
         shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
     (repo / "build").mkdir()
     built = {"db": f"build/{DB}.db", "metadata": "build/metadata.json", "inspect": "build/inspect.json"}
+    (repo / "dist").mkdir()
+    built["release"] = f"dist/{release_archive.name}"
     for key, path in built.items():
-        shutil.copy2(site_files[key], repo / path)
+        shutil.copy2(release_archive if key == "release" else site_files[key], repo / path)
     printed = make(repo, "bundle", *[arg for path in built.values() for arg in ("-o", path)])
     return repo / "dist" / "site", printed
 
@@ -87,8 +90,9 @@ def test_make_bundle_writes_a_folder_that_runs_on_its_own(bundle_build, bundle):
     folder, printed = bundle_build
     assert "scripts.build_bundle" in printed and "scripts.build_db" not in printed
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [".dockerignore", "Dockerfile", f"{DB}.db", "inspect.json", "metadata.json", "plugins", "requirements.txt",
-         "server.py", "start", "templates"])
+        [".dockerignore", "Dockerfile", f"{DB}.db", "inspect.json", "metadata.json", "plugins", "release",
+         "requirements.txt", "server.py", "start", "templates"])
+    assert [p.name for p in (folder / "release").iterdir()] == [f"{PACKAGE['name']}-{PACKAGE['version']}.zip"]
     assert sorted(p.name for p in (folder / "plugins").iterdir()) == sorted(p.name for p in PLUGINS_DIR.glob("*.py"))
     assert sorted(p.name for p in (folder / "templates").iterdir()) == sorted(p.name for p in TEMPLATES_DIR.iterdir())
     assert (bundle / "start").stat().st_mode & 0o111 == 0o111, "start is executable"
@@ -274,3 +278,22 @@ def test_the_documented_publish_command_has_the_settings_of_start():
                      for name, value in SETTINGS.items()}
     assert all(f"--install {line}" in command for line in build_bundle.site_requirements()
                if line.split("==")[0] in ("datasette", "datasette-hashed-urls"))
+
+
+def test_the_bundle_serves_the_release_it_carries_byte_for_byte(client, release_archive):
+    """The bundle started with SITE_URL: the archive and each file of it as released, and the JSON-LD's
+    distribution at the public address."""
+    import hashlib
+    import zipfile
+    from lxml import html as lxml_html
+    answer = client.get(f"/-/download/{release_archive.name}")
+    assert answer.status_code == 200
+    assert hashlib.sha256(answer.content).hexdigest() == hashlib.sha256(release_archive.read_bytes()).hexdigest()
+    with zipfile.ZipFile(release_archive) as archive:
+        for name in archive.namelist():
+            path = name.split("/", 1)[1]
+            assert client.get(f"/-/download/{path}").content == archive.read(name), path
+    (script,) = lxml_html.fromstring(client.get("/").text).xpath('//head/script[@type="application/ld+json"]')
+    urls = {d["contentUrl"] for d in json.loads(script.text)["distribution"]}
+    assert f"{PUBLIC_ADDRESS}/-/download/{release_archive.name}" in urls
+    assert {f"{PUBLIC_ADDRESS}/-/download/{r['path']}" for r in TABLES} <= urls

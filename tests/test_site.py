@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import weakref
 from html.parser import HTMLParser
@@ -472,7 +473,7 @@ def test_the_codebook_page_is_the_generated_codebook(ds):
     assert body.strip() in html
     for heading in ("Unit of analysis", "Coding rules", "Allowed values", "Row rules", "Tables and fields",
                     "What changed between versions"):
-        assert f"<h2>{heading}</h2>" in html, heading
+        assert re.search(f'<h2 id="[a-z0-9-]+">{heading}</h2>', html), heading
     for table in TABLES:
         assert f"<code>{table}</code>" in html, table
     assert "<code>in_effect</code>: stated as done or holding" in html

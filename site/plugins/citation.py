@@ -71,7 +71,8 @@ def row_citation(datasette, request, database: str, table: str, config: dict) ->
 
 def dataset_jsonld(datasette, config: dict) -> Markup:
     """The dataset's JSON-LD; with a public address, its `url` is the site's home page (the committed
-    file's `url`, the project's home, stays as `sameAs`). Made once per site."""
+    file's `url`, the project's home, stays as `sameAs`) and its `distribution` the files the site
+    serves for download, when it serves a release. Made once per site."""
     if "_dataset_jsonld" not in datasette.__dict__:
         data, site = config["jsonld"], public_address(datasette)
         if site:
@@ -79,6 +80,10 @@ def dataset_jsonld(datasette, config: dict) -> Markup:
             same = [same] if isinstance(same, str) else list(same)
             data = {**data, "url": site + "/", "sameAs": list(dict.fromkeys(same + [data["url"]]))
                     if data.get("url") else same}
+            # The release this site serves (site/plugins/downloads.py), at the public address.
+            served = datasette.__dict__.get("_release_distribution")
+            if served:
+                data["distribution"] = [{**d, "contentUrl": site + d["contentUrl"]} for d in served]
         datasette.__dict__["_dataset_jsonld"] = script_safe_json(data)
     return datasette.__dict__["_dataset_jsonld"]
 

@@ -49,9 +49,22 @@ TEXTS = "source_texts"
 SENTENCES = "sentences"
 RETIRED = "retired_ids"
 SOURCES = "sources"
-# Colours for the kinds of mark (the table that uses a span); cycled when there are more tables.
-PALETTE = ["#ffd54f", "#90caf9", "#a5d6a7", "#f48fb1", "#ce93d8", "#ffab91", "#80deea", "#e6ee9c",
-           "#bcaaa4", "#b0bec5", "#fff59d", "#9fa8da"]
+# The look of a kind of mark (the table that uses a span): a pattern and a colour, so that tables are
+# told apart by more than colour. The patterns are taken in turn; the tables that share a pattern get
+# colours spread evenly round the colour wheel, so any number of tables all look different.
+PATTERNS = [
+    "repeating-linear-gradient(45deg, rgba(0,0,0,.55) 0 2px, transparent 2px 6px)",
+    "repeating-linear-gradient(-45deg, rgba(0,0,0,.55) 0 2px, transparent 2px 6px)",
+    "repeating-linear-gradient(90deg, rgba(0,0,0,.55) 0 2px, transparent 2px 6px)",
+    "repeating-linear-gradient(0deg, rgba(0,0,0,.55) 0 2px, transparent 2px 5px)",
+    "repeating-linear-gradient(45deg, rgba(0,0,0,.55) 0 1px, transparent 1px 4px), "
+    "repeating-linear-gradient(-45deg, rgba(0,0,0,.55) 0 1px, transparent 1px 4px)",
+    "repeating-linear-gradient(0deg, rgba(0,0,0,.55) 0 1px, transparent 1px 4px), "
+    "repeating-linear-gradient(90deg, rgba(0,0,0,.55) 0 1px, transparent 1px 4px)",
+    "repeating-radial-gradient(circle at 0 0, rgba(0,0,0,.55) 0 1.5px, transparent 1.5px 4px)",
+    "repeating-linear-gradient(90deg, rgba(0,0,0,.55) 0 5px, transparent 5px 9px)",
+]
+UNUSED_LOOK = {"colour": "#e0e0e0", "pattern": "none"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,10 +205,18 @@ def kind(info: dict, evidence_id: str) -> str:
     return uses[0]["table"] if uses else "unused"
 
 
-def kind_colours(info: dict, order: list[str]) -> dict[str, str]:
+def kind_looks(info: dict, order: list[str]) -> dict[str, dict]:
+    """Table -> {"colour", "pattern"} for every table that uses a span, in the tables' reading order:
+    no two alike, for any number of tables (see PATTERNS)."""
     used = {u["table"] for uses in info["uses"].values() for u in uses}
     ranked = [t for t in order if t in used] + sorted(used - set(order))
-    return {table: PALETTE[i % len(PALETTE)] for i, table in enumerate(ranked)}
+    looks = {}
+    for i, table in enumerate(ranked):
+        pattern, turn = i % len(PATTERNS), i // len(PATTERNS)
+        sharing = len(range(pattern, len(ranked), len(PATTERNS)))  # tables with this pattern
+        hue = (turn * 360 / sharing + pattern * 135) % 360
+        looks[table] = {"colour": f"hsl({hue:.0f}, 75%, 72%)", "pattern": PATTERNS[pattern]}
+    return looks
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,22 +248,25 @@ def annotate(text: str, layers: list[dict]) -> Markup:
         stack = covering
         piece = escape(text[a:b])
         href = next((layers[i]["href"] for i in reversed(covering) if layers[i].get("href")), None)
-        out.append(Markup('<a href="{}">{}</a>').format(href, piece) if href else piece)
+        # A run of spaces alone is no link: a link without words names nothing to a screen reader.
+        out.append(Markup('<a href="{}">{}</a>').format(href, piece) if href and piece.strip() else piece)
     for i in reversed(stack):
         out.append(layers[i]["close"])
     return Markup("").join(out)
 
 
-def _mark_layer(datasette, info: dict, ev: dict, colours: dict) -> dict:
+def _mark_layer(datasette, info: dict, ev: dict, looks: dict) -> dict:
     evidence_id = ev["evidence_id"]
     uses = info["uses"].get(evidence_id, [])
     used_by = "; ".join(f"{u['table']} {u['id']}" for u in uses) or "no row"
     table = kind(info, evidence_id)
 
     def open_tag(first: bool) -> Markup:
-        return Markup('<mark{} class="span k-{}{}" data-evidence="{}" style="--k: {}" title="{}: {}">').format(
+        look = looks.get(table, UNUSED_LOOK)
+        return Markup('<mark{} class="span k-{}{}" data-evidence="{}" data-table="{}" style="--k: {}; --p: {}" '
+                      'title="{}: {}">').format(
             Markup(' id="ev-{}"').format(evidence_id) if first else "", table, "" if first else " cont",
-            evidence_id, colours.get(table, "#e0e0e0"), evidence_id, used_by)
+            evidence_id, table, look["colour"], look["pattern"], evidence_id, used_by)
 
     return {"start": ev["start"], "end": ev["end"], "open": open_tag, "close": Markup("</mark>"),
             "href": span_target(datasette, info, evidence_id)}
@@ -283,8 +307,8 @@ def bulletin_context(datasette, info: dict, source_id: str, config: dict) -> dic
     database = info["database"]
     text = info["texts"][source_id]
     spans = [ev for ev in info["evidence"].values() if ev["source_id"] == source_id]
-    colours = kind_colours(info, config.get("table_order", []))
-    layers = [_mark_layer(datasette, info, ev, colours) for ev in spans]
+    looks = kind_looks(info, config.get("table_order", []))
+    layers = [_mark_layer(datasette, info, ev, looks) for ev in spans]
     left = uncoded(info, source_id)
     layers += [_uncoded_layer(s) for s in left]
     spans_list = [{
@@ -299,8 +323,9 @@ def bulletin_context(datasette, info: dict, source_id: str, config: dict) -> dic
         "source_url": row_url(datasette, database, SOURCES, source_id) if (SOURCES, source_id) in info["labels"]
         else None,
         "annotated": annotate(text, layers),
-        "legend": [{"table": t, "colour": c, "url": datasette.urls.table(database, t),
-                    "count": sum(1 for s in spans_list if s["kind"] == t)} for t, c in colours.items()],
+        "legend": [{"table": t, "colour": look["colour"], "pattern": look["pattern"],
+                    "url": datasette.urls.table(database, t),
+                    "count": sum(1 for s in spans_list if s["kind"] == t)} for t, look in looks.items()],
         "spans": spans_list,
         "coded_recorded": bool(info.get("sentences_excused")),
         "uncoded": [{"number": s["number"], "sentence_id": s["sentence_id"], "reason": s["reason"],
