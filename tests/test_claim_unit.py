@@ -1,0 +1,83 @@
+"""The unit of analysis refuses the slips that would make a row other than one claim: each stops the
+build with the curator's file and line, and a failing build publishes nothing (the published package
+of a copy is unchanged, byte for byte)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from conftest import ROOT, copy_package, published_files, run_step
+
+ANNOTATIONS = "data/raw/met-2017-05-24-additional-armed-officers/annotations.yaml"
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    """One copy of the published package; each case edits its annotations and restores them."""
+    return copy_package(tmp_path_factory.mktemp("unit") / "package")
+
+
+def edit_once(root, old: str, new: str) -> int:
+    path = root / ANNOTATIONS
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return text[:text.index(old)].count("\n") + 1
+
+
+# (what, old text, new text, the line the error names relative to the edit's first line, words of the error)
+SLIPS = [
+    ("an attribute coded as a claim: a qualifier of an aim",
+     "    value: across_the_uk\n    of: officers-freed-up\n", "    value: across_the_uk\n    of: carry-out-patrols\n",
+     1, "is not a claim of this bulletin"),
+    ("two claims with the same words",
+     '    quote: "The extra officers add to a wider policing plan"\n    measure_type: policing_plan\n',
+     '    quote: "which sees increased patrolling at crowded places, iconic sites and transport hubs"\n'
+     "    measure_type: policing_plan\n", None, "two claims with the same words"),
+    ("a claim without modality",
+     "    measure_type: policing_plan\n    modality: in_effect\n", "    measure_type: policing_plan\n", -2,
+     "modality"),
+    ("a modality outside the scale",
+     "    measure_type: policing_plan\n    modality: in_effect\n", "    measure_type: policing_plan\n    modality: likely\n",
+     1, "expected one of in_effect, under_way"),
+    ("a claim dated by a link without its basis",
+     "    event: officers-freed-up\n    event_basis: stated\n", "    event: officers-freed-up\n", None,
+     "event_basis is given with the link"),
+    ("a giver typed where the request rule codes it",
+     "    action_type: look_out\n    wording: imperative\n",
+     "    action_type: look_out\n    wording: imperative\n    actor: counter-terrorism-policing\n"
+     "    actor_rule: \"he heads it\"\n", 2, "coded by the request rule"),
+    ("a first person no party holds and no excuse names",
+     '  - quote: "everything we can"\n', '  - quote: "everything they can"\n', None, "first-person"),
+    ("an attribute's words outside its claim",
+     '    quote: "extra"\n    words: "extra"\n', '    quote: "iconic"\n    words: "iconic"\n', 0,
+     "inside the words of claim"),
+]
+
+
+@pytest.mark.parametrize("what, old, new, offset, words", SLIPS, ids=[s[0] for s in SLIPS])
+def test_a_slip_in_the_unit_stops_the_build_at_its_line(package, what, old, new, offset, words):
+    path = package / ANNOTATIONS
+    kept = path.read_bytes()
+    before = published_files(package)
+    try:
+        line = edit_once(package, old, new)
+        result = run_step("publish", package)
+    finally:
+        path.write_bytes(kept)
+    assert result.returncode != 0, what
+    assert words in result.stderr, result.stderr
+    found = re.search(r"annotations\.yaml:(\d+):", result.stderr)
+    assert found, result.stderr  # the curator's file and line
+    if offset is not None:
+        assert int(found.group(1)) == line + offset, result.stderr
+    assert published_files(package) == before, "a failing build publishes nothing"
+
+
+def test_the_copy_builds_when_nothing_is_slipped(package):
+    """The cases above fail for their slip alone: the copy as it is builds."""
+    assert run_step("publish", package).returncode == 0
+    shutil.rmtree(package / "build", ignore_errors=True)
+    assert (ROOT / ANNOTATIONS).read_bytes() == (package / ANNOTATIONS).read_bytes()
