@@ -408,7 +408,7 @@ def test_fixture_row_page_escapes_quote_in_context(fixture_site, checked_links):
 def test_optional_partials_are_included_when_present(fixture_site, tmp_path):
     """_dataset_jsonld.html inside <head> on every page, _cite_row.html on every row page (written
     by another part of the site; the pages work without them)."""
-    from scripts.serve import TEMPLATES_DIR
+    from scripts.site.serve import TEMPLATES_DIR
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES_DIR, templates)
     (templates / "_dataset_jsonld.html").write_text('<script type="application/ld+json">{"x": 1}</script>')
@@ -467,7 +467,7 @@ def test_every_retired_id_of_the_package_answers_with_its_replacements(ds):
 def test_the_codebook_page_is_the_generated_codebook(ds):
     """/-/codebook shows codebook.html's body in the site's layout: the unit of analysis, the rules
     with their worked examples, every table and every allowed value with its label."""
-    from scripts import build_codebook
+    from scripts.outputs import build_codebook
     html = page(ds, "/-/codebook")
     body = build_codebook.body_of((ROOT / build_codebook.OUTPUT).read_text(encoding="utf-8"))
     assert body.strip() in html
