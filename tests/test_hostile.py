@@ -52,9 +52,9 @@ def guard_limits() -> dict:
 
 
 @pytest.fixture(scope="module")
-def folder(site_files, tmp_path_factory) -> Path:
+def folder(site_files, release_archive, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("hostile") / "site"
-    build_bundle.write_bundle(out, site_files["db"], site_files["metadata"], site_files["inspect"], None)
+    build_bundle.write_bundle(out, site_files["db"], site_files["metadata"], site_files["inspect"], None, release_archive)
     return out
 
 
