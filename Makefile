@@ -1,7 +1,7 @@
 # The flow, one direction only (see docs/building.md):
 #   data/raw/<bulletin>/ + data/reference/ + schema/package.yaml
-#     -> data/*.csv (scripts/extract.py) + datapackage.json (scripts/build_descriptor.py)
-#     -> checked in a staging folder (scripts/validate.py), then published (scripts/publish.py)
+#     -> data/*.csv (scripts/claims/extract.py) + datapackage.json (scripts/outputs/build_descriptor.py)
+#     -> checked in a staging folder (scripts/checks/validate.py), then published (scripts/outputs/publish.py)
 #     -> (validated) CITATION.cff, .zenodo.json, citation/ (BibTeX, RIS, CSL-JSON, JSON-LD),
 #        the generated blocks of README.md and docs/*.md, figures/ (make docs)
 #     -> dist/<name>-<version>.zip + dist/SHA256SUMS (make dist)
@@ -20,10 +20,11 @@ TABLE_NAMES := $(shell sed -n '/^resources:/,$$ s/^  - name: //p' schema/package
 TABLES := $(patsubst %,data/%.csv,$(TABLE_NAMES))
 RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/annotations.yaml) \
        $(wildcard data/reference/*.yaml) $(wildcard data/releases/*)
-BUILD_CODE := scripts/publish.py scripts/build_dictionary.py scripts/extract.py scripts/derive.py scripts/recognise.py scripts/coverage.py \
-              scripts/build_descriptor.py scripts/validate.py scripts/common.py \
-              scripts/input_models.py scripts/yaml_input.py scripts/fact_kinds.py scripts/rules.py \
-              scripts/clauses.py scripts/claims.py
+# The code the published tables and descriptor are made from: the stages up to the gate (scripts/inputs,
+# scripts/claims, scripts/checks; every module of each) and the steps of scripts/outputs that publish runs.
+STAGE_CODE = $(wildcard scripts/__init__.py scripts/common.py $(addprefix scripts/,$(addsuffix /*.py,$(1))))
+BUILD_CODE := $(call STAGE_CODE,inputs claims checks) scripts/outputs/__init__.py scripts/outputs/publish.py \
+              scripts/outputs/build_descriptor.py scripts/outputs/build_dictionary.py
 # The JSON Schemas of the hand-written inputs, for editors (committed; see docs/adding-a-bulletin.md).
 INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json \
                  schema/retired-ids.schema.json
@@ -51,22 +52,22 @@ $(STAMP): requirements.txt requirements-nodeps.txt requirements-site.txt
 
 # Extract, describe and validate in a staging folder; publish only a valid package.
 $(TABLES) datapackage.json &: $(RAW) schema/package.yaml $(BUILD_CODE) | $(STAMP)
-	$(PY) -m scripts.publish
+	$(PY) -m scripts.outputs.publish
 
-$(INPUT_SCHEMAS) &: schema/package.yaml scripts/extract.py scripts/input_models.py scripts/fact_kinds.py scripts/yaml_input.py scripts/build_input_schemas.py scripts/common.py | $(STAMP)
-	$(PY) -m scripts.build_input_schemas
+$(INPUT_SCHEMAS) &: schema/package.yaml $(call STAGE_CODE,inputs claims) scripts/outputs/build_input_schemas.py | $(STAMP)
+	$(PY) -m scripts.outputs.build_input_schemas
 
 # The validation gate: everything downstream (database, site, release) depends on this stamp.
-# scripts.publish writes it after validating what it publishes; the check below (on the files'
+# scripts.outputs.publish writes it after validating what it publishes; the check below (on the files'
 # times now, not those make read before building) skips validating the same files twice, and
 # still validates tables edited by hand.
 VALIDATED := build/validated.stamp
-VALIDATED_BY := datapackage.json $(TABLES) scripts/validate.py
+VALIDATED_BY := datapackage.json $(TABLES) $(wildcard scripts/checks/*.py)
 validate: $(VALIDATED)
 $(VALIDATED): $(VALIDATED_BY) | $(STAMP)
 	@if [ ! -e $@ ] || [ -n "$$(find $(VALIDATED_BY) -newer $@ | head -n 1)" ]; then \
-	  echo "$(PY) -m scripts.validate" && $(PY) -m scripts.validate && mkdir -p $(@D) && touch $@; \
-	else echo "validate: the published package was validated by the build that wrote it (scripts.publish)"; fi
+	  echo "$(PY) -m scripts.checks.validate" && $(PY) -m scripts.checks.validate && mkdir -p $(@D) && touch $@; \
+	else echo "validate: the published package was validated by the build that wrote it (scripts.outputs.publish)"; fi
 
 # What readers get, derived from the validated data (committed, so that they
 # show on the repository's page; tests fail when they are stale).
@@ -80,26 +81,26 @@ figures: $(FIGURE)
 
 # The codebook (unit of analysis, coding rules with worked examples, every table, field, value and
 # rule, what changed), generated from the descriptor, the coding rules, the tables and the changelog.
-$(CODEBOOK): $(VALIDATED) schema/package.yaml CHANGELOG.md scripts/build_codebook.py scripts/build_dictionary.py | $(STAMP)
-	$(PY) -m scripts.build_codebook
+$(CODEBOOK): $(VALIDATED) schema/package.yaml CHANGELOG.md scripts/outputs/build_codebook.py scripts/outputs/build_dictionary.py | $(STAMP)
+	$(PY) -m scripts.outputs.build_codebook
 
-$(CITATIONS) &: $(VALIDATED) schema/package.yaml scripts/build_citation.py scripts/common.py | $(STAMP)
-	$(PY) -m scripts.build_citation
+$(CITATIONS) &: $(VALIDATED) schema/package.yaml scripts/outputs/build_citation.py scripts/common.py | $(STAMP)
+	$(PY) -m scripts.outputs.build_citation
 
-# The generated blocks of the README and of the docs pages (scripts/build_readme.py's PAGES).
+# The generated blocks of the README and of the docs pages (scripts/outputs/build_readme.py's PAGES).
 PAGES := README.md docs/tables.md docs/versions.md
-$(PAGES) &: $(VALIDATED) $(CITATIONS) scripts/build_readme.py scripts/build_dictionary.py scripts/build_citation.py | $(STAMP)
-	$(PY) -m scripts.build_readme
+$(PAGES) &: $(VALIDATED) $(CITATIONS) scripts/outputs/build_readme.py scripts/outputs/build_dictionary.py scripts/outputs/build_citation.py | $(STAMP)
+	$(PY) -m scripts.outputs.build_readme
 
-$(FIGURE): $(VALIDATED) scripts/build_figures.py scripts/build_dictionary.py | $(STAMP)
-	$(PY) -m scripts.build_figures
+$(FIGURE): $(VALIDATED) scripts/outputs/build_figures.py scripts/outputs/build_dictionary.py | $(STAMP)
+	$(PY) -m scripts.outputs.build_figures
 
 # The release archive, byte-reproducible, and its checksum.
 DIST_NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)-$(shell sed -n 's/^version: //p' schema/package.yaml)
 DIST := dist/$(DIST_NAME).zip
 dist: $(DIST)
-$(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml $(PAGES) $(wildcard docs/*.md) $(CODEBOOK) $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/build_dist.py scripts/build_parquet.py | $(STAMP)
-	$(PY) -m scripts.build_dist
+$(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml $(PAGES) $(wildcard docs/*.md) $(CODEBOOK) $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/outputs/build_dist.py scripts/outputs/build_parquet.py | $(STAMP)
+	$(PY) -m scripts.outputs.build_dist
 
 # The suite runs on every core (pytest-xdist; a worker that runs out of tests takes some from
 # the other) and lists its ten slowest tests, so a slow newcomer is seen.
@@ -113,7 +114,7 @@ test: datapackage.json | $(STAMP)
 # ROUNDS runs of each, side by side; prints the figures and never fails on speed (TESTS= as for test).
 ROUNDS ?= 3
 test-timing: datapackage.json | $(STAMP)
-	$(PY) -m scripts.time_tests --rounds $(ROUNDS) --workers $(TEST_WORKERS) $(if $(TESTS),--tests "$(TESTS)")
+	$(PY) -m scripts.tools.time_tests --rounds $(ROUNDS) --workers $(TEST_WORKERS) $(if $(TESTS),--tests "$(TESTS)")
 
 # Property-based mutations of the hand-written inputs and the published tables, run in process
 # (tests/test_fuzz.py, fixed seed; two bulletins and the retired-ID table, single values and the
@@ -134,12 +135,12 @@ PORT ?= 8001
 
 db: $(DB) $(METADATA) $(INSPECT)
 
-$(DB): $(VALIDATED) datapackage.json $(TABLES) $(wildcard data/raw/*/source.txt) scripts/build_db.py scripts/common.py | $(STAMP)
-	$(PY) -m scripts.build_db
+$(DB): $(VALIDATED) datapackage.json $(TABLES) $(wildcard data/raw/*/source.txt) scripts/outputs/build_db.py scripts/common.py | $(STAMP)
+	$(PY) -m scripts.outputs.build_db
 
-$(METADATA): $(VALIDATED) datapackage.json $(TABLES) $(CITATIONS) $(CODEBOOK) scripts/build_datasette_metadata.py scripts/build_citation.py \
-             scripts/build_db.py scripts/common.py | $(STAMP)
-	$(PY) -m scripts.build_datasette_metadata
+$(METADATA): $(VALIDATED) datapackage.json $(TABLES) $(CITATIONS) $(CODEBOOK) scripts/outputs/build_datasette_metadata.py scripts/outputs/build_citation.py \
+             scripts/outputs/build_db.py scripts/common.py | $(STAMP)
+	$(PY) -m scripts.outputs.build_datasette_metadata
 
 # Row counts and hash for immutable mode, so Datasette need not count on start-up.
 $(INSPECT): $(DB) | $(STAMP)
@@ -151,7 +152,7 @@ SITE_CODE := $(wildcard site/plugins/*.py site/templates/*.html)
 
 # `make serve` runs on a virtual environment of its own, with only what serving needs
 # (requirements-serve.txt and the site's plugin packages; no build or test tools). When the package
-# and its inputs are as committed, scripts.site_files writes the site's files from them into
+# and its inputs are as committed, scripts.site.site_files writes the site's files from them into
 # build/site/ with those tools alone; otherwise (exit status 3) the package is built and validated
 # with the build tools first (`make db`, on .venv) and build/ is served. The site's downloads serve
 # the release archive when `make dist` has written it (the bundle always carries it).
@@ -170,11 +171,11 @@ $(SITE_STAMP): requirements-serve.txt requirements-site.txt
 # SITE_URL=https://... is the site's public address (canonical links, row citations, sitemap, JSON-LD).
 SITE_URL ?=
 serve: | $(SITE_STAMP)
-	@if site=$$($(SITE_PY) -m scripts.site_files); then :; \
+	@if site=$$($(SITE_PY) -m scripts.site.site_files); then :; \
 	elif [ $$? = 3 ]; then $(MAKE) --no-print-directory db && site=build; \
 	else exit 1; fi; \
-	echo "$(SITE_PY) -m scripts.serve --db $$site/$(NAME).db ..."; \
-	$(SITE_PY) -m scripts.serve --db $$site/$(NAME).db --metadata $$site/metadata.json --inspect $$site/inspect.json \
+	echo "$(SITE_PY) -m scripts.site.serve --db $$site/$(NAME).db ..."; \
+	$(SITE_PY) -m scripts.site.serve --db $$site/$(NAME).db --metadata $$site/metadata.json --inspect $$site/inspect.json \
 	  $(if $(wildcard $(DIST)),--release $(DIST)) --port $(PORT) $(if $(SITE_URL),--site-url "$(SITE_URL)")
 
 # The site as a folder that runs on its own (dist/site/: data, plugins, templates, pinned
@@ -182,19 +183,19 @@ serve: | $(SITE_STAMP)
 # SITE_URL given here becomes its default public address.
 BUNDLE := dist/site
 bundle: $(DB) $(METADATA) $(INSPECT) $(DIST) | $(STAMP)
-	$(PY) -m scripts.build_bundle --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --release $(DIST) --out $(BUNDLE) \
+	$(PY) -m scripts.site.build_bundle --db $(DB) --metadata $(METADATA) --inspect $(INSPECT) --release $(DIST) --out $(BUNDLE) \
 	  $(if $(SITE_URL),--site-url "$(SITE_URL)")
 
 # The README's picture of the site (the annotated bulletin), taken in Debian's chromium (Playwright).
 SCREENSHOT := figures/site-bulletin.png
 screenshots: $(SCREENSHOT)
-$(SCREENSHOT): $(DB) $(METADATA) $(INSPECT) $(SITE_CODE) scripts/screenshots.py scripts/serve.py | $(STAMP)
-	$(PY) -m scripts.screenshots
+$(SCREENSHOT): $(DB) $(METADATA) $(INSPECT) $(SITE_CODE) scripts/tools/screenshots.py scripts/site/serve.py | $(STAMP)
+	$(PY) -m scripts.tools.screenshots
 
 # The bundle (dist/site/ started with its `start`) and stock `datasette serve -i` on the same database,
 # each started on a free port of 127.0.0.1 and sent the same N requests at concurrency C, side by side.
 loadcheck: bundle | $(STAMP)
-	$(PY) -m scripts.load_check --bundle $(BUNDLE) --db $(DB) --inspect $(INSPECT) --metadata $(METADATA) \
+	$(PY) -m scripts.tools.load_check --bundle $(BUNDLE) --db $(DB) --inspect $(INSPECT) --metadata $(METADATA) \
 	  $(if $(N),-n $(N)) $(if $(C),-c $(C))
 
 # The drafting aid for a new bulletin: `make draft SOURCE=data/raw/<bulletin>/source.txt [OUT=path] [FORCE=1]`
@@ -202,7 +203,7 @@ loadcheck: bundle | $(STAMP)
 # file target: it never overwrites an existing draft (a curator's work) unless FORCE=1.
 draft: | $(STAMP)
 	@test -n "$(SOURCE)" || { echo "usage: make draft SOURCE=path/to/source.txt [OUT=path] [FORCE=1]" >&2; exit 2; }
-	$(PY) -m scripts.draft_annotations "$(SOURCE)" $(if $(OUT),--out "$(OUT)") $(if $(FORCE),--force)
+	$(PY) -m scripts.tools.draft_annotations "$(SOURCE)" $(if $(OUT),--out "$(OUT)") $(if $(FORCE),--force)
 
 clean:
 	rm -rf build dist .pytest_cache
@@ -212,4 +213,4 @@ clean:
 # .ci/targets runs every target above at a small size (tests/test_targets.py checks that it does).
 SIZES ?= 1 10 100 1000
 bench: | $(STAMP)
-	$(PY) -m scripts.bench --sizes $(SIZES)
+	$(PY) -m scripts.tools.bench --sizes $(SIZES)

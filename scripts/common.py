@@ -34,11 +34,11 @@ class BuildError(Exception):
 
 
 def load_yaml(path: Path, with_lines: bool = False):
-    """A YAML input, read strictly (scripts/yaml_input.py): YAML 1.2 scalars, no
+    """A YAML input, read strictly (scripts/inputs/yaml_input.py): YAML 1.2 scalars, no
     duplicate keys, no aliases. With `with_lines`, every mapping records its line as
     `__line__` and the line of each key as `__lines__[key]`. Raises InputErrors
     (a BuildError) listing every problem of the file."""
-    from .yaml_input import load
+    from .inputs.yaml_input import load
     return load(path, with_lines=with_lines).data
 
 
@@ -59,7 +59,7 @@ def package_spec(root: Path = ROOT) -> dict:
     except OSError:
         return load_yaml(path)  # reports the missing or unreadable file
     if key not in _SPECS:
-        from . import fact_kinds
+        from .inputs import fact_kinds
         _SPECS.clear()
         _SPECS[key] = fact_kinds.expand(load_yaml(path))
     return copy.deepcopy(_SPECS[key])

@@ -9,7 +9,7 @@
 - requests in flight above MAX_CONNECTIONS answer 503 (uvicorn's limit_concurrency).
 
 `datasette serve` has no options for these; this file sets them on the uvicorn it starts. The
-bundle's `start` runs it (scripts/serve.py writes its command line); docs/site.md lists the limits.
+bundle's `start` runs it (scripts/site/serve.py writes its command line); docs/site.md lists the limits.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 ways to run one build step on it: `run_step` calls the step's `main()` in this
 process (same arguments, exit code and messages, without the seconds a new
 interpreter spends importing pandas, frictionless and pandera), and `run_cli`
-starts it as a user does (`python -m scripts.<step>`), kept for the few tests
+starts it as a user does (`python -m scripts.<stage>.<step>`), kept for the few tests
 whose subject is the command line itself."""
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ def published_files(root: Path) -> dict[str, bytes]:
 
 
 def run_step(module: str, root: Path, *args: str) -> subprocess.CompletedProcess:
-    """`python -m scripts.<module> --root ROOT ARGS`, run in this process: the step's `main()`
-    with its standard output and error captured and its exit status (SystemExit) returned."""
+    """`python -m scripts.<module> --root ROOT ARGS`, `module` being the step's path under scripts/
+    (e.g. "outputs.publish"), run in this process: the step's `main()` with its standard output and
+    error captured and its exit status (SystemExit) returned."""
     import importlib
     argv = ["--root", str(root), *args]
     out, err = io.StringIO(), io.StringIO()
@@ -75,14 +76,14 @@ def run_step(module: str, root: Path, *args: str) -> subprocess.CompletedProcess
 
 
 def run_cli(module: str, root: Path, *args: str) -> subprocess.CompletedProcess:
-    """`python -m scripts.<module> --root ROOT ARGS` as a user runs it: a new interpreter."""
+    """`python -m scripts.<module> --root ROOT ARGS` (as for run_step) as a user runs it: a new interpreter."""
     return subprocess.run([sys.executable, "-m", f"scripts.{module}", "--root", str(root), *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 def build_package(root: Path) -> None:
     """Run the whole build (extract, describe, validate, publish) on the package at `root`."""
-    result = run_step("publish", root)
+    result = run_step("outputs.publish", root)
     assert result.returncode == 0, result.stderr
 
 
@@ -143,7 +144,7 @@ def site_files(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("site")
     package = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
     files = {"db": out / f"{package['name']}.db", "metadata": out / "metadata.json", "inspect": out / "inspect.json"}
-    for step, key in (("build_db", "db"), ("build_datasette_metadata", "metadata")):
+    for step, key in (("outputs.build_db", "db"), ("outputs.build_datasette_metadata", "metadata")):
         result = run_step(step, ROOT, "--out", str(files[key]))
         assert result.returncode == 0, result.stderr
     from click.testing import CliRunner
@@ -154,10 +155,10 @@ def site_files(tmp_path_factory) -> dict[str, Path]:
 
 
 def datasette_for(db_files, metadata: dict | None = None, inspect: dict | None = None, template_dir=None):
-    """An in-process Datasette as scripts.serve runs it: immutable, the same settings, the site's
+    """An in-process Datasette as scripts.site.serve runs it: immutable, the same settings, the site's
     plugins (site/plugins/) and templates (site/templates/)."""
     from datasette.app import Datasette
-    from scripts.serve import PLUGINS_DIR, SETTINGS, TEMPLATES_DIR
+    from scripts.site.serve import PLUGINS_DIR, SETTINGS, TEMPLATES_DIR
     return Datasette(immutables=[str(f) for f in db_files], settings=SETTINGS, metadata=metadata or {},
                      inspect_data=inspect, plugins_dir=str(PLUGINS_DIR), template_dir=str(template_dir or TEMPLATES_DIR))
 
@@ -186,7 +187,7 @@ def public_ds(site_files):
 def release_archive(tmp_path_factory) -> Path:
     """The release archive of this package, as `make dist` writes it (dist/<name>-<version>.zip), in a
     temporary folder."""
-    from scripts import build_dist
+    from scripts.outputs import build_dist
     name, data = build_dist.build(ROOT)
     path = tmp_path_factory.mktemp("dist") / name
     path.write_bytes(data)
@@ -195,9 +196,9 @@ def release_archive(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def served(site_files, release_archive, tmp_path_factory):
-    """The site as `make serve` runs it (scripts.serve's command, serving the release archive), on a
+    """The site as `make serve` runs it (scripts.site.serve's command, serving the release archive), on a
     free port of 127.0.0.1: its base URL. Stopped at the end of the run."""
-    from scripts.serve import start_on_a_free_port
+    from scripts.site.serve import start_on_a_free_port
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     try:
         process, base = start_on_a_free_port(site_files["db"], site_files["metadata"], site_files["inspect"], log,
@@ -215,7 +216,7 @@ def chromium():
     or context). Module scope: Playwright's loop runs while the browser is open, and the in-process
     site tests need none running. Skipped when absent, except under CI=true (.ci/run installs it)."""
     import os
-    from scripts.screenshots import CHROMIUM, CHROMIUM_ARGS
+    from scripts.tools.screenshots import CHROMIUM, CHROMIUM_ARGS
     if not CHROMIUM.exists():
         message = f"the browser test needs Debian's chromium at {CHROMIUM}: install it with `apt-get install -y chromium`"
         if os.environ.get("CI") == "true":
@@ -251,7 +252,7 @@ def make(repo: Path, *args: str) -> str:
 def start_bundle(folder: Path, log: Path, **env):
     """`folder`/start on a free port of 127.0.0.1, with this Python (which has the pinned
     requirements; the site's plugin packages on PYTHONPATH, as the Dockerfile installs them)."""
-    from scripts.serve import HOST, free_port, site_environment, wait_until_answering
+    from scripts.site.serve import HOST, free_port, site_environment, wait_until_answering
     port = free_port()
     environment = {**site_environment(None), "HOST": HOST, "PORT": str(port), "PYTHON": sys.executable, **env}
     with open(log, "w") as out:

@@ -5,12 +5,12 @@ and each case mutates one file in it, runs the build in process, classifies the
 outcome, and puts the file back.
 
 - A mutated YAML input (annotations.yaml, metadata.yaml, the reference scale) goes
-  through `scripts.extract.build` (what `make` runs first). If that succeeds with
+  through `scripts.claims.extract.build` (what `make` runs first). If that succeeds with
   the very tables of the unmutated inputs, the change was harmless. If it succeeds
-  with other tables, the whole publishing step (`scripts.publish.publish`:
+  with other tables, the whole publishing step (`scripts.outputs.publish.publish`:
   staging, validation, publishing) is run to see what the build really does.
 - A mutated published CSV (as if edited by hand) goes through
-  `scripts.validate.validate` (what `make validate` runs on a hand-edited table),
+  `scripts.checks.validate.validate` (what `make validate` runs on a hand-edited table),
   with or without its hash and size refreshed in datapackage.json.
 
 Outcomes: a clean rejection (a BuildError whose every line names the mutated file,
@@ -54,9 +54,12 @@ from pathlib import Path
 import yaml
 from hypothesis import strategies as st
 
-from scripts import extract, input_models, publish, validate
+from scripts.claims import extract
+from scripts.inputs import input_models
+from scripts.outputs import publish
+from scripts.checks import validate
 from scripts.common import BuildError
-from scripts.yaml_input import load, strip_lines
+from scripts.inputs.yaml_input import load, strip_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 BULLETIN = "met-2017-05-24-additional-armed-officers"

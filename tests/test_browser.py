@@ -1,5 +1,5 @@
 """The site in a real browser: Debian's chromium driven by Playwright, against the
-site as `make serve` runs it (scripts.serve, a Datasette process on 127.0.0.1)."""
+site as `make serve` runs it (scripts.site.serve, a Datasette process on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 from conftest import ROOT, read_table
 
-from scripts.screenshots import FIGURE
+from scripts.tools.screenshots import FIGURE
 
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
@@ -17,7 +17,7 @@ DB = PACKAGE["name"]
 
 @pytest.fixture(scope="module")
 def site(served):
-    """The site served by scripts.serve on a free port of 127.0.0.1 (conftest's `served`)."""
+    """The site served by scripts.site.serve on a free port of 127.0.0.1 (conftest's `served`)."""
     return served
 
 

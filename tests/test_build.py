@@ -27,11 +27,11 @@ def test_editing_an_annotation_rebuilds_only_what_depends_on_it(repo_copy):
     # (A first `make validate` with no stamp at all validates: .ci/run does that on a fresh clone.)
     (repo_copy / "data" / "raw" / BULLETIN / "annotations.yaml").touch()
     ran = make(repo_copy, "validate")
-    assert "scripts.publish" in ran and "pip install" not in ran
-    assert "-m scripts.validate" not in ran, "the files publish just validated were validated again"
+    assert "scripts.outputs.publish" in ran and "pip install" not in ran
+    assert "-m scripts.checks.validate" not in ran, "the files publish just validated were validated again"
     assert "Nothing to be done" in make(repo_copy, "validate")
     (repo_copy / "data" / "personnel.csv").touch()  # as if edited by hand
-    assert "-m scripts.validate" in make(repo_copy, "validate")
+    assert "-m scripts.checks.validate" in make(repo_copy, "validate")
     assert "Nothing to be done" in make(repo_copy, "validate")
     (repo_copy / "README.md").write_text("edited")
     assert "Nothing to be done" in make(repo_copy, "validate")
@@ -49,7 +49,7 @@ def replace_in(path: Path, old: str, new: str) -> int:
 
 
 def expect_failure(root: Path, *needles: str) -> str:
-    result = run_step("extract", root)
+    result = run_step("claims.extract", root)
     assert result.returncode != 0, "the build accepted bad input"
     for needle in needles:
         assert needle in result.stderr, f"{needle!r} not in: {result.stderr}"
@@ -96,7 +96,7 @@ def test_unquoted_comma_in_a_schema_description_is_an_error(inputs):
     """YAML reads `description: a, b}` as a description plus a key named 'b': the build must say so."""
     replace_in(inputs / "schema" / "package.yaml", 'description: "Where the source can be read, if a stable address is known."',
                'description: Where the source can be read, if a stable address is known.')
-    result = run_step("publish", inputs)
+    result = run_step("outputs.publish", inputs)
     assert result.returncode != 0
     assert "schema/package.yaml: field 'url': unknown key(s)" in result.stderr
     assert "quote a description that contains a comma" in result.stderr

@@ -182,7 +182,7 @@ def test_coverage_runs_per_bulletin(tmp_path):
         text = text.replace(entry.group(), "")
     text = re.sub(r"^(\w+):\n(?=\n|\S)", r"\1: []\n", text, flags=re.M)  # a section left with no entries
     path.write_text(text, encoding="utf-8")
-    result = run_step("extract", root)
+    result = run_step("claims.extract", root)
     assert result.returncode != 0, "the build accepted an unannotated fact"
     assert f"{FIXTURE.name}/annotations.yaml" in result.stderr, result.stderr
     for token in ("number '40'", "number '60'", "number '2'", "number '6'", "relative_time 'hours'"):
@@ -200,7 +200,7 @@ def test_the_oldest_bulletin_defines_shared_entities_whatever_its_folder_name(tm
     metadata = folder / "metadata.yaml"  # the folder name starts with the source_id
     metadata.write_text(metadata.read_text(encoding="utf-8").replace(f"source_id: {FIXTURE_ID}\n", "source_id: aaa-fixture\n"),
                         encoding="utf-8")
-    result = run_step("extract", root)
+    result = run_step("claims.extract", root)
     assert result.returncode == 0, result.stderr
     shared = {r["organisation_id"]: r["source_id"] for r in read_table("organisations", root)}
     assert shared["metropolitan-police"] == shared["jtac"] == "met-2017-05-24"

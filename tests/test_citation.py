@@ -12,7 +12,7 @@ import yaml
 from conftest import ROOT
 from jsonschema import Draft7Validator
 
-from scripts import build_citation
+from scripts.outputs import build_citation
 
 
 @pytest.fixture(scope="module")

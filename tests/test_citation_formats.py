@@ -15,8 +15,8 @@ from citeproc.source.json import CiteProcJSON
 from conftest import ROOT, copy_package, read_table
 from jsonschema import Draft7Validator
 
-from scripts import build_citation
-from scripts.build_datasette_metadata import metadata
+from scripts.outputs import build_citation
+from scripts.outputs.build_datasette_metadata import metadata
 from scripts.common import BuildError, package_spec
 
 FILES = build_citation.FILES

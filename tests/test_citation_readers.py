@@ -17,7 +17,7 @@ import pytest
 import rispy
 from conftest import ROOT
 
-from scripts import build_citation
+from scripts.outputs import build_citation
 from scripts.common import package_spec
 
 FILES = build_citation.FILES

@@ -64,7 +64,7 @@ def test_a_slip_in_the_unit_stops_the_build_at_its_line(package, what, old, new,
     before = published_files(package)
     try:
         line = edit_once(package, old, new)
-        result = run_step("publish", package)
+        result = run_step("outputs.publish", package)
     finally:
         path.write_bytes(kept)
     assert result.returncode != 0, what
@@ -78,6 +78,6 @@ def test_a_slip_in_the_unit_stops_the_build_at_its_line(package, what, old, new,
 
 def test_the_copy_builds_when_nothing_is_slipped(package):
     """The cases above fail for their slip alone: the copy as it is builds."""
-    assert run_step("publish", package).returncode == 0
+    assert run_step("outputs.publish", package).returncode == 0
     shutil.rmtree(package / "build", ignore_errors=True)
     assert (ROOT / ANNOTATIONS).read_bytes() == (package / ANNOTATIONS).read_bytes()

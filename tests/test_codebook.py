@@ -9,7 +9,7 @@ import json
 
 from conftest import ROOT, read_table
 
-from scripts import build_codebook
+from scripts.outputs import build_codebook
 from scripts.common import package_spec
 
 DESCRIPTOR = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))

@@ -12,9 +12,9 @@ import re
 import pytest
 
 from conftest import ROOT
-from scripts import clauses
+from scripts.claims import clauses
 from scripts.common import BuildError, package_spec
-from scripts.extract import build
+from scripts.claims.extract import build
 
 SID = "met-2017-05-24"
 ANNOTATIONS = "data/raw/met-2017-05-24-additional-armed-officers/annotations.yaml"

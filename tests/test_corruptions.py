@@ -1,5 +1,5 @@
 """The bad-input suite: each kind of corruption, applied to a copy of the package
-(or of its raw inputs), must be rejected by `scripts.validate` (what `make
+(or of its raw inputs), must be rejected by `scripts.checks.validate` (what `make
 validate` runs) or by the build, with a message naming the file and, where there
 is one, the row and column. A summary line is printed at the end of the run.
 """
@@ -21,7 +21,7 @@ from conftest import BULLETIN, ROOT, copy_package, published_files, run_cli, run
 class Corruption:
     kind: str
     apply: Callable[[Path], list[str]]  # mutates the copy, returns the needles the report must contain
-    step: str = "validate"  # or "publish" for raw inputs
+    step: str = "checks.validate"  # or "outputs.publish" for raw inputs
     refresh: bool = True  # re-measure bytes/hash so only the intended fault is left
 
 
@@ -309,11 +309,11 @@ CORRUPTIONS = [
     Corruption("stale hash", stale_hash, refresh=False),
     Corruption("stale byte count", stale_bytes, refresh=False),
     Corruption("resource type Data Package v2 does not allow", text_resource_type),
-    Corruption("annotation quote missing from the source", annotation_quote_missing, step="publish"),
-    Corruption("annotation quote occurring twice", annotation_quote_twice, step="publish"),
-    Corruption("edited archived source", edited_source, step="publish"),
-    Corruption("annotation coding outside an enum", annotation_invalid_coding, step="publish"),
-    Corruption("descriptor constraint the built tables break", descriptor_constraint_broken_by_the_data, step="publish"),
+    Corruption("annotation quote missing from the source", annotation_quote_missing, step="outputs.publish"),
+    Corruption("annotation quote occurring twice", annotation_quote_twice, step="outputs.publish"),
+    Corruption("edited archived source", edited_source, step="outputs.publish"),
+    Corruption("annotation coding outside an enum", annotation_invalid_coding, step="outputs.publish"),
+    Corruption("descriptor constraint the built tables break", descriptor_constraint_broken_by_the_data, step="outputs.publish"),
 ]
 
 
@@ -324,8 +324,8 @@ def package(tmp_path):
 
 
 def test_the_real_package_is_valid():
-    """`python -m scripts.validate` as `make validate` runs it, in a new process."""
-    result = run_cli("validate", ROOT)
+    """`python -m scripts.checks.validate` as `make validate` runs it, in a new process."""
+    result = run_cli("checks.validate", ROOT)
     assert result.returncode == 0, result.stderr
     assert "valid (frictionless + pandera)" in result.stdout
 
@@ -335,20 +335,20 @@ def test_corruption_is_rejected(package, corruption, record_property):
     record_property("corruption_kind", corruption.kind)  # counted in conftest's summary line
     before = published_files(package)
     needles = corruption.apply(package)
-    if corruption.refresh and corruption.step == "validate":
+    if corruption.refresh and corruption.step == "checks.validate":
         refresh_descriptor(package)
     result = run_step(corruption.step, package)
     assert result.returncode != 0, f"{corruption.kind}: accepted"
     for needle in needles:
         assert needle in result.stderr, f"{corruption.kind}: {needle!r} not in report:\n{result.stderr}"
-    if corruption.step == "publish":
+    if corruption.step == "outputs.publish":
         assert published_files(package) == before, "a failed build changed the published files"
 
 
 def test_a_misspelt_header_that_a_check_of_meaning_reads_is_reported(package):
     """Found by `make fuzz`: mentions.csv's evidence_id header misspelt crashed the Pandera layer's
     checks of meaning (KeyError) instead of being reported as the table's wrong label."""
-    from scripts.validate import validate
+    from scripts.checks.validate import validate
     rows = read_rows(package, "mentions")
     rows[0][rows[0].index("evidence_id")] = "evidence_idd"
     write_rows(package, "mentions", rows)
@@ -363,7 +363,7 @@ def test_suite_covers_at_least_25_kinds():
 
 def test_descriptor_field_is_validated_without_other_edits(package):
     """A constraint added to the descriptor alone is enforced by the Pandera layer."""
-    from scripts.validate import pandera_failures, Package
+    from scripts.checks.validate import pandera_failures, Package
 
     def tighten(descriptor):
         field = next(f for f in resource(descriptor, "personnel")["schema"]["fields"] if f["name"] == "count_max")

@@ -17,7 +17,7 @@ from conftest import ROOT, copy_package, make, run_step
 from frictionless import Package
 from markupsafe import escape
 
-from scripts.serve import PLUGINS_DIR, SETTINGS
+from scripts.site.serve import PLUGINS_DIR, SETTINGS
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]
@@ -296,13 +296,13 @@ def test_expensive_query_is_stopped_and_the_site_keeps_serving(ds):
 def test_bad_value_stops_the_database_build_and_keeps_the_last_good_one(tmp_path):
     root = copy_package(tmp_path / "package")
     out = tmp_path / "site.db"
-    assert run_step("build_db", root, "--out", str(out)).returncode == 0
+    assert run_step("outputs.build_db", root, "--out", str(out)).returncode == 0
     good = out.read_bytes()
     personnel = root / "data" / "personnel.csv"
     lines = personnel.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[2] = lines[2].replace(",3800,", ",many,")
     personnel.write_text("".join(lines), encoding="utf-8")
-    result = run_step("build_db", root, "--out", str(out))
+    result = run_step("outputs.build_db", root, "--out", str(out))
     assert result.returncode != 0
     assert "data/personnel.csv:3 (column count_max): 'many' is not a valid integer" in result.stderr
     assert out.read_bytes() == good, "a failed build replaced the database"
@@ -313,12 +313,12 @@ def test_database_is_rebuilt_only_when_the_package_changes(repo_copy):
     (repo_copy / "build").mkdir()
     (repo_copy / "build" / "validated.stamp").touch()  # as `make` leaves it: the package it published is valid
     first = make(repo_copy, "db")
-    assert "scripts.build_db" in first and "scripts.build_datasette_metadata" in first
+    assert "scripts.outputs.build_db" in first and "scripts.outputs.build_datasette_metadata" in first
     assert "Nothing to be done" in make(repo_copy, "db")
     assert (repo_copy / "build" / f"{DB}.db").exists() and (repo_copy / "build" / "inspect.json").exists()
     (repo_copy / "data" / "personnel.csv").touch()
     again = make(repo_copy, "--dry-run", "db")  # what make would run: the same commands that ran above
-    assert "scripts.validate" in again and "scripts.build_db" in again
+    assert "scripts.checks.validate" in again and "scripts.outputs.build_db" in again
 
 
 @pytest.mark.parametrize("table, column", [("events", "sequence"), ("evidence", "start"), ("threat_levels", "rank"),

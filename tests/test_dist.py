@@ -13,13 +13,14 @@ import frictionless
 import pytest
 from conftest import ROOT, run_step
 
-from scripts import build_citation, load
+from scripts.outputs import build_citation
+from scripts.tools import load
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
 
 def build_into(out: Path) -> Path:
-    result = run_step("build_dist", ROOT, "--out", str(out))
+    result = run_step("outputs.build_dist", ROOT, "--out", str(out))
     assert result.returncode == 0, result.stderr
     (archive,) = out.glob("*.zip")
     return archive
@@ -101,6 +102,6 @@ def test_missing_documents_stop_the_build(tmp_path):
     root = tmp_path / "package"
     root.mkdir()
     (root / "datapackage.json").write_bytes((ROOT / "datapackage.json").read_bytes())
-    result = run_step("build_dist", root)
+    result = run_step("outputs.build_dist", root)
     assert result.returncode == 1 and "files the release needs are missing" in result.stderr
     assert not (root / "dist").exists()

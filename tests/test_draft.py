@@ -4,7 +4,7 @@ Definitions (a fact is what the recogniser can see; entries with no
 fact-bearing token, such as "police and partners", are not counted):
 
 - a curated fact is a pair (section, token): a fact-bearing token found by
-  scripts/recognise.py inside one of the quoted spans (quote, title, dateline,
+  scripts/claims/recognise.py inside one of the quoted spans (quote, title, dateline,
   attribution_quote, meaning_quote, or the first occurrence of a name) of a
   curated entry of that section; in the claim sections (advice, tactics,
   partnerships, command, measures, aims, qualifiers), whose sentences often
@@ -30,8 +30,8 @@ import pytest
 import yaml
 from conftest import BULLETIN, ROOT, SOURCE_TEXT, copy_inputs, run_step
 
-from scripts import recognise
-from scripts.draft_annotations import DRAFT_NAME, reference_levels
+from scripts.claims import recognise
+from scripts.tools.draft_annotations import DRAFT_NAME, reference_levels
 
 FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-10-14-fixture-railway-patrols"
 QUOTE_KEYS = ("quote", "title", "dateline", "attribution_quote", "level_quote")
@@ -125,7 +125,7 @@ def figure_line(name: str, result: dict) -> str:
 
 
 def write_draft(source, out, *args):
-    result = run_step("draft_annotations", ROOT, str(source), "--out", str(out), *args)
+    result = run_step("tools.draft_annotations", ROOT, str(source), "--out", str(out), *args)
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(out.read_text(encoding="utf-8"))
 
@@ -182,10 +182,10 @@ def test_every_draft_entry_is_marked_and_derived(archived_draft, source_text):
 def test_an_unconfirmed_draft_stops_the_build(tmp_path, archived_draft):
     root = copy_inputs(tmp_path / "package")
     folder = root / "data" / "raw" / BULLETIN
-    result = run_step("draft_annotations", root, str(folder / "source.txt"))
+    result = run_step("tools.draft_annotations", root, str(folder / "source.txt"))
     assert result.returncode == 0, result.stderr
     shutil.move(folder / DRAFT_NAME, folder / "annotations.yaml")
-    build = run_step("extract", root)
+    build = run_step("claims.extract", root)
     assert build.returncode != 0
     assert re.search(r"annotations.yaml:\d+: \w+\[\d+\]\.draft: unknown key", build.stderr), build.stderr
     first_line = (folder / "annotations.yaml").read_text(encoding="utf-8").splitlines()[0]
@@ -196,7 +196,7 @@ def test_an_unconfirmed_draft_stops_the_build(tmp_path, archived_draft):
 def test_never_overwrites_without_force(tmp_path):
     out = tmp_path / DRAFT_NAME
     out.write_text("kept\n", encoding="utf-8")
-    refused = run_step("draft_annotations", ROOT, str(SOURCE_TEXT), "--out", str(out))
+    refused = run_step("tools.draft_annotations", ROOT, str(SOURCE_TEXT), "--out", str(out))
     assert refused.returncode != 0 and "already exists" in refused.stderr
     assert out.read_text(encoding="utf-8") == "kept\n"
     write_draft(SOURCE_TEXT, out, "--force")
@@ -206,7 +206,7 @@ def test_never_overwrites_without_force(tmp_path):
 def test_unreadable_source_is_named(tmp_path):
     bad = tmp_path / "source.txt"
     bad.write_bytes(b"Caf\xe9")
-    result = run_step("draft_annotations", ROOT, str(bad))
+    result = run_step("tools.draft_annotations", ROOT, str(bad))
     assert result.returncode != 0 and "source.txt" in result.stderr and "not valid UTF-8" in result.stderr
     assert not (tmp_path / DRAFT_NAME).exists()
 

@@ -8,8 +8,8 @@ import hashlib
 
 from conftest import SOURCE_TEXT
 
-from scripts import coverage
-from scripts.extract import build
+from scripts.claims import coverage
+from scripts.claims.extract import build
 
 LEVELS = ["low", "moderate", "substantial", "severe", "critical"]
 
@@ -53,7 +53,7 @@ def test_coverage_has_no_unaccounted_tokens(tables, source_text):
 
 def test_coverage_recognises_the_facts(source_text):
     """The token finder sees the bulletin's facts (so a pass above is not vacuous)."""
-    from scripts import recognise
+    from scripts.claims import recognise
     found = {(t.kind, t.text) for t in recognise.all_tokens(source_text, LEVELS)}
     for token in [("number", "One thousand"), ("number", "3,800"), ("number", "12"), ("number", "96"),
                   ("phone", "0800 789 321"), ("phone", "999"), ("weekday", "Tuesday night"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT, copy_package
 
-from scripts import build_figures
+from scripts.outputs import build_figures
 
 
 def png_chunks(data: bytes) -> list[bytes]:

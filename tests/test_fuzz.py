@@ -41,7 +41,8 @@ def test_mutated_inputs_are_rejected_cleanly_or_change_nothing(tmp_path_factory,
 def test_the_oracle_tells_each_outcome_apart(tmp_path, monkeypatch):
     """The classification itself can fail: a crash, a wrong acceptance and an error naming another
     file are each counted as such (with the build made to misbehave on purpose)."""
-    from scripts import extract, validate
+    from scripts.claims import extract
+    from scripts.checks import validate
     from scripts.common import BuildError
 
     monkeypatch.setattr(fuzz_inputs, "TALLY", fuzz_inputs.Tally())  # kept apart from the real run's figures

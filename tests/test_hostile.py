@@ -1,6 +1,6 @@
 """The bundle under hostile traffic: dist/site/ as `make bundle` writes it, started with its own
 `start` on a free port of 127.0.0.1 (one start for the module; a second for the hashed route), sent
-each probe of scripts/hostile.py. What it must do is docs/security.md's list: bounded requests refused
+each probe of scripts/tools/hostile.py. What it must do is docs/security.md's list: bounded requests refused
 early (414/400), SQL that cannot take the memory, refusals instead of errors, 405 for writes, the
 security headers on every page, connections and half-sent requests bounded, one hashed address
 across starts and replicas; and what held before still holds (no writes, no file read, no
@@ -21,7 +21,8 @@ import httpx
 import pytest
 from conftest import PUBLIC_ADDRESS, ROOT, start_bundle
 
-from scripts import build_bundle, hostile
+from scripts.site import build_bundle
+from scripts.tools import hostile
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]
@@ -53,8 +54,7 @@ def guard_limits() -> dict:
 @pytest.fixture(scope="module")
 def folder(site_files, release_archive, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("hostile") / "site"
-    build_bundle.write_bundle(out, site_files["db"], site_files["metadata"], site_files["inspect"], None,
-                              release_archive)
+    build_bundle.write_bundle(out, site_files["db"], site_files["metadata"], site_files["inspect"], None, release_archive)
     return out
 
 
@@ -89,7 +89,7 @@ def test_two_starts_and_a_replica_serve_the_same_hashed_route(site, folder, tmp_
     assert answer.headers["location"] == f"/{route}"
 
 
-# The answer each probe must get (scripts/hostile.py names them).
+# The answer each probe must get (scripts/tools/hostile.py names them).
 EXPECTED = {
     "3,000 query parameters": 414, "100 short query parameters": 400, "400 _facet": 400, "11 _facet": 400,
     "10 KB URL": 414, "zeroblob(40000000)": 400, "randomblob(3e8)": 400, "printf 19 KB x 1000 rows": 200, "printf 1 MB": 200,

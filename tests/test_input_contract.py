@@ -18,9 +18,10 @@ import pytest
 import yaml
 from conftest import BULLETIN, ROOT, copy_inputs, make
 
-from scripts import build_input_schemas, extract
+from scripts.outputs import build_input_schemas
+from scripts.claims import extract
 from scripts.common import BuildError, package_spec
-from scripts.yaml_input import load, strip_lines
+from scripts.inputs.yaml_input import load, strip_lines
 
 ANNOTATIONS = Path("data") / "raw" / BULLETIN / "annotations.yaml"
 METADATA = Path("data") / "raw" / BULLETIN / "metadata.yaml"
@@ -195,7 +196,7 @@ def test_build_errors_name_the_key_path_too(root):
 def test_cli_prints_one_line_per_problem_without_traceback(root):
     edit(root, ANNOTATIONS, "confidential: true", "confidential: maybe")
     edit(root, ANNOTATIONS, "places: [key sites]", "places: key sites")
-    result = subprocess.run([sys.executable, "-m", "scripts.publish", "--root", str(root)], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "scripts.outputs.publish", "--root", str(root)], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -249,7 +250,7 @@ def test_make_rebuilds_a_deleted_table(repo_copy):
     before = (repo_copy / "data" / "events.csv").read_bytes()
     (repo_copy / "data" / "events.csv").unlink()
     ran = make(repo_copy)
-    assert "scripts.publish" in ran
+    assert "scripts.outputs.publish" in ran
     assert (repo_copy / "data" / "events.csv").read_bytes() == before
     assert "Nothing to be done" in make(repo_copy)
 

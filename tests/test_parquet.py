@@ -18,8 +18,8 @@ import pytest
 from conftest import ROOT, read_table
 
 import temperer_data
-from scripts import build_dist, build_parquet
-from scripts.validate import profile_failures
+from scripts.outputs import build_dist, build_parquet
+from scripts.checks.validate import profile_failures
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 TABLES = temperer_data.table_resources(PACKAGE)

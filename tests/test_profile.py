@@ -1,5 +1,5 @@
 """The descriptor passes the official Data Package v2 JSON Schemas (read offline from the pinned
-dplib-py wheel), which frictionless 5.21 does not apply; the gate (scripts/validate.py) reports
+dplib-py wheel), which frictionless 5.21 does not apply; the gate (scripts/checks/validate.py) reports
 what they reject."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import frictionless
 from conftest import ROOT
 
-from scripts import validate
+from scripts.checks import validate
 
 DESCRIPTOR = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 

@@ -20,8 +20,9 @@ import httpx
 import pytest
 from conftest import PUBLIC_ADDRESS, ROOT, datasette_for, make, read_table, start_bundle
 
-from scripts import build_bundle, load_check
-from scripts.serve import HOST, PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, free_port, site_environment
+from scripts.site import build_bundle
+from scripts.tools import load_check
+from scripts.site.serve import HOST, PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, free_port, site_environment
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]
@@ -88,7 +89,7 @@ def follow(client, path: str) -> tuple[httpx.Response, httpx.Response]:
 
 def test_make_bundle_writes_a_folder_that_runs_on_its_own(bundle_build, bundle):
     folder, printed = bundle_build
-    assert "scripts.build_bundle" in printed and "scripts.build_db" not in printed
+    assert "scripts.site.build_bundle" in printed and "scripts.outputs.build_db" not in printed
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [".dockerignore", "Dockerfile", f"{DB}.db", "inspect.json", "metadata.json", "plugins", "release",
          "requirements.txt", "server.py", "start", "templates"])

@@ -12,7 +12,7 @@ import shutil
 import pytest
 from conftest import ROOT, copy_package, doc_pages, run_step
 
-from scripts import build_readme
+from scripts.outputs import build_readme
 
 # The repository refuses a README above this (its own size check); the README leads, the rest is in docs/.
 README_LIMIT = 15_000
@@ -138,13 +138,13 @@ def test_a_changed_description_makes_a_docs_page_stale(package):
     old = "The documents the facts come from."
     assert old in text
     spec.write_text(text.replace(old, "The documents the facts are coded from."), encoding="utf-8")
-    assert run_step("build_descriptor", package).returncode == 0
-    stale = run_step("build_readme", package, "--check")
+    assert run_step("outputs.build_descriptor", package).returncode == 0
+    stale = run_step("outputs.build_readme", package, "--check")
     assert stale.returncode == 1 and "docs/tables.md: generated blocks are stale" in stale.stderr
     assert "README.md:" not in stale.stderr, "only the page that shows the description is stale"
-    assert run_step("build_readme", package).returncode == 0
+    assert run_step("outputs.build_readme", package).returncode == 0
     assert "The documents the facts are coded from." in (package / "docs" / "tables.md").read_text(encoding="utf-8")
-    assert run_step("build_readme", package, "--check").returncode == 0
+    assert run_step("outputs.build_readme", package, "--check").returncode == 0
 
 
 @pytest.mark.parametrize("path, name", [(p, n) for p, names in build_readme.PAGES.items() for n in names])
@@ -152,7 +152,7 @@ def test_a_missing_marker_is_an_error_naming_the_file_and_nothing_is_written(pac
     pages = {p: (package / p).read_bytes() for p in build_readme.PAGES}
     broken = pages[path].decode("utf-8").replace(build_readme.END.format(name=name), "")
     (package / path).write_text(broken, encoding="utf-8")
-    result = run_step("build_readme", package)
+    result = run_step("outputs.build_readme", package)
     assert result.returncode == 1
     assert f"{path}: needs exactly one generated block {name!r}" in result.stderr
     assert (package / path).read_text(encoding="utf-8") == broken, "rewritten anyway"

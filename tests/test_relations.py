@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT, copy_inputs, copy_package
 from test_input_contract import ANNOTATIONS, edit, rejected
 
-from scripts import build_dist
+from scripts.outputs import build_dist
 from scripts.common import BuildError, load_descriptor
 
 FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-10-14-fixture-railway-patrols"
@@ -81,7 +81,7 @@ def test_one_organisation_given_two_kinds_by_two_bulletins(root):
 
 
 def test_the_same_kind_given_again_is_no_slip(root):
-    from scripts import extract
+    from scripts.claims import extract
     edit(root, OTHER, '    aliases: ["JTAC"]\n', '    aliases: ["JTAC"]\n    kind: government_agency\n')
     organisations = extract.build(root)["rows"]["organisations"]
     assert [o["kind"] for o in organisations if o["organisation_id"] == "jtac"] == ["government_agency"]
@@ -198,7 +198,7 @@ def test_a_misspelt_replacement_and_an_id_retired_twice(root):
 
 def test_a_released_organisation_renamed_names_the_files_that_list_organisations(root):
     """An organisation's ID carries no source_id: the error names the files that list organisations."""
-    from scripts import extract
+    from scripts.claims import extract
     from test_input_contract import ANNOTATIONS as PATH
     text = (root / PATH).read_text(encoding="utf-8").replace("jtac", "jtac-uk")
     (root / PATH).write_text(text, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Citations on the served site (in process, with site/plugins and site/templates as scripts.serve
+"""Citations on the served site (in process, with site/plugins and site/templates as scripts.site.serve
 runs them): the JSON-LD a search engine extracts from the home page, "Cite this row" on row pages,
 and the citation downloads."""
 
@@ -15,8 +15,8 @@ from jinja2 import Environment, FileSystemLoader
 from lxml import html as lxml_html
 from test_citation_formats import PACKAGE, VERSION, check_dataset_jsonld
 
-from scripts import build_citation, build_readme
-from scripts.serve import PLUGINS_DIR, TEMPLATES_DIR
+from scripts.outputs import build_citation, build_readme
+from scripts.site.serve import PLUGINS_DIR, TEMPLATES_DIR
 
 DB = PACKAGE["name"]
 TABLES = [r for r in PACKAGE["resources"] if r.get("type") == "table"]
@@ -25,7 +25,7 @@ ROW_PATH = f"/{DB}/{build_readme.EXAMPLE_TABLE}/{build_readme.EXAMPLE_ROW}"  # t
 
 @pytest.fixture(scope="module")
 def site(ds):
-    """The site as scripts.serve runs it (conftest's `ds`: site/plugins and site/templates), without a
+    """The site as scripts.site.serve runs it (conftest's `ds`: site/plugins and site/templates), without a
     public address."""
     return ds
 

@@ -84,8 +84,8 @@ def test_every_phony_target_is_exercised():
 
 def test_every_readme_command_is_exercised():
     exercised_goals = ci_goals() | suite_goals()
-    steps_run = set(re.findall(r"python -m ((?:scripts\.)?\w+)", CI_TARGETS))
-    steps_run |= {f"scripts.{m}" for text in TESTS.values() for m in re.findall(r'run_(?:step|cli)\("(\w+)"', text)}
+    steps_run = set(re.findall(r"python -m ((?:scripts\.)?[\w.]+)", CI_TARGETS))
+    steps_run |= {f"scripts.{m}" for text in TESTS.values() for m in re.findall(r'run_(?:step|cli)\("([\w.]+)"', text)}
     missing = []
     for command in readme_commands():
         words = shlex.split(command.replace("<", "").replace(">", ""))
@@ -101,6 +101,6 @@ def test_every_readme_command_is_exercised():
 def test_the_checker_sees_a_target_nothing_runs():
     """The check itself can fail: a goal that is in neither list is reported."""
     assert "bench" in ci_goals() and "db" in suite_goals()
-    assert make_goals(["-W", "scripts/screenshots.py", "screenshots"]) == ["screenshots"]
+    assert make_goals(["-W", "scripts/tools/screenshots.py", "screenshots"]) == ["screenshots"]
     assert make_goals(['SIZES=1 2']) == [default_goal()]
     assert "no-such-target" not in ci_goals() | suite_goals()

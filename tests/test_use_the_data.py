@@ -60,7 +60,7 @@ def only_block(heading: str) -> str:
 def reader(tmp_path_factory):
     """A reader's own folder, outside the repository, holding the release unpacked as downloaded."""
     out = tmp_path_factory.mktemp("dist")
-    assert run_step("build_dist", ROOT, "--out", str(out)).returncode == 0
+    assert run_step("outputs.build_dist", ROOT, "--out", str(out)).returncode == 0
     folder = tmp_path_factory.mktemp("reader")
     with zipfile.ZipFile(out / f"{RELEASE}.zip") as archive:
         archive.extractall(folder)
@@ -302,7 +302,7 @@ def test_a_folder_without_a_descriptor_is_named(tmp_path):
 
 
 def test_the_loader_from_the_command_line(capsys):
-    from scripts import load as repository_entry  # `python -m scripts.load` in the repository
+    from scripts.tools import load as repository_entry  # `python -m scripts.tools.load` in the repository
     repository_entry.main(["contacts"])
     out = capsys.readouterr().out
     assert out.startswith("## contacts: 2 rows") and "+44800789321" in out and "boolean" in out

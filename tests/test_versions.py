@@ -28,7 +28,7 @@ def claims(root: Path) -> dict[str, tuple[str, str]]:
     changelog = re.findall(r"^## (\S+) \((\d{4}-\d{2}-\d{2})\)$", (root / "CHANGELOG.md").read_text(encoding="utf-8"),
                            re.MULTILINE)
     assert changelog, "CHANGELOG.md has no '## VERSION (DATE)' entry"
-    from scripts.build_datasette_metadata import metadata
+    from scripts.outputs.build_datasette_metadata import metadata
     about = re.findall(r"^Version (\S+)\. How to cite: .*?\((\d{4})\)\. .*\(Version ([^)]+)\)",
                        metadata(package, root)["about"])
     assert len(about) == 1, "the Datasette about text must state the version and the citation"

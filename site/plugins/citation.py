@@ -5,8 +5,8 @@ The row's permanent URL and the JSON-LD's `url` use the site's public address (t
 plugin setting "publishing", from SITE_URL); without one the citation carries no URL.
 
 Everything else comes from the metadata's plugin settings "citation", which
-scripts/build_datasette_metadata.py fills from the committed citation files (written by
-scripts/build_citation.py): the JSON-LD, the dataset's APA line (rendered from the CSL-JSON by
+scripts/outputs/build_datasette_metadata.py fills from the committed citation files (written by
+scripts/outputs/build_citation.py): the JSON-LD, the dataset's APA line (rendered from the CSL-JSON by
 citeproc-py), the version, and the BibTeX, RIS, CSL-JSON and JSON-LD files byte for byte.
 
 Template variables (site/templates/_dataset_jsonld.html and _cite_row.html use them):

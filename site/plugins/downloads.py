@@ -10,7 +10,7 @@ Routes:
                                   codebook.html, ...)
 
 The archive is the metadata's plugin setting `downloads.archive`, which
-scripts/build_datasette_metadata.py writes as `{"$env": "RELEASE_ARCHIVE"}`: scripts/serve.py sets it
+scripts/outputs/build_datasette_metadata.py writes as `{"$env": "RELEASE_ARCHIVE"}`: scripts/site/serve.py sets it
 to the release `make serve` builds, the bundle's `start` to the copy the bundle carries. Unset, the
 site has no downloads (its pages say how to get the release); set to a file that is not a release of
 this site's package, the site does not start.

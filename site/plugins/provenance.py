@@ -409,7 +409,7 @@ async def row_context(datasette, request, database: str, table: str) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# Settings written by scripts/build_datasette_metadata.py
+# Settings written by scripts/outputs/build_datasette_metadata.py
 
 def settings(datasette, database: str, table: str | None = None) -> dict:
     return datasette.plugin_config(PLUGIN, database=database, table=table) or {}

@@ -1,7 +1,7 @@
 """The site in public: its public address, what caches may keep, and what search engines find.
 
 - The public address is the metadata's plugin setting `publishing.site_url`
-  (scripts/build_datasette_metadata.py writes it as `{"$env": "SITE_URL"}`, so the site's
+  (scripts/outputs/build_datasette_metadata.py writes it as `{"$env": "SITE_URL"}`, so the site's
   SITE_URL environment variable sets it). With it, every page carries
   `<link rel="canonical">` at that address, in the URL form that does not change between
   releases (the database's plain name). Unset, pages say nothing about an address they do not know.

@@ -1,0 +1,73 @@
+"""The build as `make` runs it: extract, describe, validate, and only then publish.
+
+1. scripts/claims/extract.py builds every table from data/raw/ (stops on bad input);
+2. the tables and a descriptor (scripts/outputs/build_descriptor.py) are written to a
+   staging folder under build/;
+3. scripts/checks/validate.py checks the staged package (frictionless + Pandera);
+4. only a valid package replaces the published data/*.csv and datapackage.json,
+   file by file with an atomic rename. A failure at any step leaves the last
+   good files byte for byte as they were, and exits non-zero.
+
+    python -m scripts.outputs.publish [--root DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from . import build_descriptor, build_dictionary
+from ..claims import extract
+from ..checks import validate
+from ..common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, load_descriptor, package_spec
+
+
+VALIDATED_STAMP = Path("build") / "validated.stamp"  # the Makefile's $(VALIDATED)
+
+
+def publish(root: Path = ROOT) -> dict:
+    """Build, stage, validate and publish the package at `root`; returns row counts."""
+    root = Path(root)
+    result = extract.build(root)
+    (root / "build").mkdir(exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix="stage-", dir=root / "build"))
+    try:
+        extract.write(result, stage / "data")
+        (stage / "data" / "raw").symlink_to((root / "data" / "raw").resolve(), target_is_directory=True)
+        atomic_write_bytes(stage / "datapackage.json",
+                           json_bytes(build_descriptor.descriptor(package_spec(root), stage)))
+        failures = validate.validate(stage)
+        if failures:
+            report = "\n".join(f"  {f}" for f in failures)
+            raise BuildError(root / "datapackage.json",
+                             f"the built package is not valid; nothing was published:\n{report}")
+        for name in result["fields"]:
+            os.replace(stage / "data" / f"{name}.csv", root / "data" / f"{name}.csv")
+        os.replace(stage / "datapackage.json", root / "datapackage.json")
+        # These very files were just validated: record it as `make validate` does, so make
+        # does not run the same validation a second time.
+        (root / VALIDATED_STAMP).touch()
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return {name: len(rows) for name, rows in result["rows"].items()}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="package folder (default: this repository)")
+    args = parser.parse_args(argv)
+    try:
+        counts = publish(args.root)
+    except BuildError as error:
+        fail(error)
+    print("publish: " + ", ".join(f"{name} {n}" for name, n in counts.items()), file=sys.stdout)
+    for line in build_dictionary.coverage_by_source(load_descriptor(args.root), args.root):
+        print("coverage: " + line, file=sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
