@@ -81,3 +81,61 @@ def test_the_copy_builds_when_nothing_is_slipped(package):
     assert run_step("outputs.publish", package).returncode == 0
     shutil.rmtree(package / "build", ignore_errors=True)
     assert (ROOT / ANNOTATIONS).read_bytes() == (package / ANNOTATIONS).read_bytes()
+
+
+# ---------------------------------------------------------------- dates the words and the order decide
+
+FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-10-14-fixture-railway-patrols"
+
+
+def failing_build(root, edits, path=ANNOTATIONS) -> tuple[str, int]:
+    """Apply (old, new) edits to `path` of the package at `root`, run the build, restore the file:
+    the error printed and the line of the first edit (which must be where the error points, or near)."""
+    target = root / path
+    kept = target.read_bytes()
+    before = published_files(root)
+    try:
+        text = kept.decode("utf-8")
+        line = text[:text.index(edits[0][0])].count("\n") + 1
+        for old, new in edits:
+            assert old in text, old
+            text = text.replace(old, new, 1)
+        target.write_text(text, encoding="utf-8")
+        result = run_step("outputs.publish", root)
+    finally:
+        target.write_bytes(kept)
+    assert result.returncode != 0
+    assert published_files(root) == before, "a failing build publishes nothing"
+    found = re.search(r"annotations\.yaml:(\d+):", result.stderr)
+    assert found, result.stderr
+    return result.stderr, int(found.group(1)) - line
+
+
+def test_a_day_phrase_never_resolves_words_that_print_their_date(package):
+    message, _ = failing_build(package, [("    date: dateline\n", "    date: day_phrase\n")])
+    assert "the quote prints its date ('May 24, 2017')" in message, message
+
+
+def test_a_past_event_is_never_dated_after_the_bulletin(package):
+    """'one day into' counted from the publication gives 25 May: an event told as done cannot be later
+    than the bulletin that reports it."""
+    message, _ = failing_build(package, [
+        ("    sequence: 4\n    sequence_basis: stated\n    event_type: officers_freed_up\n",
+         "    sequence: 5\n    sequence_basis: stated\n    event_type: officers_freed_up\n"),
+        ("    date: days_into\n    anchor: temperer-activated\n", "    date: days_into\n    anchor: bulletin-published\n"),
+        ("    sequence: 5\n    sequence_basis: inferred\n    sequence_rule: \"a bulletin is published",
+         "    sequence: 4\n    sequence_basis: inferred\n    sequence_rule: \"a bulletin is published")])
+    assert "2017-05-25 is after the bulletin's publication (2017-05-24)" in message, message
+
+
+def test_a_date_that_contradicts_the_order_of_events_stops_the_build(tmp_path):
+    """In the fixture bulletin, the raise (Friday night, 13 October) ordered after the publication (14 October)."""
+    root = copy_package(tmp_path / "package")
+    shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name)
+    path = f"data/raw/{FIXTURE.name}/annotations.yaml"
+    message, _ = failing_build(root, [
+        ("  - id: threat-level-raised\n    sequence: 1\n", "  - id: threat-level-raised\n    sequence: 3\n"),
+        ("  - id: officers-freed-up\n    sequence: 2\n", "  - id: officers-freed-up\n    sequence: 1\n"),
+        ("  - id: bulletin-published\n    sequence: 3\n", "  - id: bulletin-published\n    sequence: 2\n")], path)
+    assert "2017-10-13 contradicts the order of events: sequence 3 comes after" in message, message
+    assert FIXTURE.name in message

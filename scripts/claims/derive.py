@@ -126,10 +126,25 @@ class DayPhrase:
     rule: str
 
 
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+PRINTED_DATE_RE = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})(?:\s+\d{{4}})?|(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})\b")
+
+
+def printed_date(text: str) -> str | None:
+    """The first calendar date the words print ('30th May 2017', 'May 24, 2017', '23 May'), if any."""
+    found = PRINTED_DATE_RE.search(text)
+    return found.group(0) if found else None
+
+
 def resolve_day_phrase(text: str, published: date) -> DayPhrase:
     """A weekday (optionally with a part of day) resolved to the latest such day
     on or before the publication date: 'Tuesday night' said on Wednesday 24 May
-    2017 is 23 May 2017."""
+    2017 is 23 May 2017. Words that print their own calendar date are never
+    resolved so: the weekday would guess what the words state."""
+    printed = printed_date(text)
+    if printed:
+        raise ValueError(f"the quote prints its date ({printed!r}): a day phrase never resolves words that print "
+                         "their date (a weekday resolved to the last one before publication could contradict it)")
     found = recognise.WEEKDAY_RE.findall(text)
     if len(found) != 1:
         raise ValueError(f"expected one weekday phrase in the quote, found {len(found)}")

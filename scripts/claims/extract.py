@@ -766,6 +766,35 @@ def finish_claims(c: Context) -> None:
         broken = rules.broken(c.tables.rules.get(res["name"], []), row, quotes)
         if broken:
             raise c.error("; ".join(f"{res['name']} rule {r.name}: {r.message}" for r in broken), line)
+    check_event_dates(c)
+
+
+# Modalities of an event that has happened (or is happening): such an event cannot be dated after the
+# bulletin that reports it; a future or possible one may.
+PAST = ("in_effect", "under_way")
+
+
+def check_event_dates(c: Context) -> None:
+    """The dates of the bulletin's events agree with their order and with the publication: a later event
+    (in `sequence`) is never dated before an earlier one, and an event that has happened is never dated
+    after the publication day. Each stops the build at the entry whose date disagrees."""
+    published = c.b.published.date() if getattr(c.b, "published", None) else None
+    rows = sorted(((row, e) for res, row, e in c.pending if res["name"] == "events"), key=lambda p: p[0]["sequence"])
+    latest = None
+    for row, e in rows:
+        if not row.get("date"):
+            continue
+        dated = date.fromisoformat(row["date"])
+        if published and row.get("modality") in PAST and dated > published:
+            raise c.error(f"events: {row['date']} is after the bulletin's publication ({published.isoformat()}), but "
+                          f"the event is told as {row['modality']}: a past event is never dated after the bulletin "
+                          "that reports it (date: how the date is given)", line_of(e, "date") or e["__line__"])
+        if latest and dated < latest[0]:
+            raise c.error(f"events: {row['date']} contradicts the order of events: sequence {row['sequence']} comes "
+                          f"after {latest[1]!r} (sequence {latest[2]}), dated {latest[0].isoformat()}",
+                          line_of(e, "date") or e["__line__"])
+        if not latest or dated >= latest[0]:
+            latest = (dated, row["event_id"], row["sequence"])
 
 
 FIRST_PERSON_WORD = re.compile(r"(?i)(?<![\w’'])(we|us|our)(?![\w’'])")
