@@ -733,7 +733,7 @@ def finish_claims(c: Context) -> None:
         if kind == "attribute":
             row["claim_id"] = c.resolve(next(f for f in res["fields"] if f["name"] == "claim_id"), e)
             row["evidence_id"] = inside_claim(c, e, row["claim_id"], e.get("quote"), f"{res['name']} quote")
-            quotes = c.tables.quotes()
+            quotes[row["evidence_id"]] = c.b.text[slice(*c.tables.spans[row["evidence_id"]])]
         start, end = c.tables.spans[row["evidence_id"]]
         statement = next((s for s in c.statements if s["start"] <= start and end <= s["end"]), None)
         row["statement_id"] = statement["statement_id"] if statement else None
@@ -804,12 +804,9 @@ def check_first_person(c: Context) -> None:
     """Every first-person word of the bulletin (we, us, our) is resolved (it lies in a party's words,
     coded by the first-person rule) or excused under `first_person:` with the reason."""
     resolved = []
-    for table in c.tables.claim_tables:
-        for row in c.tables.rows[table]:
-            if row.get("source_id") != c.sid:
-                continue
-            resolved += [c.tables.spans[v] for k, v in row.items()
-                         if v and k.endswith("_evidence_id") and k[:-len("_evidence_id")] + "_words" in row]
+    for _, row, _ in c.pending:  # every row of a fact kind of this bulletin
+        resolved += [c.tables.spans[v] for k, v in row.items()
+                     if v and k.endswith("_evidence_id") and k[:-len("_evidence_id")] + "_words" in row]
     excused = []
     for e in c.b.entries("first_person"):
         quote = e["quote"]
