@@ -717,10 +717,28 @@ def test_every_quote_the_curator_writes_occurs_exactly_once(source_text):
         for entry in [value] if isinstance(value, dict) else (value or []):
             if section in ("aims", "qualifiers", "effects", "framing"):
                 continue  # an attribute's words are found inside its claim's words, by position
+            if "occurrence" in entry:
+                continue  # words printed more than once, placed by the curator's `occurrence: <n>`
             quotes += [v for k, v in entry.items() if k in ("quote", "title", "dateline") or k.endswith("_quote")]
     assert len(quotes) > 40
     assert [q for q in quotes if source_text.count(q) != 1] == []
     assert source_text.count("us") > 1  # a party's words ("us") need not be unique
+
+
+def test_an_excuse_placed_by_occurrence_lies_on_the_words_it_names(source_text, tables):
+    """An `uncoded` entry with `occurrence: n` excuses the n-th whole-word printing of its quote; the
+    sentences table shows those words excused (the build places them; here they are found again)."""
+    import re
+    import yaml
+    annotations = yaml.safe_load((ROOT / ANNOTATIONS).read_text(encoding="utf-8"))
+    placed = [e for e in annotations.get("uncoded") or [] if "occurrence" in e]
+    for entry in placed:
+        hits = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(entry["quote"]) + r"(?!\w)", source_text)]
+        assert len(hits) > 1, f"{entry['quote']!r} is printed once: it needs no occurrence"
+        assert 1 <= entry["occurrence"] <= len(hits)
+        start = hits[entry["occurrence"] - 1]
+        (sentence,) = [r for r in sentences_of(tables) if int(r["start"]) <= start < int(r["end"])]
+        assert int(sentence["words_excused"]) >= 1 and "connective" in sentence["excused_kind"], sentence
 
 
 def test_a_released_row_whose_meaning_changes_needs_a_new_id(inputs):

@@ -404,7 +404,7 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
     org_spans = [o for o in org_spans if not any(p[0] < o[0] and o[1] <= p[1] for p in org_spans)]
     named = set()
     furniture = [(text.find(e["quote"]), text.find(e["quote"]) + len(e["quote"])) for e in c.b.entries("uncoded")
-                 if e.get("kind") == "page_furniture" and text.count(e["quote"]) == 1]
+                 if e.get("kind") == "page_furniture" and text.count(e["quote"]) == 1]  # a whole line, found once
 
     def in_furniture(start: int) -> bool:  # page furniture names, but never defines
         return any(s <= start < t for s, t in furniture)
@@ -910,16 +910,32 @@ def add_first_person(c: Context, entries: list[dict]) -> None:
     bulletin once its claims are made (`check_first_person`)."""
 
 
+def excused_start(c: Context, e: dict) -> int:
+    """Where an excuse's words are printed: their one place, or their `occurrence`-th (words, such as a
+    connective, printed more than once)."""
+    quote, text = e["quote"], c.b.text
+    places = [m.start() for m in re.finditer(rf"(?<![\w’']){re.escape(quote)}(?![\w’'])", text)]
+    wanted = e.get("occurrence")
+    if wanted is None:
+        if len(places) != 1:
+            found = "is not" if not places else f"is printed {len(places)} times"
+            raise c.error(f"uncoded: {quote!r} {found} in {c.b.source_path.name} as whole words"
+                          + ("; say which with `occurrence: <n>` (1 = the first)" if places else ""),
+                          line_of(e, "quote"))
+        return places[0]
+    if not 1 <= wanted <= len(places):
+        raise c.error(f"uncoded: occurrence {wanted} of {quote!r}, which {c.b.source_path.name} prints "
+                      f"{len(places)} time(s)", line_of(e, "occurrence"))
+    return places[wanted - 1]
+
+
 @section("uncoded", input_models.Uncoded)
 def add_uncoded(c: Context, entries: list[dict]) -> None:
     """Words of the narrative excused from coding, with kind and reason: a few words each, found
-    once, each excused once."""
+    once (or placed by `occurrence` where they are printed more than once), each excused once."""
     for e in entries:
         line, quote = e["__line__"], e["quote"]
-        if c.b.text.count(quote) != 1:
-            raise c.error(f"uncoded: quote must be found exactly once in {c.b.source_path.name}: {quote!r}",
-                          line_of(e, "quote"))
-        start = c.b.text.find(quote)
+        start = excused_start(c, e)
         count = len(clauses.words(quote))
         if e["kind"] == "page_furniture":
             line_start = c.b.text.rfind("\n", 0, start) + 1

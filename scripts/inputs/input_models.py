@@ -418,11 +418,14 @@ class Statement(Strict):
 
 class Uncoded(Strict):
     """Words of the narrative excused from coding (no claim of theirs to code: page furniture, or
-    words that only join claims), with the kind and the reason. A few words at most."""
+    words that only join claims), with the kind and the reason. A few words at most. Words printed
+    more than once (a connective such as "and") are placed by `occurrence`: the n-th time they are
+    printed, counted from 1."""
 
     quote: Quote
     kind: Annotated[str, OneOf("sentences", "excused_kind")]
     reason: Text
+    occurrence: Annotated[int, Field(ge=1, le=10_000)] = None
 
 
 class FirstPerson(Strict):
