@@ -26,7 +26,7 @@ STAGE_CODE = $(wildcard scripts/__init__.py scripts/common.py $(addprefix script
 BUILD_CODE := $(call STAGE_CODE,inputs claims checks) scripts/outputs/__init__.py scripts/outputs/publish.py \
               scripts/outputs/build_descriptor.py scripts/outputs/build_dictionary.py
 # The JSON Schemas of the hand-written inputs, for editors (committed; see docs/adding-a-bulletin.md).
-INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json \
+INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json schema/dates.schema.json \
                  schema/retired-ids.schema.json
 
 .PHONY: data validate test clean serve db bundle loadcheck docs figures dist draft bench screenshots fuzz test-timing
@@ -51,7 +51,7 @@ $(STAMP): requirements.txt requirements-nodeps.txt requirements-site.txt
 	touch $@
 
 # Extract, describe and validate in a staging folder; publish only a valid package.
-$(TABLES) datapackage.json &: $(RAW) schema/package.yaml $(BUILD_CODE) | $(STAMP)
+$(TABLES) datapackage.json &: $(RAW) schema/package.yaml schema/dates.yaml $(BUILD_CODE) | $(STAMP)
 	$(PY) -m scripts.outputs.publish
 
 $(INPUT_SCHEMAS) &: schema/package.yaml $(call STAGE_CODE,inputs claims) scripts/outputs/build_input_schemas.py | $(STAMP)
@@ -81,7 +81,7 @@ figures: $(FIGURE)
 
 # The codebook (unit of analysis, coding rules with worked examples, every table, field, value and
 # rule, what changed), generated from the descriptor, the coding rules, the tables and the changelog.
-$(CODEBOOK): $(VALIDATED) schema/package.yaml CHANGELOG.md scripts/outputs/build_codebook.py scripts/outputs/build_dictionary.py | $(STAMP)
+$(CODEBOOK): $(VALIDATED) schema/package.yaml schema/dates.yaml CHANGELOG.md scripts/outputs/build_codebook.py scripts/outputs/build_dictionary.py | $(STAMP)
 	$(PY) -m scripts.outputs.build_codebook
 
 $(CITATIONS) &: $(VALIDATED) schema/package.yaml scripts/outputs/build_citation.py scripts/common.py | $(STAMP)

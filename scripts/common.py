@@ -14,6 +14,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Modalities of a claim that has happened (or is happening): an event told so cannot be dated after the
+# bulletin that reports it; a future, possible or planned one may (the build and the gate both check it).
+PAST_MODALITIES = ("in_effect", "under_way")
+
 
 class BuildError(Exception):
     """A problem with the inputs, reported as `file:line: reason` (line optional)."""

@@ -37,7 +37,7 @@ from phonenumbers import shortnumberinfo
 
 from ..claims import clauses
 from ..inputs import rules
-from ..common import ROOT, BuildError, load_descriptor
+from ..common import PAST_MODALITIES, ROOT, BuildError, load_descriptor
 
 REGION = "GB"
 
@@ -287,12 +287,15 @@ class Package:
         return set(frame[column].dropna()) if column in frame else set()
 
     def published(self) -> dict:
+        """Source ID -> its publication: the time when the dateline prints one, else the day."""
         out = {}
         for src in rows(self.frame("sources")):
-            try:
-                out[src.get("source_id")] = datetime.fromisoformat(src.get("published"))
-            except (TypeError, ValueError):
-                pass
+            for column, read in (("published", datetime.fromisoformat), ("published_date", date.fromisoformat)):
+                try:
+                    out[src.get("source_id")] = read(src.get(column))
+                    break
+                except (TypeError, ValueError):
+                    pass
         return out
 
 
@@ -332,24 +335,28 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
             _int(row[low]) <= _int(row[high])
 
     def precision_ok(row):
-        has = {k: row.get(k) is not None for k in ("date", "time", "part_of_day")}
-        return {"minute": has["date"] and has["time"] and not has["part_of_day"],
-                "part_of_day": has["date"] and has["part_of_day"] and not has["time"],
-                "day": has["date"] and not has["time"] and not has["part_of_day"],
+        has = {k: row.get(k) is not None for k in ("date", "time", "part_of_day", "date_end")}
+        plain_day = has["date"] and not has["time"] and not has["part_of_day"]
+        return {"minute": has["date"] and has["time"] and not has["part_of_day"] and not has["date_end"],
+                "part_of_day": has["date"] and has["part_of_day"] and not has["time"] and not has["date_end"],
+                "day": plain_day and not has["date_end"],
+                "period": plain_day,  # its last day in date_end, when the words give one
                 "unknown": not any(has.values())}.get(row.get("date_precision"), False) and \
             (row.get("date_basis") == "not_stated") == (not has["date"])
 
     def not_after_publication(row):
+        """An event told as done (its modality one of the past ones) is not dated after its bulletin; a
+        future or possible one may be."""
         when = published.get(row.get("source_id"))
-        if when is None or row.get("date") is None:
+        if when is None or row.get("date") is None or row.get("modality") not in PAST_MODALITIES:
             return True
         try:
             day = date.fromisoformat(row["date"])
-            if row.get("time") and row.get("utc_offset"):
+            if row.get("time") and row.get("utc_offset") and isinstance(when, datetime):
                 return datetime.fromisoformat(f"{row['date']}T{row['time']}{row['utc_offset']}") <= when
         except ValueError:
             return True  # reported by the type check
-        return day <= when.date()
+        return day <= (when.date() if isinstance(when, datetime) else when)
 
     def e164_agrees(row):
         printed = row.get("number_as_printed") or ""
@@ -404,7 +411,7 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
         "events": [
             row_check("precision_matches_value", "date_precision/date_basis must match the date, time and "
                       "part_of_day given", precision_ok, ("date_precision",)),
-            row_check("not_after_publication", "an event cannot be dated after its source's publication",
+            row_check("not_after_publication", "an event told as done cannot be dated after its source's publication",
                       not_after_publication, ("date",)),
         ],
         "contacts": [

@@ -1,8 +1,7 @@
 """Derive typed values from quoted words, with well-kept libraries.
 
-"One thousand" -> 1000 (text2num), "3,800" -> 3800 (Babel), "Tuesday night"
--> 2017-05-23 + night (dateutil), "0800 789 321" -> +44800789321
-(phonenumbers), "May 24, 2017 20:15 BST" -> 2017-05-24T20:15+01:00 (dateutil).
+"One thousand" -> 1000 (text2num), "3,800" -> 3800 (Babel), "0800 789 321" -> +44800789321
+(phonenumbers). Dates and times are read in scripts/claims/dates.py, by the rules of schema/dates.yaml.
 Every function raises ValueError with a plain reason when the words do not say
 what is asked; the caller adds the file and line.
 """
@@ -11,19 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 
 import phonenumbers
 from babel.numbers import NumberFormatError, parse_number
-from dateutil import parser as date_parser
-from dateutil.relativedelta import relativedelta, weekday as dateutil_weekday
 from phonenumbers import PhoneNumberType, shortnumberinfo
 from text_to_num import text2num
 
 from . import recognise
-
-TIMEZONES = {"BST": 3600, "GMT": 0, "UTC": 0}
-
 
 def number_value(words: str) -> int:
     """An integer from digits ("3,800") or English number words ("One thousand")."""
@@ -117,66 +110,6 @@ def days_into(text: str) -> int:
     if not m:
         raise ValueError("no '<number> day(s) into' phrase in the quote")
     return number_value(m.group(1))
-
-
-@dataclass(frozen=True)
-class DayPhrase:
-    date: date
-    part_of_day: str | None
-    rule: str
-
-
-MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-PRINTED_DATE_RE = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})(?:\s+\d{{4}})?|(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})\b")
-
-
-def printed_date(text: str) -> str | None:
-    """The first calendar date the words print ('30th May 2017', 'May 24, 2017', '23 May'), if any."""
-    found = PRINTED_DATE_RE.search(text)
-    return found.group(0) if found else None
-
-
-def resolve_day_phrase(text: str, published: date) -> DayPhrase:
-    """A weekday (optionally with a part of day) resolved to the latest such day
-    on or before the publication date: 'Tuesday night' said on Wednesday 24 May
-    2017 is 23 May 2017. Words that print their own calendar date are never
-    resolved so: the weekday would guess what the words state."""
-    printed = printed_date(text)
-    if printed:
-        raise ValueError(f"the quote prints its date ({printed!r}): a day phrase never resolves words that print "
-                         "their date (a weekday resolved to the last one before publication could contradict it)")
-    found = recognise.WEEKDAY_RE.findall(text)
-    if len(found) != 1:
-        raise ValueError(f"expected one weekday phrase in the quote, found {len(found)}")
-    phrase = found[0]
-    day_name, _, part = phrase.partition(" ")
-    index = recognise.WEEKDAYS.index(day_name)
-    resolved = published + relativedelta(weekday=dateutil_weekday(index)(-1))
-    rule = (f"'{phrase}' resolved to the last {day_name} on or before the publication date "
-            f"({published.isoformat()}, a {published.strftime('%A')})")
-    return DayPhrase(resolved, part or None, rule)
-
-
-@dataclass(frozen=True)
-class Dateline:
-    category: str
-    published: datetime
-
-
-def parse_dateline(text: str) -> Dateline:
-    """'News  •  May 24, 2017 20:15 BST' -> category News, 2017-05-24T20:15:00+01:00."""
-    category, sep, when = text.partition("•")
-    if not sep:
-        raise ValueError("a dateline reads '<category> • <date> <time> <zone>'")
-    when = " ".join(when.split())  # no-break spaces to plain spaces
-    zone = when.rsplit(" ", 1)[-1]
-    if zone not in TIMEZONES:
-        raise ValueError(f"dateline time zone {zone!r} is not one of {sorted(TIMEZONES)}")
-    try:
-        published = date_parser.parse(when, tzinfos=TIMEZONES)
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"cannot read the dateline time {when!r}: {exc}") from None
-    return Dateline(" ".join(category.split()), published)
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,12 @@ import argparse
 import csv
 import hashlib
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
-from . import claim_rows, clauses, coverage, derive, recognise, sentences
+from . import claim_rows, clauses, coverage, dates, derive, recognise, sentences
 from ..inputs import fact_kinds, input_models, rules, yaml_input
-from ..common import (ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of,
+from ..common import (PAST_MODALITIES, ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of,
                      package_spec)
 from ..inputs.yaml_input import InputErrors, Problem
 
@@ -82,7 +82,8 @@ class Bulletin:
             raise BuildError(self.metadata_path, f"source_id {self.source_id!r} is not the start of the "
                              f"bulletin's folder name {self.folder.name!r} (data/raw/<source_id>-<slug>/)",
                              line_of(self.meta, "source_id"))
-        self.published_at = datetime.fromisoformat(self.meta["published"])
+        # Oldest first: by the day, then the time (a publication known only to the day comes first).
+        self.published_order = (str(self.meta["published"])[:10], str(self.meta["published"]))
         try:
             raw = self.source_path.read_bytes()
         except FileNotFoundError:
@@ -96,7 +97,8 @@ class Bulletin:
             self.text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BuildError(self.source_path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-        self.published = None  # set from the dateline
+        self.published = None  # the publication time, set from the dateline (None when it prints no time)
+        self.published_day = None  # the publication day, set from the dateline
         self.excuses: list[tuple[int, int, int]] = []  # (start, end, annotation line) of excused words
         self.excuse_codes: dict[tuple[int, int], tuple[str, str]] = {}  # span -> (kind, reason)
 
@@ -313,22 +315,23 @@ def add_source(c: Context, entries: list[dict]) -> None:
     """The source: title and dateline must be printed in the text and agree with metadata.yaml."""
     b, head = c.b, entries[0]
     title_ev = c.ev(head, "title")
-    dateline = c.derived(head, derive.parse_dateline, head["dateline"], key="dateline")
+    dateline = c.derived(head, dates.parse_dateline, head["dateline"], c.tables.date_rules, key="dateline")
     c.ev(head, "dateline")
-    for key, found in (("title", head["title"]), ("category", dateline.category),
-                       ("published", dateline.published.isoformat())):
-        if str(b.meta[key]) != found:
+    for key, found in (("title", head["title"]), ("category", dateline.category), ("published", dateline.iso())):
+        if b.meta.get(key) != found:
             # Either file may hold the slip: name both, each with its line.
             quoted = "title" if key == "title" else "dateline"
             raise BuildError(b.metadata_path, f"{key}: {b.meta[key]!r} disagrees with the bulletin's own words "
                              f"({found!r}, from source.{quoted} at {b.annotations_path.name}:{line_of(head, quoted)})",
                              line_of(b.meta, key))
-    b.published = dateline.published
+    b.published, b.published_day = dateline.published, dateline.day
     c.publisher = head["publisher"]
     c.tables.publishers[c.sid] = head["publisher"]
     c.tables.add("sources", {
         "source_id": c.sid, "source_kind": "bulletin", "publisher": b.meta["publisher"],
-        "title": head["title"], "category": dateline.category, "published": dateline.published.isoformat(),
+        "title": head["title"], "category": dateline.category,
+        "published": dateline.published.isoformat() if dateline.published else None,
+        "published_date": dateline.day.isoformat(), "published_precision": dateline.precision,
         "language": b.meta.get("language"), "path": b.relpath(c.root), "sha256": b.meta["sha256"],
         "characters": len(b.text), "url": b.meta.get("url"), "title_evidence_id": title_ev,
         "rights": " ".join(str(b.meta["rights"]).split())}, (b.metadata_path, line_of(b.meta, "source_id")))
@@ -592,16 +595,19 @@ def event_date(c: Context, e: dict) -> dict:
     if (how == "days_into") != (e.get("anchor") is not None):
         raise c.error("an anchor is given with `date: days_into`, and only then", line_of(e, "anchor") or line)
     if how == "dateline":
-        stated = c.derived(e, derive.parse_dateline, e["quote"]).published
-        offset = stated.strftime("%z")
-        return dict(date=stated.date().isoformat(), time=stated.strftime("%H:%M:%S"),
-                    utc_offset=f"{offset[:3]}:{offset[3:]}", date_precision="minute", date_basis="stated",
+        stated = c.derived(e, dates.parse_dateline, e["quote"], c.tables.date_rules)
+        if stated.published is None:
+            return dict(date=stated.day.isoformat(), date_precision="day", date_basis="stated",
+                        date_rule="printed in the bulletin's dateline, which prints no time")
+        return dict(date=stated.day.isoformat(), time=stated.published.strftime("%H:%M:%S"),
+                    utc_offset=dates.offset_text(stated.published), date_precision="minute", date_basis="stated",
                     date_rule="printed in the bulletin's dateline")
     if how == "day_phrase":
-        phrase = c.derived(e, derive.resolve_day_phrase, e["quote"], c.b.published.date())
-        return dict(date=phrase.date.isoformat(), part_of_day=phrase.part_of_day,
-                    date_precision="part_of_day" if phrase.part_of_day else "day",
-                    date_basis="inferred", date_rule=phrase.rule)
+        return c.derived(e, dates.resolve_day_phrase, e["quote"], c.b.published_day).columns()
+    if how == "printed":
+        return c.derived(e, dates.read_printed, e["quote"], c.b.published_day, c.tables.date_rules).columns()
+    if how == "relative":
+        return c.derived(e, dates.read_relative, e["quote"], c.b.published_day, c.tables.date_rules).columns()
     if how == "days_into":
         anchor = c.events.get(e.get("anchor"))
         if not anchor or not anchor["date"]:
@@ -612,7 +618,8 @@ def event_date(c: Context, e: dict) -> dict:
                     date_rule=f"{days} day(s) after the date of {anchor['event_id']} ({anchor['date']})")
     if how == "not_stated":
         return dict(date_precision="unknown", date_basis="not_stated", date_rule="the bulletin does not give a date")
-    raise c.error(f"date must be one of dateline, day_phrase, days_into, not_stated; got {how!r}", line)
+    raise c.error(f"date must be one of dateline, printed, day_phrase, relative, days_into, not_stated; got {how!r}",
+                  line)
 
 
 # ---------------------------------------------------------------- the fact kinds
@@ -769,16 +776,14 @@ def finish_claims(c: Context) -> None:
     check_event_dates(c)
 
 
-# Modalities of an event that has happened (or is happening): such an event cannot be dated after the
-# bulletin that reports it; a future or possible one may.
-PAST = ("in_effect", "under_way")
+PAST = PAST_MODALITIES
 
 
 def check_event_dates(c: Context) -> None:
     """The dates of the bulletin's events agree with their order and with the publication: a later event
     (in `sequence`) is never dated before an earlier one, and an event that has happened is never dated
     after the publication day. Each stops the build at the entry whose date disagrees."""
-    published = c.b.published.date() if getattr(c.b, "published", None) else None
+    published = getattr(c.b, "published_day", None)
     rows = sorted(((row, e) for res, row, e in c.pending if res["name"] == "events"), key=lambda p: p[0]["sequence"])
     latest = None
     for row, e in rows:
@@ -841,7 +846,7 @@ def add_events(c: Context, entries: list[dict]) -> None:
 @computed("events")
 def event_values(c: Context, e: dict) -> dict:
     values = {"event_id": f"{c.sid}-{e['id']}", "date": None, "time": None, "utc_offset": None,
-              "part_of_day": None, "date_rule": None, "date_latest": None, **event_date(c, e)}
+              "part_of_day": None, "date_end": None, "date_rule": None, "date_latest": None, **event_date(c, e)}
     c.events[e["id"]] = {**values, "sequence": e["sequence"]}
     return values
 
@@ -1209,6 +1214,10 @@ def build(root: Path = ROOT) -> dict:
         levels = add_reference(tables, root / "data" / "reference", spec)
     except InputErrors as errors:
         problems += errors.problems
+    try:
+        tables.date_rules = dates.load_rules(root)
+    except InputErrors as errors:
+        problems += errors.problems
     folders = discover(root / "data" / "raw")
     if not folders:
         raise BuildError(root / "data" / "raw", "no bulletin folders (with source.txt) found")
@@ -1231,7 +1240,7 @@ def build(root: Path = ROOT) -> dict:
         raise InputErrors(problems)
     # Oldest first, so that the bulletin that first named an organisation or a person defines its
     # row, whatever its folder is called; the folder name breaks ties.
-    bulletins = sorted(readable, key=lambda b: (b.published_at, b.folder.name))
+    bulletins = sorted(readable, key=lambda b: (b.published_order, b.folder.name))
     for bulletin in bulletins:
         add_bulletin(bulletin, tables, levels, root)
     check_printed(tables)

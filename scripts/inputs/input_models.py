@@ -29,7 +29,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
@@ -215,6 +215,30 @@ def iso_time_with_offset(value: str) -> str:
 IsoTime = Annotated[str, _Checked(iso_time_with_offset, {
     "type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})$",
     "description": "ISO 8601 time with its UTC offset, quoted (e.g. \"2017-05-24T20:15:00+01:00\")."})]
+
+
+def iso_day_or_time(value: str) -> str:
+    """A publication known to the minute (ISO 8601 time with offset) or only to the day (a date)."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("iso_time", "not a real date: {got}", {"got": repr(value)}) from None
+        return value
+    try:
+        return iso_time_with_offset(value)
+    except PydanticCustomError:
+        raise PydanticCustomError("iso_time", "expected an ISO 8601 time with its UTC offset (e.g. "
+                                  "2017-05-24T20:15:00+01:00), or a date alone when the dateline prints no time "
+                                  "(e.g. 2017-05-27), got {got}", {"got": repr(value)}) from None
+
+
+IsoDayOrTime = Annotated[str, _Checked(iso_day_or_time, {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2}))?$",
+    "description": "When the bulletin was published, as its dateline says: an ISO 8601 time with its UTC offset, "
+                   "quoted (e.g. \"2017-05-24T20:15:00+01:00\"), or a date alone (\"2017-05-27\") when the "
+                   "dateline prints no time."})]
 LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="BCP 47 language tag, e.g. en-GB.")]
 Url = Annotated[str, Field(pattern=r"^https?://[!-~]+$", description="An http(s) address.")]
 Prose = Annotated[str, _Checked(prose, {
@@ -228,8 +252,8 @@ class Metadata(Strict):
     source_id: Id
     publisher: Text
     title: Text
-    category: Text
-    published: IsoTime
+    category: Text = None  # as the dateline prints it; a dateline that is a date alone has none
+    published: IsoDayOrTime
     language: LanguageTag
     sha256: Annotated[str, Matching(table="sources", field="sha256", what="the SHA-256 of source.txt, 64 hex digits")]
     url: Url = None
@@ -246,6 +270,52 @@ class Reference(Strict):
     url: Url
     rights: Prose
     levels: Annotated[list[Annotated[str, OneOf("threat_levels", "level_id")]], Field(min_length=1)]
+
+
+# ---------------------------------------------------------------- schema/dates.yaml: how words give dates
+
+Offset = Annotated[str, Field(pattern=r"^[+-][0-9]{2}:[0-9]{2}$", description="An offset from UTC, e.g. +01:00.")]
+Words = Annotated[str, Field(pattern=r"^[a-z]+( [a-z]+)*$", description="Lower-case words, one space between.")]
+PartOfDay = Literal["morning", "afternoon", "evening", "night"]
+DayCount = Annotated[int, Field(ge=-366, le=366)]
+
+
+class RelativeDay(Strict):
+    """Words that name a day counted from the publication day (`days` after it; before it when negative)."""
+
+    words: Words
+    days: DayCount
+    part_of_day: PartOfDay = None
+
+
+class Period(Strict):
+    """Words that name a period: its first and last day, each a number of days after the publication day,
+    `weekend` or `bank_holiday_weekend`; with no `to`, the period is open (its last day is not given)."""
+
+    words: Words
+    from_: Annotated[DayCount | Literal["weekend", "bank_holiday_weekend"], Field(alias="from")]
+    to: DayCount | Literal["weekend", "bank_holiday_weekend"] = None
+
+
+class BankHolidays(Strict):
+    """The calendar of bank holidays (python-holidays: a country code and a subdivision)."""
+
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    subdivision: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,4}$")] = None
+
+
+class DateRules(Strict):
+    """schema/dates.yaml: how a bulletin's words give dates and times, declared once for every bulletin."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    dayfirst: bool
+    time_zones: Annotated[dict[Annotated[str, Field(pattern=r"^[A-Z]{2,5}$")], Offset], Field(min_length=1)]
+    local_zone: Annotated[str, Field(pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+)*$",
+                                     description="An IANA time zone, e.g. Europe/London.")]
+    dateline_separators: Annotated[list[Annotated[str, Field(min_length=1, max_length=3)]], Field(min_length=1)]
+    relative_days: list[RelativeDay] = []
+    bank_holidays: BankHolidays = None
+    periods: list[Period] = []
 
 
 @dataclass(frozen=True)
@@ -475,7 +545,7 @@ def section_keys(sections) -> tuple[dict[str, set], dict[str, set]]:
     return allowed, required
 
 
-MODELS = {"metadata": Metadata, "reference": Reference, "retired-ids": RetiredIds}
+MODELS = {"metadata": Metadata, "reference": Reference, "dates": DateRules, "retired-ids": RetiredIds}
 
 
 # ---------------------------------------------------------------- errors as the curator reads them

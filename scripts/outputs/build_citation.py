@@ -106,15 +106,23 @@ def creators(spec: dict) -> list[str]:
 
 def bulletins(sources: list[dict]) -> list[dict]:
     """The archived documents the facts are coded from, oldest first."""
-    return sorted((s for s in sources if s["source_kind"] == "bulletin"), key=lambda s: (s["published"], s["source_id"]))
+    return sorted((s for s in sources if s["source_kind"] == "bulletin"),
+                  key=lambda s: (s["published_date"], s["published"], s["source_id"]))
 
 
 def released(spec: dict) -> datetime.date:
     return datetime.date.fromisoformat(str(spec["released"]))
 
 
-def published(source: dict) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(source["published"])
+def published(source: dict) -> datetime.datetime | datetime.date:
+    """The publication time, or only its day when the dateline prints no time (never an invented time)."""
+    if source["published"]:
+        return datetime.datetime.fromisoformat(source["published"])
+    return datetime.date.fromisoformat(source["published_date"])
+
+
+def published_day(source: dict) -> datetime.date:
+    return datetime.date.fromisoformat(source["published_date"])
 
 
 # --- CITATION.cff --------------------------------------------------------------------------------
@@ -126,9 +134,9 @@ def reference(source: dict) -> dict:
         raise BuildError("data/sources.csv", f"source {source['source_id']}: unknown source_kind {kind!r}")
     ref = {"type": REFERENCE_TYPES[kind], "title": source["title"],
            "authors": [{"name": source["publisher"]}], "publisher": {"name": source["publisher"]}}
-    if source["published"]:
-        ref["date-published"] = source["published"][:10]
-        ref["year"] = int(source["published"][:4])
+    if source["published_date"]:
+        ref["date-published"] = source["published_date"]
+        ref["year"] = int(source["published_date"][:4])
     if source["url"]:
         ref["url"] = source["url"]
     if source["language"]:
@@ -206,7 +214,7 @@ def csl_dataset(spec: dict) -> dict:
 def csl_bulletin(source: dict) -> dict:
     """A bulletin as CSL: a press release on the publisher's website (APA: '[Press release]')."""
     item = {"id": source["source_id"], "type": "webpage", "genre": "Press release", "title": source["title"],
-            "author": [{"literal": source["publisher"]}], "issued": date_parts(published(source).date())}
+            "author": [{"literal": source["publisher"]}], "issued": date_parts(published_day(source))}
     if source["url"]:
         item["URL"] = source["url"]
     if source["language"]:
@@ -286,7 +294,7 @@ def bibtex(spec: dict, sources: list[dict]) -> str:
     for source in bulletins(sources):
         when = published(source)
         fields = [Field("author", braced(source["publisher"])), Field("title", braced(source["title"])),
-                  Field("year", str(when.year)), Field("date", when.date().isoformat()),
+                  Field("year", str(when.year)), Field("date", published_day(source).isoformat()),
                   Field("note", f"Press release, published {when.isoformat()}; archived byte for byte in the "
                                 f"dataset as {source['path']} (SHA-256 {source['sha256']})")]
         if source["url"]:
@@ -410,7 +418,7 @@ def jsonld(spec: dict, sources: list[dict], events: list[dict], descriptor: dict
     based_on = []
     for source in bulletins(sources):
         article = {"@type": "NewsArticle", "headline": source["title"], "name": source["title"],
-                   "datePublished": source["published"], "author": organisation(source["publisher"]),
+                   "datePublished": source["published"] or source["published_date"], "author": organisation(source["publisher"]),
                    "publisher": organisation(source["publisher"])}
         if source["url"]:
             article["url"] = source["url"]

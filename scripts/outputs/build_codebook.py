@@ -23,7 +23,7 @@ from markdown_it import MarkdownIt
 
 from . import build_dictionary
 from .build_dictionary import cell, code, read_rows, tables
-from ..common import ROOT, BuildError, atomic_write_bytes, fail, load_descriptor, package_spec
+from ..common import ROOT, BuildError, atomic_write_bytes, fail, load_descriptor, load_yaml, package_spec
 
 OUTPUT = "codebook.html"
 
@@ -237,6 +237,43 @@ def coding_rules(descriptor: dict, spec: dict, root: Path) -> str:
     return "\n\n".join(rules)
 
 
+def date_rules(root: Path) -> str:
+    """How words give dates: the rules of schema/dates.yaml (checked by the build before the codebook is
+    written), as the build applies them to every bulletin."""
+    rules = load_yaml(root / "schema" / "dates.yaml")
+    zones = ", ".join(f"{name} (UTC{offset})" for name, offset in sorted(rules["time_zones"].items()))
+    days = "; ".join(f"“{r['words']}”: " + ("the publication day" if r["days"] == 0 else
+                                            f"{abs(r['days'])} day(s) {'after' if r['days'] > 0 else 'before'} it")
+                     + (f", {r['part_of_day']}" if r.get("part_of_day") else "")
+                     for r in rules.get("relative_days", []))
+    periods = "; ".join(f"“{p['words']}”: " + (p["from"].replace("_", " ") if isinstance(p["from"], str) else
+                                               f"from {p['from']} day(s) after publication"
+                                               + (f" to {p['to']}" if p.get("to") is not None else ", open"))
+                        for p in rules.get("periods", []))
+    return "\n\n".join([
+        "Dates are read from the words by rules declared once in `schema/dates.yaml`, for every bulletin "
+        "(an event's `date:` says which applies; the rule applied is in each row's `date_rule`).",
+        "**The dateline** dates the bulletin: a category before one of "
+        + ", ".join(f"“{sep}”" for sep in rules["dateline_separators"]) + " when there is one, then a date in any "
+        f"order (numeric dates day first: {'yes' if rules['dayfirst'] else 'no'}), a clock time and a zone when "
+        "printed. "
+        "A dateline that prints no time gives a publication known to the day (`sources.published_precision` "
+        "day, `published` empty): no time is invented.",
+        f"**Printed dates and times** (`date: printed`) are stated; a printed weekday must agree with the date, "
+        f"a date printed without its year takes the publication's (inferred). Zones: {zones}; a clock time "
+        f"printed with no zone has the offset of {rules['local_zone']} on its date.",
+        "**A weekday phrase** (`date: day_phrase`, “Tuesday night”) is the last such day on or before the "
+        "publication day (inferred); it never reads words that print their own date.",
+        f"**Relative words** (`date: relative`), counted from the publication day (inferred): {days}.",
+        f"**Periods** (`date: relative`, precision period, the last day in `events.date_end`): {periods}."
+        + (f" Bank holidays from python-holidays ({rules['bank_holidays']['country']})."
+           if rules.get("bank_holidays") else ""),
+        "**Checks.** An event told as done (modality in_effect or under_way) is never dated after the bulletin "
+        "that reports it; a planned or possible one may carry a later date. A later event in `sequence` is "
+        "never dated before an earlier one.",
+    ])
+
+
 def markdown(descriptor: dict, spec: dict, root: Path) -> str:
     changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8").split("\n", 1)[1]
     parts = [
@@ -248,6 +285,8 @@ def markdown(descriptor: dict, spec: dict, root: Path) -> str:
         unit_of_analysis(descriptor, spec, root),
         "## Coding rules",
         coding_rules(descriptor, spec, root),
+        "## How dates are read",
+        date_rules(root),
         "## Allowed values",
         categories(descriptor),
         "## Row rules",

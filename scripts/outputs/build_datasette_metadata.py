@@ -263,7 +263,7 @@ def metadata(package: dict, root: Path) -> dict:
     rows = {r["name"]: read_csv_rows(root / r["path"]) for r in tables}
     archived = [row["source_id"] for row in rows["sources"] if row["path"]]
     bulletins = [row for row in rows["sources"] if row["source_kind"] == "bulletin"]
-    source = "; ".join(f"{row['publisher']}: {row['title']} ({row['published']})" for row in bulletins)
+    source = "; ".join(f"{row['publisher']}: {row['title']} ({row['published'] or row['published_date']})" for row in bulletins)
     # The source link opens the archived text in this site (the Met's own address may not last).
     source_url = f"/{name}/source_texts/{archived[0]}" if len(archived) == 1 else f"/{name}/source_texts"
     cite = citation(root)

@@ -99,13 +99,13 @@ def descriptor(spec: dict, root: Path) -> dict:
             resources.append({
                 "name": f"bulletin-{src['source_id']}",  # not a table: v2 allows no other `type`
                 "title": f"Archived bulletin: {src['title']}",
-                "description": f"{src['publisher']}, {src['published']}. The bulletin byte for byte as received; "
+                "description": f"{src['publisher']}, {src['published'] or src['published_date']}. The bulletin byte for byte as received; "
                                "evidence offsets point into this text decoded as UTF-8.",
                 "path": src["path"], "scheme": "file", "format": "txt", "mediatype": "text/plain",
                 "encoding": "utf-8", **file_facts(text),
                 "licenses": [{"title": src["rights"], "path": SOURCE_TERMS}]})
             # Where the bulletin was published, when its address is known; else the archived copy.
-            package_sources.append({"title": f"{src['publisher']}: {src['title']} ({src['published']})",
+            package_sources.append({"title": f"{src['publisher']}: {src['title']} ({src['published'] or src['published_date']})",
                                     "path": src["url"] or src["path"]})
         else:
             package_sources.append({"title": f"{src['publisher']}: {src['title']}", "path": src["url"]})

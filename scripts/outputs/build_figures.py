@@ -36,7 +36,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from .build_dictionary import read_rows, tables  # noqa: E402
 from ..common import load_descriptor  # noqa: E402
-from ..common import ROOT, BuildError, atomic_write_bytes, fail  # noqa: E402
+from ..common import PAST_MODALITIES, ROOT, BuildError, atomic_write_bytes, fail  # noqa: E402
 
 FIGURE = Path("figures") / "timeline.png"
 DPI = 150
@@ -96,18 +96,22 @@ def drawn_span(event: dict, published: datetime | None) -> tuple[datetime, datet
     states (else the whole day), never past the publication time of the source that states it."""
     d = day(event["date"])
     start, end = at(d), at(d + timedelta(days=1))
+    if event["date_precision"] == "period" and event.get("date_end"):
+        end = at(day(event["date_end"]) + timedelta(days=1))
     if event["date_precision"] == "part_of_day":
         low, high = PART_OF_DAY_HOURS[event["part_of_day"]]
         start, end = at(d) + timedelta(hours=low), at(d) + timedelta(hours=high)
-    if published is not None:
-        end = min(end, published)
+    if published is not None and event.get("modality") in PAST_MODALITIES:
+        end = min(end, published)  # a future event may run past the bulletin
     return start, end
 
 
 def publication_times(sources: list[dict]) -> dict[str, datetime]:
-    """Each bulletin's publication time as local clock time (the axis is local time)."""
-    return {s["source_id"]: datetime.fromisoformat(s["published"]).replace(tzinfo=None)
-            for s in sources if s["published"]}
+    """Each bulletin's publication time as local clock time (the axis is local time); a bulletin known
+    only to the day is drawn at the end of that day."""
+    return {s["source_id"]: datetime.fromisoformat(s["published"]).replace(tzinfo=None) if s["published"]
+            else at(day(s["published_date"]) + timedelta(days=1))
+            for s in sources if s["published"] or s.get("published_date")}
 
 
 def date_label(event: dict) -> str:
@@ -120,13 +124,15 @@ def date_label(event: dict) -> str:
         when += f", {event['time'][:5]} (UTC{event['utc_offset']})"
     elif event["date_precision"] == "part_of_day":
         when = f"{event['part_of_day']} of {when}"
+    elif event["date_precision"] == "period":
+        last = day(event["date_end"]) if event.get("date_end") else None
+        when = f"{when} to {last.day} {last:%B}" if last else f"from {when} (open)"
     return f"{when}: {event['date_basis']}"
 
 
 def draw_timeline(ax, data: dict) -> None:
     events = sorted(data["events"], key=lambda e: int(e["sequence"]))
-    dated = [day(e["date"]) for e in events if e["date"]] + [day(e["date_latest"]) for e in events
-                                                               if e["date_latest"]]
+    dated = [day(e[k]) for e in events for k in ("date", "date_end", "date_latest") if e.get(k)]
     if not dated:
         raise BuildError("data/events.csv", "no event has a date or a latest date: nothing to draw")
     first, last = min(dated) - timedelta(days=1), max(dated) + timedelta(days=1)
@@ -145,7 +151,9 @@ def draw_timeline(ax, data: dict) -> None:
     published = publication_times(data["sources"])
     for source_id, when in published.items():  # nothing can be drawn after this
         ax.axvline(when, color=COLOURS["stated"], lw=1, linestyle=":", zorder=2)
-        ax.text(when + timedelta(hours=1), 0.5, "published\n" + when.strftime("%H:%M"), fontsize=8,
+        known = next(s for s in data["sources"] if s["source_id"] == source_id)["published"]
+        ax.text(when + timedelta(hours=1), 0.5, "published\n" + (when.strftime("%H:%M") if known else "that day"),
+                fontsize=8,
                 color=COLOURS["stated"], va="bottom", ha="left")
     assessments = {a["event_id"]: a for a in data["threat_assessments"]}
     quotes = {r["evidence_id"]: r["quote"] for r in data["evidence"]}
@@ -280,7 +288,7 @@ def render(root: Path) -> bytes:
         draw_timeline(fig.add_subplot(grid[:, 0]), data)
         draw_personnel(fig, grid[0, 1], data["personnel"])
         draw_legend(fig.add_subplot(grid[1, 1]))
-        sources = "; ".join(f"{s['publisher']}, “{s['title']}”, {s['published'][:10]}" for s in bulletins)
+        sources = "; ".join(f"{s['publisher']}, “{s['title']}”, {s['published_date']}" for s in bulletins)
         fig.suptitle("Operation Temperer: what the bulletin says happened, and how precisely it dates it",
                      fontsize=13, fontweight="bold", x=0.01, ha="left", color=COLOURS["text"])
         fig.supxlabel(f"Source: {sources}. Drawn from the tables events, threat_assessments, threat_levels "

@@ -22,7 +22,7 @@ from ..claims import extract
 from ..inputs import input_models
 from ..common import ROOT, BuildError, atomic_write_bytes, fail, json_bytes, package_spec
 
-KINDS = ("annotations", "metadata", "reference", "retired-ids")
+KINDS = ("annotations", "metadata", "reference", "dates", "retired-ids")
 MODELINE = "# yaml-language-server: $schema="
 
 

@@ -106,7 +106,7 @@ def citation_block(spec: dict, sources: list[dict], descriptor: dict, root: Path
         "ready to copy (\"Cite this row\"). For example:", "",
         f"> {preferred.rstrip('.')}, table `{EXAMPLE_TABLE}`, row `{EXAMPLE_ROW}`; evidence "
         f"`{evidence['evidence_id']}`: characters {evidence['start']}–{evidence['end']} of "
-        f"“{source['title']}” ({source['publisher']}, {source['published'][:10]}): "
+        f"“{source['title']}” ({source['publisher']}, {source['published_date']}): "
         f"“{evidence['quote']}”",
     ])
 

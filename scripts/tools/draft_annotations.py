@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..claims import derive, recognise
+from ..claims import dates, derive, recognise
 from ..common import ROOT, BuildError, atomic_write_bytes, fail, load_yaml, package_spec
 from ..claims.extract import REQUIRED_KEYS, SECTION_KEYS, slug
 
@@ -231,22 +231,24 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
     tokens = recognise.all_tokens(text, levels)
     done: set = set()  # tokens that an entry already accounts for
 
-    # The dateline ("<category> • <date> <time> <zone>") and the title on the line before it.
+    # The dateline (any shape schema/dates.yaml reads: "<category> • <date> <time> <zone>", a date alone)
+    # and the title on the line before it: the first short paragraph that is a date and nothing else.
     published = None
+    rules = dates.load_rules(ROOT)
     for start, end in t.paragraphs:
-        if "•" not in text[start:end] or not any(tk.kind == "date" and inside(tk, (start, end)) for tk in tokens):
+        if end - start > 80 or not any(tk.kind == "date" and inside(tk, (start, end)) for tk in tokens):
             continue
         try:
-            dateline = derive.parse_dateline(text[start:end])
+            dateline = dates.parse_dateline(text[start:end], rules)
         except ValueError:
             continue
-        published = dateline.published
+        published = dateline.day
         title = t.paragraphs[t.paragraphs.index((start, end)) - 1] if t.paragraphs.index((start, end)) else None
         spans = {"title": title, "dateline": (start, end)} if title else {"dateline": (start, end)}
         head = d.add("source", spans)
         event = d.add("events", {"quote": (start, end)}, date="dateline", event_type="bulletin_published")
         for entry in (head, event):
-            d.note(entry, f"published = {published.isoformat()}, category = {dateline.category}")
+            d.note(entry, f"published = {dateline.iso()}, category = {dateline.category}")
         for tk in tokens:
             if any(inside(tk, span) for span in spans.values()):
                 d.add("source", spans, tk)
@@ -416,10 +418,14 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
     for tk in tokens:
         if tk.kind != "weekday" or tk in done or in_statement(tk):
             continue
-        entry = event(t.clause(tk.start), tk, date="day_phrase")
+        clause = t.clause(tk.start)
+        # Words that print their own date are read as printed, never as a weekday before publication.
+        how = "printed" if dates.printed_date(text[clause[0]:clause[1]]) else "day_phrase"
+        entry = event(clause, tk, date=how)
         if published:
-            derived(d, entry, "date", lambda q: derive.resolve_day_phrase(q, published.date()).date.isoformat(),
-                    d.quote(entry))
+            read = dates.read_printed if how == "printed" else dates.resolve_day_phrase
+            derived(d, entry, "date", lambda q: read(q, published, *([rules] if how == "printed" else [])).columns()
+                    ["date"], d.quote(entry))
         done.update(other for other in tokens if other.kind in ("name", "relative_time") and inside(other, (tk.start, tk.end)))
         done.add(tk)
 

@@ -1,0 +1,146 @@
+"""Dates of every shape, read by the rules of schema/dates.yaml (scripts/claims/dates.py): datelines of
+other forms, printed dates and clock times, weekday phrases, relative words and periods; and the rules
+file itself checked like every input, a slip an error at its line."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+from conftest import ROOT
+
+from scripts.claims import dates
+from scripts.common import BuildError
+from scripts.inputs.yaml_input import InputErrors
+
+RULES = dates.load_rules(ROOT)
+PUBLISHED = date(2017, 5, 27)  # a Saturday
+
+
+@pytest.mark.parametrize("dateline, category, iso, precision", [
+    ("News \u00a0 • \u00a0 May 24, 2017\u00a020:15\u00a0BST", "News", "2017-05-24T20:15:00+01:00", "minute"),
+    ("27 May 2017", None, "2017-05-27", "day"),
+    ("Saturday 27 May 2017", None, "2017-05-27", "day"),
+    ("Saturday 27 May 2017 09:30", None, "2017-05-27T09:30:00+01:00", "minute"),  # no zone: Europe/London
+    ("Press release | 27/05/2017 09:30 GMT", "Press release", "2017-05-27T09:30:00+00:00", "minute"),
+    ("Updates • 3 January 2018 1730 hours", "Updates", "2018-01-03T17:30:00+00:00", "minute"),  # winter: GMT
+])
+def test_a_dateline_of_any_shape_dates_the_bulletin(dateline, category, iso, precision):
+    read = dates.parse_dateline(dateline, RULES)
+    assert (read.category, read.iso(), read.precision) == (category, iso, precision)
+    assert (read.published is None) == (precision == "day")  # a date alone: no invented time
+
+
+@pytest.mark.parametrize("dateline, words", [
+    ("News • May 2017", "prints no day"),
+    ("News • Tuesday 27 May 2017", "the printed weekday contradicts the printed date"),
+    ("News • 27 May 2017 09:30 CEST", "is not one of the zones of schema/dates.yaml"),
+    ("News • 27 May 2017 GMT", "prints a zone but no time"),
+    ("News •", "prints no date"),
+])
+def test_a_dateline_that_cannot_date_the_bulletin_says_why(dateline, words):
+    with pytest.raises(ValueError, match=words):
+        dates.parse_dateline(dateline, RULES)
+
+
+@pytest.mark.parametrize("words, day, clock, offset, precision, basis", [
+    ("policing will remain in place until at least 0700 hours on Tuesday 30th May 2017",
+     date(2017, 5, 30), time(7, 0), "+01:00", "minute", "stated"),
+    ("at around 10pm on Tuesday 23 May", date(2017, 5, 23), time(22, 0), "+01:00", "minute", "inferred"),
+    ("on May 24, 2017", date(2017, 5, 24), None, None, "day", "stated"),
+    ("from 30/05/2017", date(2017, 5, 30), None, None, "day", "stated"),
+    ("on Friday 26 May 2017 at 18:00 GMT", date(2017, 5, 26), time(18, 0), "+00:00", "minute", "stated"),
+])
+def test_a_printed_date_is_read_with_its_clock_time(words, day, clock, offset, precision, basis):
+    read = dates.read_printed(words, PUBLISHED, RULES)
+    assert (read.day, read.clock, read.utc_offset, read.precision, read.basis) == (day, clock, offset, precision, basis)
+    if basis == "inferred":
+        assert "the year is the publication's (2017)" in read.rule
+
+
+@pytest.mark.parametrize("words, reason", [
+    ("until 0700 hours on Wednesday 30th May 2017", "print Wednesday, but 2017-05-30 is a Tuesday"),
+    ("from 29 May 2017 to 30 May 2017", "they print 2"),
+    ("until Tuesday", "they print 0"),
+    ("at 0700 hours or 0900 hours on 30 May 2017", "2 clock times"),
+])
+def test_a_printed_date_that_does_not_say_one_date_is_an_error(words, reason):
+    with pytest.raises(ValueError, match=reason):
+        dates.read_printed(words, PUBLISHED, RULES)
+
+
+def test_a_day_phrase_is_the_last_such_day_and_never_reads_a_printed_date():
+    read = dates.resolve_day_phrase("Operation Temperer was activated on Tuesday night", date(2017, 5, 24))
+    assert (read.day, read.part_of_day, read.precision, read.basis) == (date(2017, 5, 23), "night", "part_of_day",
+                                                                         "inferred")
+    with pytest.raises(ValueError, match="prints its date"):
+        dates.resolve_day_phrase("until 0700 hours on Tuesday 30th May 2017", PUBLISHED)
+
+
+@pytest.mark.parametrize("words, day, last, precision, part", [
+    ("Two men were arrested overnight", date(2017, 5, 26), None, "part_of_day", "night"),
+    ("searches carried out today", date(2017, 5, 27), None, "day", None),
+    ("An arrest was made last night", date(2017, 5, 26), None, "part_of_day", "night"),  # longest words win
+    ("patrols yesterday", date(2017, 5, 26), None, "day", None),
+    ("over the bank holiday weekend", date(2017, 5, 27), date(2017, 5, 29), "period", None),
+    ("events this weekend", date(2017, 5, 27), date(2017, 5, 28), "period", None),
+    ("in the coming days", date(2017, 5, 27), None, "period", None),
+])
+def test_relative_words_and_periods_are_read_by_the_declared_rules(words, day, last, precision, part):
+    read = dates.read_relative(words, PUBLISHED, RULES)
+    assert (read.day, read.last_day, read.precision, read.part_of_day, read.basis) == (day, last, precision, part,
+                                                                                        "inferred")
+    assert "schema/dates.yaml" in read.rule
+
+
+def test_the_bank_holiday_weekend_follows_the_calendar():
+    # Published on Wednesday 24 May 2017: the Spring bank holiday is Monday 29 May.
+    read = dates.read_relative("the bank holiday weekend", date(2017, 5, 24), RULES)
+    assert (read.day, read.last_day) == (date(2017, 5, 27), date(2017, 5, 29)) and "Spring Bank Holiday" in read.rule
+    # Published in August 2017: the Late Summer bank holiday, Monday 28 August.
+    read = dates.read_relative("the bank holiday weekend", date(2017, 8, 21), RULES)
+    assert (read.day, read.last_day) == (date(2017, 8, 26), date(2017, 8, 28))
+
+
+@pytest.mark.parametrize("words, reason", [
+    ("arrests on Saturday", "no relative word or period of schema/dates.yaml is in the words"),
+    ("arrests today and yesterday", "hold 2 relative words"),
+    ("arrests today, 27 May 2017", "use `date: printed`"),
+])
+def test_relative_words_that_are_not_one_declared_rule_are_an_error(words, reason):
+    with pytest.raises(ValueError, match=reason):
+        dates.read_relative(words, PUBLISHED, RULES)
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("  BST: \"+01:00\"\n", "  BST: \"+1\"\n", "time_zones.BST"),
+    ("local_zone: Europe/London\n", "local_zone: Europe/Londres\n", "is not a time zone of the IANA database"),
+    ("  - {words: tomorrow, days: 1}\n", "  - {words: tomorrow, days: 1}\n  - {words: today, days: 1}\n",
+     "'today' is declared twice"),
+    ("  - {words: the coming days, from: 0}\n", "  - {words: the coming days, from: 3, to: 1}\n",
+     "`to` (1) is before `from` (3)"),
+    ("  - {words: tonight, days: 0, part_of_day: night}\n", "  - {words: tonight, days: 0, part_of_day: midnight}\n",
+     "relative_days"),
+    ("dayfirst: true\n", "dayfirst: yes\n", "dayfirst"),
+])
+def test_a_slip_in_the_date_rules_is_an_error_at_its_line(tmp_path, old, new, words):
+    (tmp_path / "schema").mkdir()
+    text = (ROOT / dates.RULES_FILE).read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    slipped = text.replace(old, new)
+    # The line of the slip: the first line that differs.
+    line = next(n for n, (a, b) in enumerate(zip(text.splitlines(), slipped.splitlines()), 1) if a != b)
+    (tmp_path / dates.RULES_FILE).write_text(slipped, encoding="utf-8")
+    with pytest.raises((BuildError, InputErrors)) as caught:
+        dates.load_rules(tmp_path)
+    message = str(caught.value)
+    assert words in message and "schema/dates.yaml" in message, message
+    assert f"dates.yaml:{line}" in message, message
+
+
+def test_the_rules_a_curator_reads_are_the_rules_the_build_applies():
+    """Every declared relative word and period reads back as itself (no rule shadows another)."""
+    for rule in RULES.relative_days + RULES.periods:
+        read = dates.read_relative(f"it happened {rule['words']}", PUBLISHED, RULES)
+        assert repr(rule["words"]) in read.rule, (rule, read.rule)
+
