@@ -4,13 +4,15 @@ file itself checked like every input, a slip an error at its line."""
 
 from __future__ import annotations
 
+import re
+import shutil
 from datetime import date, time
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, build_package, copy_inputs, published_files, read_table, run_step
 
 from scripts.claims import dates
-from scripts.common import BuildError
+from scripts.common import BuildError, load_yaml
 from scripts.inputs.yaml_input import InputErrors
 
 RULES = dates.load_rules(ROOT)
@@ -144,3 +146,85 @@ def test_the_rules_a_curator_reads_are_the_rules_the_build_applies():
         read = dates.read_relative(f"it happened {rule['words']}", PUBLISHED, RULES)
         assert repr(rule["words"]) in read.rule, (rule, read.rule)
 
+
+# ---------------------------------------------------------------- a bulletin of another shape, built
+
+FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-05-27-fixture-bank-holiday"
+
+
+@pytest.fixture(scope="module")
+def with_dates_fixture(tmp_path_factory):
+    """The package's inputs plus the fixture bulletin whose dateline is a date alone, built once."""
+    root = copy_inputs(tmp_path_factory.mktemp("dates") / "package")
+    shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name)
+    build_package(root)
+    return root
+
+
+def test_a_dateline_that_is_a_date_alone_gives_a_publication_known_to_the_day(with_dates_fixture):
+    source_id = load_yaml(FIXTURE / "metadata.yaml")["source_id"]
+    (source,) = [s for s in read_table("sources", with_dates_fixture) if s["source_id"] == source_id]
+    assert (source["published"], source["published_date"], source["published_precision"], source["category"]) == \
+        ("", "2017-05-27", "day", "")
+    (published,) = [e for e in read_table("events", with_dates_fixture)
+                    if e["source_id"] == source_id and e["event_type"] == "bulletin_published"]
+    assert (published["date"], published["time"], published["date_precision"]) == ("2017-05-27", "", "day")
+    # Every other bulletin keeps its time.
+    assert all(s["published"] and s["published_precision"] == "minute"
+               for s in read_table("sources", with_dates_fixture)
+               if s["source_kind"] == "bulletin" and s["source_id"] != source_id)
+
+
+def test_each_date_of_the_fixture_is_read_from_its_words_by_its_rule(with_dates_fixture):
+    """The words of each event decide its date: read here from the quote, not from a list typed twice."""
+    source_id = load_yaml(FIXTURE / "metadata.yaml")["source_id"]
+    quotes = {e["evidence_id"]: e["quote"] for e in read_table("evidence", with_dates_fixture)}
+    events = [e for e in read_table("events", with_dates_fixture) if e["source_id"] == source_id]
+    kinds = {e["date_precision"] for e in events}
+    assert {"part_of_day", "day", "period", "minute"} <= kinds, kinds
+    for event in events:
+        words = quotes[event["evidence_id"]]
+        if event["event_type"] == "bulletin_published":
+            continue
+        read = dates.read_printed(words, PUBLISHED, RULES) if dates.printed_date(words) else \
+            dates.read_relative(words, PUBLISHED, RULES)
+        assert {k: v or None for k, v in event.items() if k in read.columns()} == read.columns(), event
+    later = [e for e in events if e["modality"] == "future"]
+    assert later and all(e["date"] >= "2017-05-27" for e in later)  # planned: may be dated after publication
+
+
+BULLETIN_SLIPS = [
+    ("a day phrase on words that print their date", "    date: printed\n", "    date: day_phrase\n",
+     "a day phrase never resolves words that print their date"),
+    ("a past event dated after publication", "    modality: future\n    date: printed\n",
+     "    modality: in_effect\n    date: printed\n", "a past event is never dated after the bulletin"),
+    ("a relative rule on words that print their date", "    date: printed\n", "    date: relative\n",
+     "use `date: printed`"),
+    ("a date that contradicts the order of events", "    sequence: 1\n", "    sequence: 0\n",
+     "contradicts the order of events"),
+]
+
+
+@pytest.mark.parametrize("what, old, new, words", BULLETIN_SLIPS, ids=[s[0] for s in BULLETIN_SLIPS])
+def test_a_date_the_words_do_not_give_stops_the_build_at_its_line(with_dates_fixture, what, old, new, words):
+    path = with_dates_fixture / "data" / "raw" / FIXTURE.name / "annotations.yaml"
+    kept = path.read_bytes()
+    before = published_files(with_dates_fixture)
+    text = kept.decode("utf-8")
+    assert text.count(old) == 1, old
+    line = text[:text.index(old)].count("\n") + 1
+    try:
+        path.write_text(text.replace(old, new), encoding="utf-8")
+        if what.startswith("a date that contradicts"):  # the first and the last events swap places
+            swapped = path.read_text(encoding="utf-8").replace("    sequence: 4\n", "    sequence: 1\n")
+            path.write_text(swapped.replace("    sequence: 0\n", "    sequence: 4\n"), encoding="utf-8")
+        result = run_step("outputs.publish", with_dates_fixture)
+    finally:
+        path.write_bytes(kept)
+    assert result.returncode != 0, what
+    assert words in result.stderr, result.stderr
+    named = re.search(rf"{re.escape(FIXTURE.name)}/annotations\.yaml:(\d+)", result.stderr)
+    assert named, result.stderr
+    assert "contradicts" in words or abs(int(named.group(1)) - line) <= 12, (line, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert published_files(with_dates_fixture) == before, "a failing build changed the published files"
