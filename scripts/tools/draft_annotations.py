@@ -31,7 +31,8 @@ from ..claims.extract import REQUIRED_KEYS, SECTION_KEYS, slug
 
 DRAFT_NAME = "annotations.draft.yaml"
 # How a date is coded, most specific first (the `date` key of an event).
-DATE_CODES = ("dateline", "day_phrase", "days_into", "not_stated")
+# How an event's date is given, the most specific first (the values of `date:`; see schema/dates.yaml).
+DATE_CODES = ("dateline", "printed", "day_phrase", "relative", "days_into", "not_stated")
 # Words that make a name an organisation, and the organisation kind each suggests.
 ORGANISATION_WORDS = {
     "Policing": "police_network", "Police": "police_force", "Constabulary": "police_force",
@@ -446,7 +447,11 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
             found = []
         mine = next((q for q in found if q.start <= tk.start - clause[0] < q.end), None)
         counts = [q for q in found if q.unit not in derive.TIME_UNITS]
-        if mine is None and tk.kind == "relative_time" and not DAY_WORDS_RE.match(tk.text):
+        if mine is None and tk.kind == "relative_time" and DAY_WORDS_RE.match(tk.text):
+            entry = event(clause, tk, date="relative")  # "overnight", "today": a declared relative word
+            if published:
+                derived(d, entry, "date", lambda q: dates.read_relative(q, published, rules).columns()["date"], words)
+        elif mine is None and tk.kind == "relative_time":
             d.add("measures", {"quote": clause}, tk)  # an unquantified period ("the coming days") qualifies an action
         elif mine is not None and mine.unit in derive.TIME_UNITS and re.search(r"\bdays?\s+into\b", words):
             entry = event(clause, tk, date="days_into")
@@ -470,7 +475,11 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
         if any(entry.section != "statements" and any(inside(tk, s) for s in entry.spans.values())
                and entry.section in ("people", "mentions", "organisations") for entry in d.entries.values()):
             continue
-        event(t.clause(tk.start), tk, date="not_stated")
+        clause = t.clause(tk.start)
+        entry = event(clause, tk, date="printed" if dates.printed_date(text[clause[0]:clause[1]]) else "not_stated")
+        if published and entry.fields.get("date") == "printed":
+            derived(d, entry, "date", lambda q: dates.read_printed(q, published, rules).columns()["date"],
+                    text[clause[0]:clause[1]])
 
     # The kinds of claim a sentence may make (advice, measures, ..., aims, qualifiers): one
     # candidate per sentence and kind, its actor and modality left to the curator.
