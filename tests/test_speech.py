@@ -41,6 +41,7 @@ def mention_at(text: str, name: str) -> derive.MentionWords:
     ("Assistant Commissioner Mark Rowley gave an update today on the Manchester investigation.",
      "Assistant Commissioner", None),
     ("Speaking today, Mark Rowley said", None, None),
+    ("Speaking as national lead for Counter Terrorism Policing, Mark Rowley said", None, None),
     ("In a statement, the Senior National Coordinator for Counter Terrorism Policing, Mark Rowley, said",
      None, "Senior National Coordinator for Counter Terrorism Policing"),
 ])

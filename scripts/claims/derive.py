@@ -258,6 +258,8 @@ def is_role(words: str, speech: dict) -> bool:
     (a verb phrase, 'gave an update today', is never a role)."""
     if not re.fullmatch(role_pattern(speech), words, re.IGNORECASE):
         return False
+    if re.match(r"[\w’'-]+ing\b", words, re.IGNORECASE):  # a participle opens a verb phrase ("Speaking as ...")
+        return False
     return not re.search(rf"(?<![\w’'-])(?:{_phrases(speech['verbs'])})(?![\w’'-])", words, re.IGNORECASE)
 
 
