@@ -166,6 +166,87 @@ def person(text: str) -> Person:
     return Person(name, rank.group() if rank else None, role.strip() or None)
 
 
+@dataclass(frozen=True)
+class MentionWords:
+    rank: str | None
+    role: str | None
+    start: int  # the mention's words: rank (or a role printed before) ... name ... role
+    end: int
+    role_span: tuple[int, int] | None
+
+
+def _phrases(words) -> str:
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+
+
+def role_pattern(speech: dict) -> str:
+    """A role as speech.role_rule reads it (schema/package.yaml): a noun phrase headed by a role noun, at
+    most three words before it, then of, for, at, in or to and the rest (no comma, full stop or quote)."""
+    return (rf"(?:[\w’'-]+\s+){{0,3}}?(?:{_phrases(speech['role_nouns'])})(?![\w-])"
+            rf"(?:\s+(?:of|for|at|in|to)\s+[^,.:;“”\n]+?)?")
+
+
+def is_role(words: str, speech: dict) -> bool:
+    """Whether `words` read as a role: a noun phrase headed by a role noun, holding no attribution verb
+    (a verb phrase, 'gave an update today', is never a role)."""
+    if not re.fullmatch(role_pattern(speech), words, re.IGNORECASE):
+        return False
+    if re.match(r"[\w’'-]+ing\b", words, re.IGNORECASE):  # a participle opens a verb phrase ("Speaking as ...")
+        return False
+    return not re.search(rf"(?<![\w’'-])(?:{_phrases(speech['verbs'])})(?![\w’'-])", words, re.IGNORECASE)
+
+
+def person_at(text: str, start: int, end: int, speech: dict) -> MentionWords:
+    """Rank and role of the person named at text[start:end], by speech.role_rule: the rank printed just
+    before the name; the role set off by commas right after it ('Mark Rowley, head of ..., said'), or
+    printed before the rank and name at the start of a sentence or clause ('The head of ..., Assistant
+    Commissioner Mark Rowley, gave ...'). Words by the name that are no role are never read as one."""
+    rank, first = None, start
+    before = re.search(r"(" + recognise.RANK_RE.pattern + r")\s+$", text[max(0, start - 60):start])
+    if before:
+        rank, first = before.group(1), start - len(before.group(0))
+    last, role, role_span = end, None, None
+    after = re.match(rf",\s+(?:(?:the|a|an)\s+)?(?P<role>{role_pattern(speech)}),", text[end:], re.IGNORECASE)
+    if after and is_role(after.group("role"), speech):
+        role, role_span = after.group("role"), (end + after.start("role"), end + after.end("role"))
+        last = role_span[1]
+    else:
+        line_start = text.rfind("\n", 0, first) + 1
+        head = re.search(rf"(?:^|[.!?;:,]\s+)(?:(?:the|a|an)\s+)?(?P<role>{role_pattern(speech)}),\s+$",
+                         text[line_start:first], re.IGNORECASE)
+        if head and is_role(head.group("role"), speech):
+            role = head.group("role")
+            role_span = (line_start + head.start("role"), line_start + head.end("role"))
+            first = role_span[0]
+    return MentionWords(rank, role, first, last, role_span)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    verb: str | None
+    speaker: tuple[int, int] | None  # the span of the governed mention
+
+
+def attribution_speaker(text: str, start: int, end: int, mentions: list[tuple[int, int]], speech: dict) -> Attribution:
+    """The mention the attribution text[start:end] introduces as speaker, by speech.speaker_rule: the
+    nearest mention ending before the first attribution verb (a mention inside another's words aside),
+    or, with none before it, the first after it; after a preposition ('according to') the first after
+    it. `mentions` are the (start, end) spans of the mentions' words. None when no verb is printed."""
+    words = text[start:end]
+    found = re.search(rf"(?<![\w’'-])(?P<prep>{_phrases(speech['prepositions'])})|"
+                      rf"(?<![\w’'-])(?P<verb>{_phrases(speech['verbs'])})(?![\w’'-])", words, re.IGNORECASE)
+    if not found:
+        return Attribution(None, None)
+    inside = [(s, t) for s, t in mentions if start <= s and t <= end]
+    top = sorted(m for m in inside if not any(o != m and o[0] <= m[0] and m[1] <= o[1] for o in inside))
+    verb_start, verb_end = start + found.start(), start + found.end()
+    before = [m for m in top if m[1] <= verb_start]
+    after = [m for m in top if m[0] >= verb_end]
+    if found.group("prep") or not before:
+        return Attribution(found.group(0), after[0] if after else None)
+    return Attribution(found.group(0), before[-1])
+
+
 def organisation(text: str, name: str | None = None) -> tuple[str, str | None]:
     """(name, abbreviation): 'Joint Terrorism Analysis Centre (JTAC)' -> both parts.
     A `name` given by the curator must stand in the quote."""

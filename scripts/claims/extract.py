@@ -136,6 +136,7 @@ class Tables:
         self.publishers: dict[str, str] = {}  # source ID -> the organisation that publishes it
         self.rules = rules.rules_of(spec["resources"])
         self.first_person_rule = " ".join(spec["first_person_rule"].split())
+        self.speech = spec["speech"]  # the words attributions and roles are read by (schema/package.yaml)
         self.codings: dict[str, tuple] = {}  # party words (case folded) -> (coding, party, file, line)
         self.terms: dict[str, tuple] = {}  # a name or alias (term_key) -> (ID, kind, file, line) it names
 
@@ -276,10 +277,10 @@ class Context:
         return span_evidence(self.b, self.tables, start, end)
 
     def mention(self, evidence_id, line, person=None, organisation=None, name=None, rank=None, role=None,
-                role_organisation=None) -> None:
+                role_organisation=None, corrected=None) -> None:
         self.add("mentions", {"mention_id": f"{evidence_id}-{person or organisation}", "evidence_id": evidence_id,
                               "person_id": person, "organisation_id": organisation, "name": name, "rank": rank,
-                              "role": role, "role_organisation_id": role_organisation}, line)
+                              "role": role, "role_organisation_id": role_organisation, "corrected": corrected}, line)
 
     def annotations_title(self) -> str | None:
         head = self.b.entries("source")
@@ -428,24 +429,39 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
         c.mentions.setdefault(entity_id, []).append((start, name_end))
         c.organisation_at[(start, name_end)] = entity_id
         named.add(entity_id)
+    corrections = person_corrections(c, person_spans, listed)
     for start, end, entity_id in person_spans:
-        rank = None
-        before = re.search(r"(" + recognise.RANK_RE.pattern + r")\s+$", text[max(0, start - 60):start])
-        if before:
-            rank, start_full = before.group(1), start - len(before.group(0))
-        else:
-            start_full = start
-        role, end_full = None, end
-        after = re.match(r",\s+([a-z][^,.:;“”]*?),", text[end:])
-        if after:
-            role, end_full = after.group(1), end + after.end(1)
-        role_org = next((o[3] for o in org_spans if end <= o[0] and o[1] <= end_full), None)
+        found = derive.person_at(text, start, end, c.tables.speech)
+        rank, role, start_full, end_full = found.rank, found.role, found.start, found.end
+        role_span = found.role_span
+        corrected, fixed = [], corrections.get((start, end))
+        if fixed:
+            sentence = next((s, t) for s, t in sentences.split(text) if s <= start < t)
+            for key in ("rank", "role"):
+                if key not in fixed:
+                    continue
+                words, key_line = fixed[key], line_of(fixed, key)
+                places = [m.start() for m in re.finditer(re.escape(words), text[sentence[0]:sentence[1]])]
+                if not places:
+                    raise c.error(f"people: corrected {key} {words!r} of the mention of {entity_id!r} at "
+                                  f"{text[start:end]!r} is not printed in its sentence "
+                                  f"({text[sentence[0]:sentence[1]]!r}): a correction is words the text prints",
+                                  key_line)
+                at = sentence[0] + min(places, key=lambda p: abs(p - start))  # the place nearest the name
+                if key == "rank":
+                    rank = words
+                else:
+                    role, role_span = words, (at, at + len(words))
+                start_full, end_full = min(start_full, at), max(end_full, at + len(words))
+                corrected.append(key)
+        role_org = next((o[3] for o in org_spans if role_span and role_span[0] <= o[0] and o[1] <= role_span[1]),
+                        None)
         evidence_id = c.evidence_at(start_full, end_full)
         line = line_of(listed[entity_id]) if entity_id in listed else None
         if entity_id not in c.tables.ids and not in_furniture(start):
             c.add("people", {"person_id": entity_id, "name": text[start:end], "evidence_id": evidence_id}, line)
-        c.mention(evidence_id, line, person=entity_id, name=text[start:end], rank=rank, role=role,
-                  role_organisation=role_org)
+        c.mention(evidence_id, (fixed or {}).get("__line__", line), person=entity_id, name=text[start:end],
+                  rank=rank, role=role, role_organisation=role_org, corrected=" ".join(corrected) or None)
         c.mentions.setdefault(entity_id, []).append((start, end))
         named.add(entity_id)
     publisher = c.publisher
@@ -468,6 +484,27 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
         if e["id"] not in named:
             raise c.error(f"{kind} {e['id']!r} is listed but never named in {c.b.source_path.name}: no mention "
                           f"of {[e['name'], *(e.get('aliases') or [])]}", e["__line__"])
+
+
+def person_corrections(c: Context, person_spans: list, listed: dict) -> dict[tuple[int, int], dict]:
+    """The curator's corrections of mentions (people[].corrections), by the span of the name they
+    correct: each quote is printed once and holds exactly one mention of its person."""
+    found = {}
+    for entity_id, e in listed.items():
+        for fix in e.get("corrections") or []:
+            quote, line = fix["quote"], line_of(fix, "quote")
+            first = c.b.text.find(quote)
+            if first < 0 or c.b.text.find(quote, first + 1) >= 0:
+                raise c.error(f"people: correction quote {quote!r} must be printed exactly once in "
+                              f"{c.b.source_path.name} ({'not found' if first < 0 else 'printed more than once'})", line)
+            spans = [(s, t) for s, t, who in person_spans if who == entity_id and first <= s and t <= first + len(quote)]
+            if len(spans) != 1:
+                raise c.error(f"people: correction quote {quote!r} holds {len(spans)} mentions of {entity_id!r}; "
+                              "quote words around exactly one", line)
+            if spans[0] in found:
+                raise c.error(f"people: the mention at {quote!r} is corrected twice", line)
+            found[spans[0]] = fix
+    return found
 
 
 def term_key(term: str) -> str:
@@ -884,23 +921,48 @@ def contact_values(c: Context, e: dict) -> dict:
 
 @section("statements", input_models.Statement)
 def add_statements(c: Context, entries: list[dict]) -> None:
-    """Quoted paragraphs, numbered per speaker in the order of the text (not of the list), each with
-    the organisation its attribution introduces the speaker as heading."""
+    """Statements, quoted or reported, numbered per speaker in the order of the text (not of the list).
+    Their kind (direct when the words open with a quotation mark), their speaker (the mention the
+    attribution verb governs, speech.speaker_rule) and the organisation that speaks or that the
+    attribution introduces the speaker as heading are computed from the words; a curator's `speaker`
+    agrees with them, or corrects the speaker to another person or organisation the attribution names."""
+    speech = c.tables.speech
     located = sorted(((c.ev(e), e) for e in entries), key=lambda pair: c.tables.spans[pair[0]])
+    mentions = [m for m in c.tables.rows["mentions"] if m["source_id"] == c.sid]
+    spans = [c.tables.spans[m["evidence_id"]] for m in mentions]
     paragraphs: dict[str, int] = {}
     for evidence_id, e in located:
-        paragraphs[e["speaker"]] = paragraphs.get(e["speaker"], 0) + 1
         attribution = c.ev(e, "attribution_quote")
         first, last = c.tables.spans[attribution]
-        heads = [m["role_organisation_id"] for m in c.tables.rows["mentions"]
-                 if m["person_id"] == e["speaker"] and m["source_id"] == c.sid and m["role_organisation_id"]
-                 and first <= c.tables.spans[m["evidence_id"]][0] < last]
+        found = derive.attribution_speaker(c.b.text, first, last, spans, speech)
+        governed = [m for m, span in zip(mentions, spans) if span == found.speaker]
+        typed, corrected = e.get("speaker"), None
+        if typed is not None and not any((m["person_id"] or m["organisation_id"]) == typed for m in governed):
+            named = [m for m, (s, t) in zip(mentions, spans) if first <= s and t <= last
+                     and (m["person_id"] or m["organisation_id"]) == typed]
+            if not named:
+                raise c.error(f"statements: speaker {typed!r} is not named in the attribution "
+                              f"({c.b.text[first:last]!r}): a speaker is a person or organisation the attribution's "
+                              "words name", line_of(e, "speaker"))
+            governed, corrected = named[:1], "speaker"
+        if not governed:
+            why = "prints no attribution verb (schema/package.yaml speech.verbs, speech.prepositions)" \
+                if not found.verb else f"names no person or organisation that {found.verb!r} governs"
+            raise c.error(f"statements: the attribution {c.b.text[first:last]!r} {why}: quote the words that name "
+                          "the speaker with the verb, or name the speaker with `speaker:`", line_of(e, "attribution_quote"))
+        mention = governed[0]
+        speaker = mention["person_id"] or mention["organisation_id"]
+        paragraphs[speaker] = paragraphs.get(speaker, 0) + 1
+        quote = e["quote"]
+        direct = quote[:1] in "“\"‘'"
         start, end = c.tables.spans[evidence_id]
         row = c.add("statements", {
-            "statement_id": f"{c.sid}-{e['id']}", "evidence_id": evidence_id, "person_id": e["speaker"],
-            "attribution_evidence_id": attribution, "paragraph": paragraphs[e["speaker"]],
-            "text": e["quote"].strip("“”\"‘’ "), "speaker_organisation_id": heads[0] if heads else None},
-            e["__line__"])
+            "statement_id": f"{c.sid}-{e['id']}", "kind": "direct" if direct else "reported",
+            "evidence_id": evidence_id, "person_id": mention["person_id"], "organisation_id": mention["organisation_id"],
+            "speaker_mention_id": mention["mention_id"], "attribution_evidence_id": attribution,
+            "paragraph": paragraphs[speaker], "text": quote.strip("“”\"‘’ ") if direct else quote,
+            "speaker_organisation_id": mention["organisation_id"] or mention["role_organisation_id"],
+            "corrected": corrected}, e["__line__"])
         c.statements.append({**row, "start": start, "end": end})
 
 

@@ -389,12 +389,24 @@ class Organisation(Strict):
     kind: Annotated[str, OneOf("organisations", "kind")] = None  # required where first named (checked by the build)
 
 
+class Correction(Strict):
+    """A curator's correction of one mention of a person: `quote` (words printed once that hold the
+    mention's name) places it; `rank` and `role` replace what the words' rule read, and must be printed
+    in the mention's sentence (checked by the build)."""
+
+    quote: Quote
+    rank: Printed = None
+    role: Printed = None
+
+
 class Person(Strict):
-    """A person the bulletin names (rank and role are read from the words around each mention)."""
+    """A person the bulletin names (rank and role are read from the words around each mention, by
+    speech.role_rule; `corrections` corrects one mention's rank or role, checked against its words)."""
 
     id: Id
     name: Printed
     aliases: Annotated[list[Printed], Field(min_length=1)] = None
+    corrections: Annotated[list[Correction], Field(min_length=1)] = None
 
 
 # ---------------------------------------------------------------- the fact kinds, from their declarations
@@ -476,12 +488,12 @@ def claim_model(spec: dict, table: str) -> type[BaseModel]:
 
 
 class Statement(Strict):
-    """A quoted paragraph and the words that attribute it to its speaker. Its paragraph number
-    follows the text, and the organisation the speaker is introduced as heading is read from the
-    attribution (both computed)."""
+    """A quoted paragraph, or a reported clause, and the words that attribute it to its speaker. Its
+    kind (direct or reported), its speaker (the mention the attribution verb governs), its paragraph
+    number and the organisation the speaker is introduced as heading are computed from the words."""
 
     id: Id
-    speaker: ref("people")
+    speaker: Id = None  # found by speech.speaker_rule; given, a correction: a person or organisation the attribution names
     attribution_quote: Quote
     quote: Quote
 

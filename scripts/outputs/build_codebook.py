@@ -217,9 +217,14 @@ def coding_rules(descriptor: dict, spec: dict, root: Path) -> str:
         + (f" Example: claim {code(given['claim_id'])} (“{given['words']}”) is given by "
            f"{code(given['actor_organisation_id'])}." if given else "")
         + " A giver typed per row is an error.",
-        "**Statements.** A claim whose words lie inside a quoted statement names it (`statement_id`, "
-        f"computed from the offsets): {in_statement} of the {len(claim_rows)} claims do. `speaker_organisation_id` "
-        "says who says each claim: the speaker's organisation in a statement, the publisher elsewhere.",
+        "**Statements.** A statement is quoted or reported; "
+        f"{' '.join(spec['speech']['kind_rule'].split())}. Its speaker is found by one rule, written once: "
+        f"{' '.join(spec['speech']['speaker_rule'].split())}. A claim whose words lie inside a statement names it "
+        f"(`statement_id`, computed from the offsets): {in_statement} of the {len(claim_rows)} claims do. "
+        "`speaker_organisation_id` says who says each claim: the speaker's organisation in a statement, the "
+        "publisher elsewhere.",
+        f"**Roles.** One rule, written once: {' '.join(spec['speech']['role_rule'].split())}. A corrected rank or "
+        "role is listed in `mentions.corrected`.",
         "**Several parties.** Words that name several parties code each party; no organisation is made "
         "of a phrase, and the same party words get the same coding in every row.",
         "**Modality, one scale.** What the words say of a claim, one value per claim on one scale for every "
