@@ -1325,6 +1325,10 @@ def check_filled(tables: Tables) -> None:
         if not rows:
             continue
         written = set().union(*(row.keys() for row in rows))
+        if written - tables.columns[table]:
+            problems.append(Problem(tables.spec_path, declarations.line(tables.spec, table), table,
+                                    f"the build writes column(s) {', '.join(sorted(written - tables.columns[table]))}, "
+                                    f"which the declaration of {table} does not list; declare them"))
         problems += [Problem(tables.spec_path, declarations.line(tables.spec, table, name), f"{table}.{name}",
                              "no step of the build fills this column (the curator writes none: no `input:`); "
                              "remove it, or say what fills it") for name in fields if name not in written]

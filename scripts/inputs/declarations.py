@@ -627,3 +627,15 @@ def line(spec: dict, table: str, field: str | None = None, rule: str | None = No
     lines = spec.get("_lines") or {}
     key = table if field is None and rule is None else f"{table}.{field}" if field is not None else f"{table}:{rule}"
     return lines.get(key) or lines.get(table)
+
+
+def place(spec: dict, table: str, field: str | None = None) -> str:
+    """`schema/package.yaml:<line>` of a table or field (the path as errors show it)."""
+    from ..common import ROOT
+    path = Path(spec.get("_path") or ROOT / "schema" / "package.yaml")
+    try:
+        path = path.relative_to(ROOT)
+    except ValueError:
+        pass
+    number = line(spec, table, field)
+    return f"{path}:{number}" if number else str(path)

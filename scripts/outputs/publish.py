@@ -45,8 +45,9 @@ class InvalidPackage(BuildError):
                 rest.append(failure)
                 continue
             table = Path(failure.file).stem
-            declared = declarations.line(spec, table, failure.column) if failure.column else None
-            at = f" ({table}.{failure.column} is declared at schema/package.yaml:{declared})" if declared else ""
+            declared = spec and failure.column and declarations.line(spec, table, failure.column)
+            at = f" ({table}.{failure.column} is declared at {declarations.place(spec, table, failure.column)})" \
+                if declared else ""
             self.problems.append(Problem(origin[0], origin[1], "", f"the row this entry makes fails the gate: "
                                          f"{failure}{at}; nothing was published"))
         if rest:
