@@ -55,17 +55,21 @@ _SPECS: dict[tuple[str, bytes], dict] = {}
 
 
 def package_spec(root: Path = ROOT) -> dict:
-    """schema/package.yaml: package metadata and the table schemas (parsed once per content;
-    each caller gets its own copy)."""
+    """schema/package.yaml: package metadata and the table schemas, checked before anything is
+    built from them (scripts/inputs/declarations.py: every slip is an InputErrors naming its line)
+    and parsed once per content; each caller gets its own copy. `_digest` names the content."""
     path = Path(root) / "schema" / "package.yaml"
     try:
         key = (str(path.resolve()), path.read_bytes())
     except OSError:
         return load_yaml(path)  # reports the missing or unreadable file
     if key not in _SPECS:
-        from .inputs import fact_kinds
+        import hashlib
+        from .inputs import declarations
         _SPECS.clear()
-        _SPECS[key] = fact_kinds.expand(load_yaml(path))
+        spec = declarations.spec(path)
+        spec["_digest"], spec["_path"] = hashlib.sha256(key[1]).hexdigest(), str(path)
+        _SPECS[key] = spec
     return copy.deepcopy(_SPECS[key])
 
 

@@ -96,7 +96,10 @@ def test_unquoted_comma_in_a_schema_description_is_an_error(inputs):
     """YAML reads `description: a, b}` as a description plus a key named 'b': the build must say so."""
     replace_in(inputs / "schema" / "package.yaml", 'description: "Where the source can be read, if a stable address is known."',
                'description: Where the source can be read, if a stable address is known.')
+    line = (inputs / "schema" / "package.yaml").read_text(encoding="utf-8").split("\n").index(
+        '      - {name: url, type: string, description: Where the source can be read, if a stable address is known.}') + 1
     result = run_step("outputs.publish", inputs)
     assert result.returncode != 0
-    assert "schema/package.yaml: field 'url': unknown key(s)" in result.stderr
-    assert "quote a description that contains a comma" in result.stderr
+    assert f"schema/package.yaml:{line}: resources[0] (sources).fields[10].if a stable address is known.: unknown key" \
+        in result.stderr
+    assert "a description that contains a comma or a colon is quoted" in result.stderr

@@ -87,7 +87,7 @@ VERSION = str(package_spec(ROOT)["version"])
 
 
 @pytest.mark.parametrize("name, old, new", [
-    ("schema/package.yaml", f"version: {VERSION}", f"version: {VERSION}.1"),
+    ("schema/package.yaml", f"version: {VERSION}", f"version: {VERSION.rsplit('.', 1)[0]}.{int(VERSION.rsplit('.', 1)[1]) + 1}"),
     ("CHANGELOG.md", f"## {VERSION} (", f"## {VERSION}.1 ("),
     ("CITATION.cff", "date-released: '", "date-released: '1999-01-01'\nx-was: '"),
     ("README.md", f"(Version {VERSION})", f"(Version {VERSION}.1)"),

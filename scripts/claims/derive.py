@@ -93,6 +93,25 @@ def headcount(text: str) -> Quantity:
     return counts[0]
 
 
+def count_before(text: str, words: str) -> int:
+    """The number printed just before `words` in `text` ('12 arrests', 'Two people in custody' with
+    words 'arrests' or 'people in custody'; up to two words may stand between: '12 further arrests').
+    A field declared `computed: number` with `words:` is read by it (schema/package.yaml)."""
+    if not isinstance(text, str) or not text:
+        raise ValueError("no quote to read the number from")
+    pattern = re.compile(rf"(?<![\w-])(?P<number>{_NUMBER})\s+(?:[\w-]+\s+){{0,2}}?{re.escape(words)}(?![\w-])",
+                         re.IGNORECASE)
+    skip = not_quantities(text)
+    found = {number_value(m.group("number")) for m in pattern.finditer(text)
+             if not any(lo <= m.start("number") < hi for lo, hi in skip)}
+    if not found:
+        raise ValueError(f"no number before {words!r} in the quote (the field counts the words {words!r})")
+    if len(found) > 1:
+        raise ValueError(f"the quote gives {len(found)} numbers of {words!r} ({', '.join(map(str, sorted(found)))}); "
+                         "quote the words of one")
+    return found.pop()
+
+
 def window_hours(text: str) -> tuple[int, int] | None:
     """'within 12 to 96 hours' -> (12, 96); None when the quote gives no window in hours."""
     spans = [q for q in quantities(text) if q.unit in ("hour", "hours")]

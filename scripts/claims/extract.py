@@ -25,11 +25,12 @@ import argparse
 import csv
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 from . import claim_rows, clauses, coverage, dates, derive, recognise, sentences
-from ..inputs import fact_kinds, input_models, rules, yaml_input
+from ..inputs import declarations, fact_kinds, input_models, rules, yaml_input
 from ..common import (PAST_MODALITIES, ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of,
                      package_spec)
 from ..inputs.yaml_input import InputErrors, Problem
@@ -53,6 +54,7 @@ class Bulletin:
         self.metadata_path = self.folder / "metadata.yaml"
         # Both hand-written files are read and checked against their models first, and every
         # problem of both is reported at once (file, line, key path).
+        self.registry = registry(spec if spec is not None else package_spec(ROOT))
         problems = []
         meta = annotations = None
         for path, kind in ((self.metadata_path, "metadata"), (self.annotations_path, "annotations")):
@@ -61,10 +63,10 @@ class Bulletin:
             except InputErrors as errors:
                 problems += errors.problems
                 continue
-            model = ANNOTATIONS if kind == "annotations" else kind
+            model = self.registry.annotations if kind == "annotations" else kind
             found = input_models.check(model, loaded, path, spec)
             if not found and kind == "annotations":
-                found = input_models.cross_check(ANNOTATIONS, loaded, path)
+                found = input_models.cross_check(self.registry.annotations, loaded, path)
             problems += found
             if kind == "metadata":
                 meta = loaded.data
@@ -112,14 +114,17 @@ class Bulletin:
         """The entries of one section (checked against its model when the file was read; a
         computed section such as mentions may be left out)."""
         value = self.annotations.get(section, [])
-        return [value] if input_models.one_entry(SECTION_MODELS.get(section)) else value
+        return [value] if input_models.one_entry(self.registry.models.get(section)) else value
 
 
 class Tables:
     """Rows of every table, plus the evidence spans, filled bulletin by bulletin."""
 
     def __init__(self, spec: dict):
+        self.spec, self.spec_path = spec, Path(spec.get("_path") or ROOT / "schema" / "package.yaml")
         self.fields = field_names(spec)
+        self.columns = {name: set(fields) for name, fields in self.fields.items()}
+        self.computed = spec.get("_computed") or {}  # a fact kind's own fields with no input (code computes them)
         # Fields holding the bulletin's words: table -> [(field, the evidence column it stands in)].
         self.printed = {r["name"]: [(f["name"], f["printed"]) for f in r["fields"] if f.get("printed")]
                         for r in spec["resources"]}
@@ -157,6 +162,11 @@ class Tables:
                              f"{first_path.name}:{first_line}: the same words get the same coding", line)
 
     def add(self, table: str, row: dict, origin: tuple[Path, int | None]) -> dict:
+        if not row.keys() <= self.columns[table]:
+            extra = sorted(row.keys() - self.columns[table])
+            raise BuildError(self.spec_path, f"resource {table!r}: the build writes column(s) {', '.join(extra)}, which "
+                             f"its declaration does not list (its fields: {', '.join(self.fields[table])}); declare "
+                             "them", declarations.line(self.spec, table))
         key = row[self.fields[table][0]]
         if key in self.ids:
             raise BuildError(origin[0], f"ID {key!r} is used twice (already in {self.ids[key]})", origin[1])
@@ -292,21 +302,20 @@ class Context:
         return self.events[key]["event_id"]
 
 
-# The one registry of annotation sections, in the order they are read: section name -> the
-# function that turns that section's entries into rows, and the pydantic model of one entry
-# (scripts/inputs/input_models.py) that checks the curator's input before any row is built. A new kind
-# of fact is a schema entry in schema/package.yaml, one function registered here with its model,
-# and its tests.
-SECTIONS: dict = {}
-SECTION_MODELS: dict = {}
+# The sections of code: section name -> the function that turns that section's entries into rows,
+# and the pydantic model of one entry (scripts/inputs/input_models.py) that checks the curator's input
+# before any row is built. With the fact kinds of a package's declarations they make its registry
+# (`registry`).
+_SECTIONS: dict = {}
+_SECTION_MODELS: dict = {}
 
 
 def section(name: str, model=None):
     """Register the function that makes a section's rows; `model` checks one entry of it (a fact
     kind's model is built from its declaration when none is given)."""
     def register(func):
-        SECTIONS[name] = func
-        SECTION_MODELS[name] = model
+        _SECTIONS[name] = func
+        _SECTION_MODELS[name] = model
         return func
     return register
 
@@ -698,8 +707,16 @@ def add_claims(c: Context, table: str, entries: list[dict]) -> None:
                 base[name] = " ".join(value.split()) if isinstance(value, str) else value
             elif input_ == "quote" and name != "evidence_id":
                 base[name] = c.ev(e, input_models.input_key(field))
+            if field.get("computed") == "number":  # a count the declaration reads from the words
+                base[name] = c.derived(e, derive.count_before, e.get("quote"), field["words"])
         if table in COMPUTED:
             base.update(COMPUTED[table](c, e))
+            missing = [n for n in c.tables.computed.get(table, []) if n not in base]
+            if missing:
+                raise BuildError(c.tables.spec_path, f"{table}.{missing[0]}: the kind's computation (COMPUTED "
+                                 f"[{table!r}] in scripts/claims/extract.py) gives it no value; declare what the "
+                                 "curator writes for it (`input:`), or compute it",
+                                 declarations.line(c.tables.spec, table, missing[0]))
         if kind == "claim":
             mapped = claim.get("modality")
             if mapped:
@@ -966,9 +983,9 @@ def add_statements(c: Context, entries: list[dict]) -> None:
         c.statements.append({**row, "start": start, "end": end})
 
 
-def _claim_section(table: str) -> None:
-    """Register a fact kind with no computed values: its section is its declaration."""
-    section(table)(lambda c, entries: add_claims(c, table, entries))
+def _claim_section(table: str):
+    """The section of a fact kind with no section function of its own: its declaration."""
+    return lambda c, entries: add_claims(c, table, entries)
 
 
 @section("first_person", input_models.FirstPerson)
@@ -1073,7 +1090,7 @@ def add_bulletin(b: Bulletin, tables: Tables, levels: list[str], root: Path) -> 
     context = Context(b, tables, levels, root)
     b.context = context  # for the checks of the whole bulletin once every bulletin is built
     try:
-        for name, add_section in SECTIONS.items():
+        for name, add_section in b.registry.sections.items():
             add_section(context, b.entries(name))
         finish_claims(context)
     except BuildError as error:
@@ -1095,20 +1112,52 @@ def with_key_path(error: BuildError, b: Bulletin) -> BuildError:
     return error
 
 
-# Every other fact kind is its declaration: its section makes its rows by `add_claims`; the model of
-# every fact kind's entry is built from the declaration (scripts/inputs/input_models.py, `claim_model`).
-SPEC = package_spec(ROOT)
-for _table in [r["name"] for r in fact_kinds.claim_tables(SPEC)]:
-    if _table not in SECTIONS:
-        _claim_section(_table)
-    SECTION_MODELS[_table] = input_models.claim_model(SPEC, _table)
-SECTIONS["uncoded"] = SECTIONS.pop("uncoded")  # read last, as written last
-SECTION_MODELS["uncoded"] = SECTION_MODELS.pop("uncoded")
+@dataclass(frozen=True)
+class Registry:
+    """The annotation sections of one package, in the order they are read: section name -> the
+    function that makes its rows (`sections`) and the model of one entry (`models`); the model of a
+    whole annotations.yaml (`annotations`), and the keys each section allows and requires (for the
+    drafting aid). A fact kind is its declaration: its section makes its rows by `add_claims` and its
+    entry's model is built from the declaration (scripts/inputs/input_models.py, `claim_model`)."""
 
-# The model of a whole annotations.yaml, and the keys each section allows and requires (for the
-# drafting aid), all from the registry above.
-ANNOTATIONS = input_models.annotations_model(SECTION_MODELS)
-SECTION_KEYS, REQUIRED_KEYS = input_models.section_keys(SECTION_MODELS)
+    sections: dict
+    models: dict
+    annotations: type
+    keys: dict
+    required: dict
+
+
+_REGISTRIES: dict[str, Registry] = {}
+
+
+def registry(spec: dict) -> Registry:
+    """The registry of the package whose declarations are `spec` (made once per content of
+    schema/package.yaml, never when this module is imported: a slip in the file is reported by
+    package_spec, naming its line, before anything reads it)."""
+    key = spec.get("_digest") or repr([(r["name"], r.get("claim"), r["fields"]) for r in spec["resources"]])
+    if key not in _REGISTRIES:
+        if len(_REGISTRIES) > 4:  # a few packages at a time (tests build many variants in one process)
+            _REGISTRIES.clear()
+        sections, models = dict(_SECTIONS), dict(_SECTION_MODELS)
+        for table in [r["name"] for r in fact_kinds.claim_tables(spec)]:
+            if table not in sections:
+                sections[table] = _claim_section(table)
+            models[table] = input_models.claim_model(spec, table)
+        sections["uncoded"] = sections.pop("uncoded")  # read last, as written last
+        models["uncoded"] = models.pop("uncoded")
+        annotations = input_models.annotations_model(models)
+        _REGISTRIES[key] = Registry(sections, models, annotations, *input_models.section_keys(models))
+    return _REGISTRIES[key]
+
+
+def __getattr__(name: str):
+    """The registry of this repository's package as module attributes (SECTIONS, SECTION_MODELS,
+    ANNOTATIONS, SECTION_KEYS, REQUIRED_KEYS), read on first use."""
+    fields = {"SECTIONS": "sections", "SECTION_MODELS": "models", "ANNOTATIONS": "annotations",
+              "SECTION_KEYS": "keys", "REQUIRED_KEYS": "required"}
+    if name in fields:
+        return getattr(registry(package_spec(ROOT)), fields[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_printed(tables: Tables) -> None:
@@ -1268,6 +1317,7 @@ def build(root: Path = ROOT) -> dict:
     """All tables' rows for the package at `root`, checked; raises BuildError."""
     root = Path(root)
     spec = package_spec(root)
+    check_computed(spec)
     tables = Tables(spec)
     # Every hand-written file is read and checked before anything is built from it, and the
     # problems of all of them are reported together.
@@ -1321,7 +1371,42 @@ def build(root: Path = ROOT) -> dict:
     claim_rows.list_in_sentences(tables.rows)
     add_retired(tables, root / "data" / "releases", str(package_spec(root)["version"]), retired_entries,
                 {b.source_id: b.annotations_path for b in bulletins})
-    return {"fields": tables.fields, "rows": tables.rows}
+    check_filled(tables)
+    return {"fields": tables.fields, "rows": tables.rows, "origins": tables.origins, "spec": spec}
+
+
+def check_computed(spec: dict) -> None:
+    """A fact kind's own field that the curator does not write (no `input:`) and the declaration does
+    not compute (`computed:`) is computed by code (COMPUTED); stop at its line of schema/package.yaml
+    when no code does."""
+    path = Path(spec.get("_path") or ROOT / "schema" / "package.yaml")
+    problems = [Problem(path, declarations.line(spec, table, name), f"{table}.{name}",
+                        "the curator writes no value for it (no `input:`) and nothing computes it: declare `input:` "
+                        "(what the curator writes), `computed: number` with `words:` (a count read from the words), "
+                        f"or register a function for {table} in COMPUTED (scripts/claims/extract.py)")
+                for table, names in (spec.get("_computed") or {}).items() if table not in COMPUTED for name in names]
+    if problems:
+        raise InputErrors(problems)
+
+
+def check_filled(tables: Tables) -> None:
+    """Every declared column of a table with rows is filled by some step of the build (an empty value
+    counts); a column no step writes is a field of schema/package.yaml the build does not know."""
+    problems = []
+    for table, fields in tables.fields.items():
+        rows = tables.rows[table]
+        if not rows:
+            continue
+        written = set().union(*(row.keys() for row in rows))
+        if written - tables.columns[table]:
+            problems.append(Problem(tables.spec_path, declarations.line(tables.spec, table), table,
+                                    f"the build writes column(s) {', '.join(sorted(written - tables.columns[table]))}, "
+                                    f"which the declaration of {table} does not list; declare them"))
+        problems += [Problem(tables.spec_path, declarations.line(tables.spec, table, name), f"{table}.{name}",
+                             "no step of the build fills this column (the curator writes none: no `input:`); "
+                             "remove it, or say what fills it") for name in fields if name not in written]
+    if problems:
+        raise InputErrors(problems)
 
 
 def write(result: dict, out_dir: Path) -> None:

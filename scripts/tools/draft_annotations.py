@@ -27,7 +27,8 @@ from pathlib import Path
 
 from ..claims import dates, derive, recognise
 from ..common import ROOT, BuildError, atomic_write_bytes, fail, load_yaml, package_spec
-from ..claims.extract import REQUIRED_KEYS, SECTION_KEYS, slug
+from ..claims import extract
+from ..claims.extract import slug
 
 DRAFT_NAME = "annotations.draft.yaml"
 # How a date is coded, most specific first (the `date` key of an event).
@@ -534,7 +535,7 @@ def number_events(d: Draft) -> None:
             if same:  # the same words as an event: a facet of its claim, never a second claim
                 entry.fields.setdefault("event", same.fields["id"])
                 entry.fields.setdefault("facet_of", same.fields["id"])
-    for section in SECTION_KEYS:
+    for section in extract.SECTION_KEYS:
         seen: dict[str, int] = {}
         for entry in (e for e in d.entries.values() if e.section == section and "id" in e.fields):
             seen[entry.fields["id"]] = seen.get(entry.fields["id"], 0) + 1
@@ -578,7 +579,7 @@ def render(d: Draft, source_name: str, schema: str | None = None) -> str:
     """The draft file; `schema` is the path of schema/annotations.schema.json relative to it,
     named in the first line for editors (yaml-language-server)."""
     lines = ([f"# yaml-language-server: $schema={schema}"] if schema else []) + [HEADER.format(source=source_name)]
-    for section in SECTION_KEYS:
+    for section in extract.SECTION_KEYS:
         entries = sorted((e for e in d.entries.values() if e.section == section), key=lambda e: min(e.spans.values()))
         if section == "source":
             for entry in entries[:1]:
@@ -603,7 +604,7 @@ def note(entry: Entry) -> str:
     shown = [tk for tk in entry.tokens
              if not any(other is not tk and inside(tk, (other.start, other.end)) and len(other.text) > len(tk.text)
                         for other in entry.tokens)]
-    missing = sorted(REQUIRED_KEYS[entry.section] - set(entry.spans) - set(entry.fields))
+    missing = sorted(extract.REQUIRED_KEYS[entry.section] - set(entry.spans) - set(entry.fields))
     parts = ([", ".join(f"{tk.kind} {tk.text!r}" for tk in shown)] if shown else []) + entry.notes \
         + ([f"to fill: {', '.join(missing)}"] if missing else [])
     return "; ".join(parts)
