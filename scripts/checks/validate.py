@@ -429,9 +429,10 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
         ],
         "claims": [row_check("claim_is_a_row", "claim_id must be a row of table claim_type",
                              lambda row: tables_of.get(row.get("claim_id")) == row.get("claim_type"), ("claim_id",))],
-        "mentions": [row_check("one_entity", "exactly one of person_id and organisation_id must be set",
-                               lambda row: (row.get("person_id") is None) != (row.get("organisation_id") is None),
-                               ("person_id", "organisation_id"))],
+        "mentions": [row_check("one_entity", "exactly one of person_id, organisation_id and contact_id must be set",
+                               lambda row: [row.get(k) is None for k in ("person_id", "organisation_id",
+                                                                         "contact_id")].count(False) == 1,
+                               ("person_id", "organisation_id", "contact_id"))],
     }
 
 

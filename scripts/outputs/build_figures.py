@@ -124,7 +124,7 @@ def date_label(event: dict) -> str:
 
 
 def draw_timeline(ax, data: dict) -> None:
-    events = sorted(data["events"], key=lambda e: int(e["sequence"]))
+    events = sorted(data["events"], key=lambda e: int(e["timeline"]))  # the one timeline of every bulletin
     dated = [day(e["date"]) for e in events if e["date"]] + [day(e["date_latest"]) for e in events
                                                                if e["date_latest"]]
     if not dated:
@@ -134,7 +134,8 @@ def draw_timeline(ax, data: dict) -> None:
     lanes = {e["event_id"]: len(events) - i for i, e in enumerate(events)}  # earliest at the top
     ax.set_ylim(0.35, len(events) + 0.85)
 
-    d = first
+    days = (last - first).days
+    d = first if days <= 10 else last  # many days apart (several bulletins): no shading per day
     while d < last:  # alternate day shading with the day's name
         if (d - first).days % 2 == 1:
             ax.axvspan(at(d), at(d + timedelta(days=1)), color=COLOURS["day"], zorder=0)
@@ -160,7 +161,8 @@ def draw_timeline(ax, data: dict) -> None:
         colour = COLOURS["critical"] if event["event_id"] in assessments else COLOURS.get(basis, COLOURS["bound"])
         if event["date_precision"] == "unknown":
             end = at(day(event["date_latest"]) + timedelta(days=1))
-            ax.annotate("", xy=(at(first), y), xytext=(end, y), zorder=3,
+            begin = at(day(event["date_earliest"])) if event.get("date_earliest") else at(first)
+            ax.annotate("", xy=(begin, y), xytext=(end, y), zorder=3,
                         arrowprops=dict(arrowstyle="-|>", color=colour, lw=2.2, linestyle=(0, (4, 2)),
                                         shrinkA=0, shrinkB=0, mutation_scale=16))
             ax.plot([end, end], [y - 0.14, y + 0.14], color=colour, lw=2.5, zorder=3)
@@ -193,8 +195,12 @@ def draw_timeline(ax, data: dict) -> None:
                     fontsize=8.5, color="#333333", zorder=5, linespacing=1.25)
 
     ax.set_yticks([])
-    ax.xaxis.set_major_locator(mdates.HourLocator(byhour=[0, 6, 12, 18]))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+    if days <= 10:
+        ax.xaxis.set_major_locator(mdates.HourLocator(byhour=[0, 6, 12, 18]))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+    else:
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
     ax.tick_params(axis="x", labelsize=8, colors="#555555")
     ax.grid(axis="x", color="#d0d4da", linewidth=0.6, zorder=1)
     for side in ("top", "right", "left"):
