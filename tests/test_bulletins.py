@@ -361,3 +361,20 @@ def test_a_corpus_slip_stops_at_the_curators_line(tmp_path, old, new, expected):
     assert where in message, message
     if expected.startswith(("the same", "after", "part_of '")):
         assert f"{where}{line}:" in message, (line, message)
+
+
+def test_the_timeline_figure_draws_every_bulletin_in_one_order(built, monkeypatch):
+    """The figure's lanes are the events of every bulletin, in the order of events.timeline."""
+    from scripts.outputs import build_figures
+    drawn = []
+    real = build_figures.draw_timeline
+
+    def spy(ax, data):
+        real(ax, data)
+        drawn.extend(text.get_text() for text in ax.texts if text.get_fontweight() == "bold"
+                     and text.get_text() in {e["description"] for e in data["events"]})
+    monkeypatch.setattr(build_figures, "draw_timeline", spy)
+    assert build_figures.render(built).startswith(b"\x89PNG")
+    events = sorted(read_table("events", built), key=lambda e: int(e["timeline"]))
+    assert drawn == [e["description"] for e in events]
+    assert len({e["source_id"] for e in events}) > 1

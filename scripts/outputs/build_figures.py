@@ -113,6 +113,9 @@ def publication_times(sources: list[dict]) -> dict[str, datetime]:
 def date_label(event: dict) -> str:
     if event["date_precision"] == "unknown":
         bound = day(event["date_latest"])
+        if event.get("date_earliest"):
+            start = day(event["date_earliest"])
+            return f"date not stated: between {start.day} {start:%B} and {bound.day} {bound:%B}"
         return f"date not stated: on or before {bound.day} {bound:%B}"
     d = day(event["date"])
     when = f"{d.day} {d:%B}"
@@ -199,8 +202,9 @@ def draw_timeline(ax, data: dict) -> None:
         ax.xaxis.set_major_locator(mdates.HourLocator(byhour=[0, 6, 12, 18]))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
     else:
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator())
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.tick_params(axis="x", labelsize=8, colors="#555555")
     ax.grid(axis="x", color="#d0d4da", linewidth=0.6, zorder=1)
     for side in ("top", "right", "left"):
