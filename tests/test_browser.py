@@ -79,7 +79,7 @@ def test_browse_follow_evidence_run_timeline_and_search(chromium, site, route, t
     assert page.locator("td.col-quote").inner_text() == evidence[evidence_id]
 
     page.goto(f"{site}/{route}")
-    page.click("text=Timeline, in date order")
+    page.click("text=Timeline of every bulletin, in one order")
     page.wait_for_url(f"{site}/{route}/timeline")
     shown = page.locator("table.rows-and-columns td.col-event_id").all_inner_texts()
     assert shown == [e["event_id"] for e in sorted(read_table("events"),

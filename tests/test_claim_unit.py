@@ -133,13 +133,14 @@ def test_a_past_event_is_never_dated_after_the_bulletin(package):
 
 
 def test_a_date_that_contradicts_the_order_of_events_stops_the_build(tmp_path):
-    """In the fixture bulletin, the raise (Friday night, 13 October) ordered after the publication (14 October)."""
+    """In the fixture bulletin, the lowering (Friday night, 13 October) ordered after the publication (14 October)."""
     root = copy_package(tmp_path / "package")
     shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name)
     path = f"data/raw/{FIXTURE.name}/annotations.yaml"
     message, _ = failing_build(root, [
-        ("  - id: threat-level-raised\n    sequence: 1\n", "  - id: threat-level-raised\n    sequence: 3\n"),
+        ("  - id: threat-level-lowered\n    sequence: 1\n", "  - id: threat-level-lowered\n    sequence: 4\n"),
         ("  - id: officers-freed-up\n    sequence: 2\n", "  - id: officers-freed-up\n    sequence: 1\n"),
-        ("  - id: bulletin-published\n    sequence: 3\n", "  - id: bulletin-published\n    sequence: 2\n")], path)
-    assert "2017-10-13 contradicts the order of events: sequence 3 comes after" in message, message
+        ("  - id: patrols-continue\n    sequence: 3\n", "  - id: patrols-continue\n    sequence: 2\n"),
+        ("  - id: bulletin-published\n    sequence: 4\n", "  - id: bulletin-published\n    sequence: 3\n")], path)
+    assert "2017-10-13 contradicts the order of events: sequence 4 comes after" in message, message
     assert FIXTURE.name in message

@@ -210,6 +210,35 @@ def wrong_emergency_flag(root):
     return set_cell(root, "contacts", "emergency", "emergency", "false")[:1] + ["emergency_flag"]
 
 
+def one_number_two_contacts(root):
+    """The 999 row given the hotline's number: two rows of one number."""
+    set_cell(root, "contacts", "emergency", "number_as_printed", "0800 789 321")
+    return set_cell(root, "contacts", "emergency", "e164", "+44800789321")[:1] + ["one_contact_per_number"]
+
+
+def raise_down_the_scale(root):
+    """The raise to critical recorded as coming from critical: no move up the scale."""
+    set_cell(root, "threat_assessments", "threat-level-critical", "from_level_basis", "stated")
+    set_cell(root, "threat_assessments", "threat-level-critical", "from_level_rule", "")
+    return set_cell(root, "threat_assessments", "threat-level-critical", "from_level_id", "critical")[:1] + [
+        "change_moves_along_the_scale"]
+
+
+def timeline_against_a_link(root):
+    """The attack placed after the activation its date_latest_event_id says it precedes."""
+    set_cell(root, "events", "temperer-activated", "timeline", "1")
+    return set_cell(root, "events", "manchester-attack", "timeline", "3")[:1] + ["timeline_keeps_links"]
+
+
+def part_of_cycle(root):
+    set_cell(root, "organisations", "jtac", "part_of_organisation_id", "military")
+    set_cell(root, "organisations", "jtac", "part_of_basis", "inferred")
+    set_cell(root, "organisations", "jtac", "part_of_rule", "a cycle")
+    set_cell(root, "organisations", "military", "part_of_basis", "inferred")
+    set_cell(root, "organisations", "military", "part_of_rule", "a cycle")
+    return set_cell(root, "organisations", "military", "part_of_organisation_id", "jtac")[:1] + ["part_of_no_cycle"]
+
+
 def unused_evidence(root):
     rows = read_rows(root, "evidence")
     rows.append(["met-2017-05-24-0-6", "met-2017-05-24", "0", "6", "Follow"])
@@ -304,6 +333,10 @@ CORRUPTIONS = [
     Corruption("E.164 not matching the printed number", mismatched_phone),
     Corruption("emergency flag wrong", wrong_emergency_flag),
     Corruption("evidence row used by no fact", unused_evidence),
+    Corruption("one number under two contacts", one_number_two_contacts),
+    Corruption("raise recorded down the scale", raise_down_the_scale),
+    Corruption("timeline against a link between events", timeline_against_a_link),
+    Corruption("part_of cycle", part_of_cycle),
     Corruption("ID reused across tables", id_reused_across_tables),
     Corruption("ID not following the pattern", bad_id_pattern),
     Corruption("stale hash", stale_hash, refresh=False),

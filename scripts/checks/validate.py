@@ -399,6 +399,44 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
     all_ids |= pkg.column_values("retired_ids", "retired_id")
 
     ranks = sorted(_int(r) or 0 for r in pkg.frame("threat_levels").get("rank", []))
+
+    # One corpus: a number is one contact, a change of level moves along the scale, the one timeline keeps
+    # every link between events, and part_of never comes back to where it started.
+    contacts = rows(pkg.frame("contacts"))
+    numbers = [c.get("e164") or f"{REGION}:{c.get('number_as_printed')}" for c in contacts]
+
+    def one_contact_per_number(row):
+        return numbers.count(row.get("e164") or f"{REGION}:{row.get('number_as_printed')}") == 1
+
+    level_rank = dict(zip(pkg.frame("threat_levels").get("level_id", []), pkg.frame("threat_levels").get("rank", [])))
+    events = {r["event_id"]: r for r in rows(pkg.frame("events"))}
+
+    def change_moves(row):
+        event, before, after = events.get(row.get("event_id")), row.get("from_level_id"), row.get("level_id")
+        step = {"threat_level_raised": 1, "threat_level_lowered": -1}.get((event or {}).get("event_type"))
+        if not before or not step or before not in level_rank or after not in level_rank:
+            return True  # no change recorded, or reported by the keys
+        return (_int(level_rank[after]) - _int(level_rank[before])) * step > 0
+
+    def timeline_keeps_links(row):
+        place = _int(row.get("timeline"))
+        earlier, later = events.get(row.get("date_earliest_event_id")), events.get(row.get("date_latest_event_id"))
+        return place is None or ((earlier is None or (_int(earlier.get("timeline")) or 0) < place)
+                                 and (later is None or place < (_int(later.get("timeline")) or 0)))
+
+    parents = dict(zip(pkg.frame("organisations").get("organisation_id", []),
+                       pkg.frame("organisations").get("part_of_organisation_id", [])))
+
+    def part_of_no_cycle(row):
+        seen, node = set(), row.get("organisation_id")
+        while node is not None and not (isinstance(node, float) and node != node):
+            if node in seen:
+                return False
+            seen.add(node)
+            node = parents.get(node)
+            node = None if node in ("", None) else node
+        return True
+
     return {
         "evidence": [
             row_check("span_matches_text", "quote must equal the archived text at [start, end)", span_ok,
@@ -413,12 +451,24 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
                       "part_of_day given", precision_ok, ("date_precision",)),
             row_check("not_after_publication", "an event told as done cannot be dated after its source's publication",
                       not_after_publication, ("date",)),
+            row_check("timeline_keeps_links", "timeline must place the event after date_earliest_event_id and "
+                      "before date_latest_event_id", timeline_keeps_links, ("timeline",)),
+        ],
+        "threat_assessments": [
+            row_check("change_moves_along_the_scale", "a raise moves up the scale from from_level_id to level_id, "
+                      "a lowering down", change_moves, ("from_level_id",)),
+        ],
+        "organisations": [
+            row_check("part_of_no_cycle", "part_of_organisation_id never leads back to the organisation",
+                      part_of_no_cycle, ("part_of_organisation_id",)),
         ],
         "contacts": [
             row_check("e164_matches_printed", "e164 must be the printed number as parsed by phonenumbers "
                       "(empty only for a valid short number)", e164_agrees, ("e164",)),
             row_check("emergency_flag", "emergency must say whether phonenumbers knows the number as an "
                       "emergency number", emergency_agrees, ("emergency",)),
+            row_check("one_contact_per_number", "a number is one contact: no other row has its E.164 number (or, "
+                      "for a short number, its digits)", one_contact_per_number, ("e164",)),
         ],
         "threat_levels": [pa.Check(lambda frame: ranks == list(range(1, len(ranks) + 1)),
                                    name="ordered_scale", error="ordered_scale: ranks must run 1..n without gaps")],
@@ -436,9 +486,10 @@ def meaning_checks(pkg: Package) -> dict[str, list[pa.Check]]:
         ],
         "claims": [row_check("claim_is_a_row", "claim_id must be a row of table claim_type",
                              lambda row: tables_of.get(row.get("claim_id")) == row.get("claim_type"), ("claim_id",))],
-        "mentions": [row_check("one_entity", "exactly one of person_id and organisation_id must be set",
-                               lambda row: (row.get("person_id") is None) != (row.get("organisation_id") is None),
-                               ("person_id", "organisation_id"))],
+        "mentions": [row_check("one_entity", "exactly one of person_id, organisation_id and contact_id must be set",
+                               lambda row: [row.get(k) is None for k in ("person_id", "organisation_id",
+                                                                         "contact_id")].count(False) == 1,
+                               ("person_id", "organisation_id", "contact_id"))],
     }
 
 

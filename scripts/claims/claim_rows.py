@@ -94,7 +94,7 @@ def meaning_columns(res: dict) -> list[str]:
     links = {f"{link}_id" for link in claim.get("links") or {}} | {f["name"] for f in res["fields"] if f.get("ref")}
     return [f["name"] for f in res["fields"]
             if (f.get("enum") and not f["name"].endswith("_basis"))
-            or (f["type"] == "integer" and f["name"] != "sequence")
+            or (f["type"] == "integer" and f["name"] not in ("sequence", "timeline"))  # places in an order
             or f["name"] in organisations | links]
 
 

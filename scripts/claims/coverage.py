@@ -24,8 +24,10 @@ from ..common import BuildError
 NOT_CODING = {"evidence", "mentions", "sentences"}
 # Tables whose evidence only copies the text (a statement's paragraph): it covers no token.
 COPIES = ("evidence", "statements")
-# Kinds of token that only a row of their own table covers.
+# Kinds of token that only a row of their own table covers, or a mention of such a row (a later bulletin's
+# printing of a contact's number is a mention of the contact, found by code).
 OWN_TABLE = {"phone": "contacts"}
+OWN_MENTIONS = {"phone": "contact_id"}
 
 
 def coding_mention(row: dict) -> bool:
@@ -58,7 +60,9 @@ def fact_spans(rows: dict[str, list[dict]]) -> tuple[dict, dict]:
     spans = used_spans(rows, skip=COPIES)
     own: dict[str, dict[str, list]] = {}
     for kind, table in OWN_TABLE.items():
-        for source, found in used_spans({table: rows.get(table, []), "evidence": rows["evidence"]}).items():
+        mentioned = [r for r in rows.get("mentions", []) if r.get(OWN_MENTIONS.get(kind, ""))]
+        for source, found in used_spans({table: rows.get(table, []), "mention_of": mentioned,
+                                         "evidence": rows["evidence"]}).items():
             own.setdefault(source, {})[kind] = found
     for source in spans:
         for kind in OWN_TABLE:

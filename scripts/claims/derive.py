@@ -159,6 +159,33 @@ def phone(text: str) -> Phone:
     return Phone(printed, e164, kind, emergency)
 
 
+def contact_key(number: Phone) -> str:
+    """What makes two printings one contact: the E.164 number, or a short number's digits (999) in region GB."""
+    return number.e164 or f"{recognise.REGION}:{re.sub(r'[^0-9]', '', number.as_printed)}"
+
+
+@dataclass(frozen=True)
+class ThreatChange:
+    from_level: str | None
+    to_level: str
+
+
+def threat_change(text: str, levels) -> ThreatChange:
+    """'lowered the threat level from “critical” to “severe”' -> from critical to severe; words that print one
+    level ('raised the threat level to “critical”') give only the level it moves to."""
+    found = recognise.threat_words(text, levels)
+    names = [t.text.lower() for t in found]
+    if len(found) == 2:
+        between = text[found[0].end:found[1].start]
+        before = text[:found[0].start]
+        if re.fullmatch(r"[”\"'’]?\s+to\s+[“\"'‘]?", between) and re.search(r"\bfrom\s+[“\"'‘]?$", before):
+            if names[0] == names[1]:
+                raise ValueError(f"the words move the level from {names[0]} to itself")
+            return ThreatChange(names[0], names[1])
+        raise ValueError(f"two threat level words ({', '.join(names)}) that do not read 'from <level> to <level>'")
+    return ThreatChange(None, threat_level(text, levels))
+
+
 def threat_level(text: str, levels) -> str:
     found = {t.text.lower() for t in recognise.threat_words(text, levels)}
     if len(found) != 1:

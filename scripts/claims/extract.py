@@ -144,6 +144,15 @@ class Tables:
         self.speech = spec["speech"]  # the words attributions and roles are read by (schema/package.yaml)
         self.codings: dict[str, tuple] = {}  # party words (case folded) -> (coding, party, file, line)
         self.terms: dict[str, tuple] = {}  # a name or alias (term_key) -> (ID, kind, file, line) it names
+        # Contacts across bulletins: the normalised number -> the contact's row, the curator's ID and where it
+        # was first printed; and the curator's ID -> the number it names.
+        self.contacts: dict[str, dict] = {}
+        self.contact_names: dict[str, tuple] = {}
+        self.part_of: list[tuple] = []  # (context, organisation entry) of each organisation coded part of another
+        self.cross_links: list[tuple] = []  # (context, event row, entry, curator key) of a link to another bulletin
+        self.reported_rule = " ".join(spec["reported_rule"].split())
+        self.previous_level_rule = " ".join(spec["previous_level_rule"].split())
+        self.bulletin_ids: set[str] = set()  # the source ID of every bulletin of the package
 
     def quotes(self) -> dict[str, str]:
         return {r["evidence_id"]: r["quote"] for r in self.rows["evidence"]}
@@ -244,6 +253,12 @@ class Context:
         self.claim_ids: set[str] = set()  # the claims of this bulletin (rows of a kind whose role is claim)
         self.facets: dict[str, str] = {}  # a facet's row ID -> the claim it is a facet of
         self.publisher: str | None = None
+        self.contact_ids: dict[str, str] = {}  # the curator's contact ID -> the contact's row ID (maybe an earlier bulletin's)
+
+    def other_bulletin(self, value: str) -> str | None:
+        """The source ID of another bulletin that `value` (an event's full ID) starts with, if any."""
+        return max((sid for sid in self.tables.bulletin_ids if sid != self.sid and value.startswith(sid + "-")),
+                   key=len, default=None)
 
     def organisation_mentions(self, org: str, evidence_id: str) -> bool:
         """Whether the words of `evidence_id` contain a mention of `org`."""
@@ -256,7 +271,11 @@ class Context:
         value, target = e.get(key), field["ref"]
         if value is None or target in ("organisations", "people"):
             return value
+        if target == "contacts" and value in self.contact_ids:  # a contact is one thing across bulletins
+            return self.contact_ids[value]
         full = f"{self.sid}-{value}"
+        if target == "events" and self.tables.ids.get(full) != "events" and self.other_bulletin(value):
+            return value  # an event of another bulletin, by its full ID: checked once every bulletin is read
         if target == "claims":
             if full not in self.claim_ids:
                 facet = self.facets.get(full)
@@ -287,10 +306,11 @@ class Context:
         return span_evidence(self.b, self.tables, start, end)
 
     def mention(self, evidence_id, line, person=None, organisation=None, name=None, rank=None, role=None,
-                role_organisation=None, corrected=None) -> None:
-        self.add("mentions", {"mention_id": f"{evidence_id}-{person or organisation}", "evidence_id": evidence_id,
-                              "person_id": person, "organisation_id": organisation, "name": name, "rank": rank,
-                              "role": role, "role_organisation_id": role_organisation, "corrected": corrected}, line)
+                role_organisation=None, corrected=None, contact=None) -> None:
+        self.add("mentions", {"mention_id": f"{evidence_id}-{person or organisation or contact}",
+                              "evidence_id": evidence_id, "person_id": person, "organisation_id": organisation,
+                              "contact_id": contact, "name": name, "rank": rank, "role": role,
+                              "role_organisation_id": role_organisation, "corrected": corrected}, line)
 
     def annotations_title(self) -> str | None:
         head = self.b.entries("source")
@@ -493,6 +513,13 @@ def add_mentions(c: Context, entries: list[dict]) -> None:
         if e["id"] not in named:
             raise c.error(f"{kind} {e['id']!r} is listed but never named in {c.b.source_path.name}: no mention "
                           f"of {[e['name'], *(e.get('aliases') or [])]}", e["__line__"])
+        if kind == "organisation" and (e.get("part_of") or e.get("part_of_words") or e.get("part_of_rule")):
+            if not e.get("part_of"):
+                raise c.error(f"organisation {e['id']!r}: part_of_words and part_of_rule are given with part_of, the "
+                              "organisation it is part of", line_of(e, "part_of_words") or line_of(e, "part_of_rule"))
+            words = e.get("part_of_words")
+            evidence_id = c.ev(e, "part_of_words") if words else None
+            c.tables.part_of.append((c, e, evidence_id))
 
 
 def person_corrections(c: Context, person_spans: list, listed: dict) -> dict[tuple[int, int], dict]:
@@ -900,25 +927,52 @@ def add_events(c: Context, entries: list[dict]) -> None:
 @computed("events")
 def event_values(c: Context, e: dict) -> dict:
     values = {"event_id": f"{c.sid}-{e['id']}", "date": None, "time": None, "utc_offset": None,
-              "part_of_day": None, "date_end": None, "date_rule": None, "date_latest": None, **event_date(c, e)}
-    c.events[e["id"]] = {**values, "sequence": e["sequence"]}
+              "part_of_day": None, "date_end": None, "date_rule": None, "date_latest": None,
+              "date_earliest": None, "timeline": None, **event_date(c, e)}  # bounds and timeline: once all are read
+    c.events[e["id"]] = {**values, "sequence": e["sequence"], "event_type": e["event_type"]}
     return values
 
 
 @computed("events", FINISH)
 def event_bound(c: Context, row: dict, e: dict) -> None:
-    """date_latest: the date of the later event the words order this one before."""
-    if row.get("date_latest_event_id"):
-        bound = c.events[e["latest"]]
-        if not bound["date"] or bound["sequence"] <= row["sequence"]:
-            raise c.error(f"latest {e['latest']!r} must be a later event in this file with a date",
-                          line_of(e, "latest"))
-        row["date_latest"] = bound["date"]
+    """date_latest: the date of the later event the words order this one before, or (the reported rule) the
+    bulletin's publication for an undated event told as done; date_earliest: the date of the earlier event it
+    comes after. A link to another bulletin's event is resolved once every bulletin is read."""
+    row["date_earliest"] = None
+    for key, column in (("latest", "date_latest_event_id"), ("after", "date_earliest_event_id")):
+        if not row.get(column):
+            continue
+        if c.other_bulletin(row[column]) and e.get(key) not in c.events:
+            c.tables.cross_links.append((c, row, e, key))
+            continue
+        bound = c.events[e[key]]
+        later = bound["sequence"] > row["sequence"]
+        if key == "latest" and (not bound["date"] or not later):
+            raise c.error(f"latest {e['latest']!r} must be a later event in this file with a date", line_of(e, "latest"))
+        if key == "after" and later:
+            raise c.error(f"after {e['after']!r} must be an earlier event in this file (a lower sequence), or an "
+                          "event of another bulletin by its full ID", line_of(e, "after"))
+        if key == "latest":
+            row["date_latest"] = bound["date"]
+        elif not row.get("date"):
+            row["date_earliest"] = bound["date"]
+    if not row.get("date") and not row.get("date_latest_event_id") and row.get("modality") in PAST:
+        published = next((v for k, v in c.events.items() if v.get("event_type") == "bulletin_published"), None)
+        if published and published["event_id"] != row["event_id"]:
+            row.update(date_latest=published["date"], date_latest_event_id=published["event_id"],
+                       date_latest_event_basis="inferred", date_latest_event_rule=c.tables.reported_rule)
 
 
 @computed("threat_assessments")
 def assessment_values(c: Context, e: dict) -> dict:
-    return {"level_id": c.derived(e, derive.threat_level, e["level_quote"], c.levels, key="level_quote")}
+    """The level the words print, and the level a change moves from when they print it too ('from critical
+    to severe'); otherwise the previous-level rule gives it once every bulletin is read (`threat_changes`)."""
+    change = c.derived(e, derive.threat_change, e["level_quote"], c.levels, key="level_quote")
+    if change.from_level:
+        return {"level_id": change.to_level, "from_level_id": change.from_level, "from_level_basis": "stated",
+                "from_level_rule": None}
+    return {"level_id": change.to_level, "from_level_id": None, "from_level_basis": "not_stated",
+            "from_level_rule": "the words print only the level it moves to, and no earlier assessment of the corpus gives one"}
 
 
 @computed("personnel")
@@ -934,6 +988,67 @@ def contact_values(c: Context, e: dict) -> dict:
     number = c.derived(e, derive.phone, e["quote"])
     return {"number_as_printed": number.as_printed, "e164": number.e164, "number_type": number.number_type,
             "emergency": number.emergency}
+
+
+CONTACT_CODING = ("purpose", "confidential")
+CONTACT_PARTY = ("organisation", "organisation_words", "organisation_rule")
+
+
+@section("contacts")
+def add_contacts(c: Context, entries: list[dict]) -> None:
+    """A contact is one thing across bulletins, keyed by its normalised number (E.164, or a short number's
+    digits), however it is printed. The bulletin that first prints a number defines the contact's row (with
+    its purpose, confidentiality and answering organisation); a later bulletin that prints it lists it under
+    the same ID and reuses the row. The same number under two IDs, or one ID for two numbers, stops the build
+    at the entry. Every printing of a known number in the text is a mention of the contact."""
+    known, new = c.tables.contacts, []
+    for e in entries:
+        number = c.derived(e, derive.phone, e["quote"])
+        key = derive.contact_key(number)
+        named = c.tables.contact_names.get(e["id"])
+        if named and named[0] != key:
+            raise c.error(f"contact {e['id']!r} is {number.as_printed!r} here, but the ID names {named[1]!r} "
+                          f"({display_path(named[2])}:{named[3]}): an ID names one number in every bulletin",
+                          line_of(e, "quote"))
+        seen = known.get(key)
+        if seen is None:
+            missing = [k for k in CONTACT_CODING if e.get(k) is None]
+            if missing:
+                raise c.error(f"contact {e['id']!r}: {' and '.join(missing)} required where the number is first "
+                              f"printed (here, {number.as_printed!r})", e["__line__"])
+            known[key] = {"id": f"{c.sid}-{e['id']}", "curator": e["id"], "entry": e, "path": c.path,
+                          "printed": number.as_printed}
+            c.tables.contact_names[e["id"]] = (key, number.as_printed, c.path, e["__line__"])
+            c.contact_ids[e["id"]] = known[key]["id"]
+            new.append(e)
+            continue
+        first = f"{display_path(seen['path'])}:{seen['entry']['__line__']}"
+        if seen["curator"] != e["id"]:
+            raise c.error(f"the same contact number under two IDs: {number.as_printed!r} is contact {seen['curator']!r} "
+                          f"({first}, printed {seen['printed']!r}); a number is one contact in every bulletin: "
+                          f"write id: {seen['curator']}", line_of(e, "id"))
+        for k in CONTACT_CODING:
+            if e.get(k) is not None and e[k] != seen["entry"].get(k):
+                raise c.error(f"contact {e['id']!r}: {k} {e[k]!r} disagrees with the contact's definition ({first}: "
+                              f"{seen['entry'].get(k)!r}); a contact is coded where first printed: leave {k} out "
+                              "or give the same", line_of(e, k))
+        for k in CONTACT_PARTY:
+            if e.get(k) is not None:
+                raise c.error(f"contact {e['id']!r}: the answering organisation is coded where the number is first "
+                              f"printed ({first}); leave {k} out here", line_of(e, k))
+        if c.b.text.count(e["quote"]) != 1:
+            locate(c.b, c.tables, e["quote"], line_of(e, "quote"))  # names why (not found, or found twice)
+        c.contact_ids[e["id"]] = seen["id"]
+    add_claims(c, "contacts", new)
+    for token in recognise.phones(c.b.text):  # every printing of a known number, in any spacing
+        try:
+            key = derive.contact_key(derive.phone(token.text))
+        except ValueError:
+            continue
+        if key in known:
+            entry = next((e for e in entries if e["id"] == known[key]["curator"]), None)
+            c.mention(c.evidence_at(token.start, token.end), line_of(entry) if entry else None,
+                      contact=known[key]["id"], name=token.text)
 
 
 @section("statements", input_models.Statement)
@@ -1353,8 +1468,15 @@ def build(root: Path = ROOT) -> dict:
     # Oldest first, so that the bulletin that first named an organisation or a person defines its
     # row, whatever its folder is called; the folder name breaks ties.
     bulletins = sorted(readable, key=lambda b: (b.published_order, b.folder.name))
+    tables.bulletin_ids = {b.source_id for b in bulletins}
     for bulletin in bulletins:
         add_bulletin(bulletin, tables, levels, root)
+    for check in (organisations_part_of, cross_bulletin_links, one_timeline, threat_changes):
+        try:
+            check(tables, bulletins, levels)
+        except BuildError as error:
+            owner = next((b for b in bulletins if b.annotations_path == error.path), None)
+            raise (with_key_path(error, owner) if owner else error) from None
     check_printed(tables)
     tables.rows["evidence"].sort(key=lambda r: (r["source_id"], r["start"], r["end"]))
     spans, own = coverage.fact_spans(tables.rows)
@@ -1407,6 +1529,166 @@ def check_filled(tables: Tables) -> None:
                              "remove it, or say what fills it") for name in fields if name not in written]
     if problems:
         raise InputErrors(problems)
+
+
+def organisations_part_of(tables: Tables, bulletins, levels) -> None:
+    """An organisation coded part of another (`part_of` of its entry in a bulletin that names it): the other
+    is an organisation of the package; stated when part_of_words hold a mention of it (no rule), else inferred
+    by part_of_rule; one parent, and no cycle. Each problem stops the build at the curator's line."""
+    rows = {r["organisation_id"]: r for r in tables.rows["organisations"]}
+    for row in rows.values():  # none is part of another unless coded so
+        for column in ("part_of_organisation_id", "part_of_words", "part_of_evidence_id", "part_of_basis",
+                       "part_of_rule"):
+            row.setdefault(column, None)
+    where: dict[str, tuple] = {}
+    for c, e, evidence_id in tables.part_of:
+        org, parent, rule = e["id"], e["part_of"], e.get("part_of_rule")
+        line = line_of(e, "part_of")
+        if tables.entities.get(parent, {}).get("kind") != "organisation":
+            raise c.error(f"organisation {org!r}: part_of {parent!r} is not an organisation of the package (listed "
+                          "under organisations in a bulletin)", line)
+        if parent == org:
+            raise c.error(f"organisation {org!r} is part_of itself: an organisation is part of another", line)
+        names = evidence_id and c.organisation_mentions(parent, evidence_id)
+        if names and rule:
+            raise c.error(f"part_of_rule: the words {e['part_of_words']!r} name {parent!r}, so the part_of is stated; "
+                          "a rule is only for an inferred part_of", line_of(e, "part_of_rule"))
+        if not names and not rule:
+            raise c.error(f"organisation {org!r}: part_of {parent!r} is not named by part_of_words"
+                          + ("" if e.get("part_of_words") else " (none given)")
+                          + ": give part_of_rule, the rule that infers it", line)
+        if org in where and where[org][0] != parent:
+            first = where[org]
+            raise c.error(f"organisation {org!r}: part_of {parent!r}, but {first[0]!r} at {display_path(first[1])}:"
+                          f"{first[2]}; an organisation is part of one other", line)
+        if org in where or org not in rows:
+            continue
+        where[org] = (parent, c.path, line, c)
+        rows[org].update(part_of_organisation_id=parent, part_of_words=e.get("part_of_words"),
+                         part_of_evidence_id=evidence_id, part_of_basis="stated" if names else "inferred",
+                         part_of_rule=" ".join(rule.split()) if rule else None)
+    for org, (parent, path, line, c) in where.items():
+        chain = [org]
+        while parent in where and parent not in chain:
+            chain.append(parent)
+            parent = where[parent][0]
+        if parent in chain:
+            loop = " -> ".join(chain[chain.index(parent):] + [parent])
+            raise c.error(f"organisation {org!r}: part_of makes a cycle ({loop}); an organisation is never part "
+                          "of itself through others", line)
+
+
+def cross_bulletin_links(tables: Tables, bulletins, levels) -> None:
+    """A link from an event to an event of another bulletin, by its full ID: the event exists (else the build
+    stops at the curator's line), and it bounds this one as a link within a bulletin does."""
+    events = {r["event_id"]: r for r in tables.rows["events"]}
+    for c, row, e, key in tables.cross_links:
+        target = events.get(e[key])
+        if target is None:
+            others = sorted(i for i in events if i.startswith(c.other_bulletin(e[key]) + "-"))
+            raise c.error(f"{key} {e[key]!r} is not an event of the package (the events of that bulletin: "
+                          f"{', '.join(others) or 'none'})", line_of(e, key))
+        if key == "latest":
+            bound = target["date"] or target["date_latest"]
+            if not bound:
+                raise c.error(f"latest {e[key]!r} has no date and no latest date to bound this event", line_of(e, key))
+            if row.get("date") and row["date"] > bound:
+                raise c.error(f"events: {row['date']} is after {e[key]!r} ({bound}), which the link says comes later",
+                              line_of(e, key))
+            if not row.get("date"):
+                row["date_latest"] = bound
+        else:
+            bound = target["date"] or target["date_earliest"]
+            if row.get("date") and bound and row["date"] < bound:
+                raise c.error(f"events: {row['date']} is before {e[key]!r} ({bound}), which the link says comes "
+                              "earlier", line_of(e, key))
+            if not row.get("date"):
+                row["date_earliest"] = bound
+        broken = rules.broken(tables.rules.get("events", []), row, tables.quotes())
+        if broken:
+            raise c.error("; ".join(f"events rule {r.name}: {r.message}" for r in broken), e["__line__"])
+
+
+def one_timeline(tables: Tables, bulletins, levels) -> None:
+    """The events of every bulletin in one order (`timeline`, 1 = earliest): a linear order that keeps each
+    bulletin's sequence and every link to an earlier (date_earliest_event_id) or later (date_latest_event_id)
+    event, across bulletins too; among events free to come next, the earliest date or bound first, then the
+    older bulletin, then the sequence. Links that order events in a circle stop the build at a link's line."""
+    import heapq
+    events = tables.rows["events"]
+    published = {b.source_id: b.published_order for b in bulletins}  # (day, as dated) sorts in order
+    by_id = {r["event_id"]: r for r in events}
+    after: dict[str, set[str]] = {r["event_id"]: set() for r in events}  # event -> the events it comes after
+    by_source: dict[str, list[dict]] = {}
+    for r in events:
+        by_source.setdefault(r["source_id"], []).append(r)
+    for rows in by_source.values():
+        rows.sort(key=lambda r: r["sequence"])
+        for earlier, later in zip(rows, rows[1:]):
+            after[later["event_id"]].add(earlier["event_id"])
+    for r in events:
+        if r.get("date_earliest_event_id") in by_id:
+            after[r["event_id"]].add(r["date_earliest_event_id"])
+        if r.get("date_latest_event_id") in by_id:
+            after[r["date_latest_event_id"]].add(r["event_id"])
+
+    def key(r):
+        when = r.get("date") or r.get("date_earliest") or r.get("date_latest") or "9999-12-31"
+        return (when, r.get("time") or "", published[r["source_id"]], r["sequence"], r["event_id"])
+
+    waiting = {i: set(v) for i, v in after.items()}
+    followers: dict[str, list[str]] = {}
+    for i, earlier in after.items():
+        for j in earlier:
+            followers.setdefault(j, []).append(i)
+    ready = [key(by_id[i]) for i, v in waiting.items() if not v]
+    heapq.heapify(ready)
+    position = 0
+    while ready:
+        event_id = heapq.heappop(ready)[-1]
+        position += 1
+        by_id[event_id]["timeline"] = position
+        for j in followers.get(event_id, []):
+            waiting[j].discard(event_id)
+            if not waiting[j]:
+                heapq.heappush(ready, key(by_id[j]))
+    left = [i for i in by_id if "timeline" not in by_id[i] or by_id[i]["timeline"] is None]
+    if left:
+        path, line = tables.origins[left[0]]
+        raise BuildError(path, f"the links of events order them in a circle ({', '.join(sorted(left))}): an event "
+                         "never comes after itself; check after and latest", line)
+
+
+def threat_changes(tables: Tables, bulletins, levels) -> None:
+    """A change of threat level records the level it moves from: the one its words print, else the level of
+    the corpus's previous assessment in the one timeline (the previous-level rule, basis inferred). A raise
+    moves up the UK scale (data/reference/uk-threat-levels.yaml) and a lowering down; one that does not stops
+    the build at the assessment."""
+    events = {r["event_id"]: r for r in tables.rows["events"]}
+    rank = {level: n for n, level in enumerate(levels, 1)}
+    rows = sorted(tables.rows["threat_assessments"], key=lambda r: events[r["event_id"]]["timeline"])
+    previous = None
+    for row in rows:
+        path, line = tables.origins[row["assessment_id"]]
+        event = events[row["event_id"]]
+        if row["from_level_basis"] == "not_stated" and previous \
+                and events[previous["event_id"]]["timeline"] < event["timeline"] and previous["level_id"] != row["level_id"]:
+            row.update(from_level_id=previous["level_id"], from_level_basis="inferred",
+                       from_level_rule=f"{tables.previous_level_rule} ({previous['assessment_id']})")
+        moves = {"threat_level_raised": ("raise", 1), "threat_level_lowered": ("lowering", -1)}.get(event["event_type"])
+        if moves and row.get("from_level_id"):
+            step = rank[row["level_id"]] - rank[row["from_level_id"]]
+            if step * moves[1] <= 0:
+                how = "the words print it" if row["from_level_basis"] == "stated" else \
+                    f"the previous assessment of the corpus, {previous['assessment_id']}, is at it"
+                raise BuildError(path, f"threat_assessments: a {moves[0]} ({event['event_id']}) from "
+                                 f"{row['from_level_id']} ({how}) to {row['level_id']} does not move "
+                                 f"{'up' if moves[1] > 0 else 'down'} the UK scale ({', '.join(levels)}): check "
+                                 "the event's type or the level words", line)
+        broken = rules.broken(tables.rules.get("threat_assessments", []), row, tables.quotes())
+        if broken:
+            raise BuildError(path, "; ".join(f"threat_assessments rule {r.name}: {r.message}" for r in broken), line)
+        previous = row
 
 
 def write(result: dict, out_dir: Path) -> None:

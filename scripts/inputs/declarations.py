@@ -112,6 +112,7 @@ class Link(Decl):
     key: Text = None
     basis: bool = None
     optional: bool = None
+    across: bool = None  # may name a row of another bulletin by its full ID
 
 
 class ClaimInput(Decl):
@@ -200,6 +201,10 @@ class Package(Decl):
                                             "are coded: one rule for every bulletin, written into the party's rule column")]
     request_rule: Annotated[str, Field(min_length=1, description="who gives a request whose words do not name its "
                                        "giver: one rule for every bulletin")]
+    reported_rule: Annotated[str, Field(min_length=1, description="how an undated event told as done is bounded by "
+                                        "the publication of the bulletin that reports it")]
+    previous_level_rule: Annotated[str, Field(min_length=1, description="the level a change of threat level moves "
+                                              "from when its words do not print it")]
     speech: Speech
     retired_tables: dict[str, Text] = None
     shorthands: Annotated[dict[str, Block], Field(description="the blocks a claim block expands: party, link, "

@@ -11,6 +11,8 @@ module writes it out:
   name or refer to it, their evidence, the organisation, the basis and the rule);
 - `links: {<link>: {to: <table>, what: ..., basis: true}}`: a link to another row of the same
   bulletin, expanded by the `link` shorthand (with a basis and a rule when it may be inferred);
+  `across: true` lets it name a row of another bulletin by its full ID (checked once every bulletin
+  is read: the events of one timeline);
 - `role:`: `claim` (the default; every row is a claim of table claims, or a facet of one, and gets
   `claim_id` and `modality` by the `unit` shorthand; `modality: {from, map}` computes the modality
   from a code of the kind's own), `attribute` (of one claim, `of: <what>`, by the `attribute`
@@ -38,7 +40,7 @@ from __future__ import annotations
 import copy
 
 # Keys of a field declaration that are about the curator's input, not the published schema.
-INPUT_KEYS = ("input", "key", "optional", "ref", "list", "ordinal", "computed", "words")
+INPUT_KEYS = ("input", "key", "optional", "ref", "list", "ordinal", "computed", "words", "across")
 
 
 def _fill(value, names: dict):
@@ -151,6 +153,8 @@ def _expand_claim(spec: dict, res: dict, claim: dict) -> None:
             if field["name"] == f"{link}_id" and declared.get("optional"):
                 field.pop("required", None)
                 field["optional"] = True
+            if field["name"] == f"{link}_id" and declared.get("across"):
+                field["across"] = True  # may name a row of another bulletin by its full ID
         take(block, tail)
     take(_shorthand(spec, "statement", {}), tail)
     for party, who in _items(claim.get("parties")):

@@ -117,9 +117,11 @@ class Matching:
 
 @dataclass(frozen=True)
 class RefTo:
-    """Marks a key whose value is the `id` of an entry of another section of the same file."""
+    """Marks a key whose value is the `id` of an entry of another section of the same file (`across`: or
+    the full ID of a row of another bulletin, which the build checks once every bulletin is read)."""
 
     section: str
+    across: bool = False
 
 
 @dataclass(frozen=True)
@@ -358,9 +360,11 @@ class RetiredIds(RootModel[list[RetiredId]]):
 # ---------------------------------------------------------------- annotations.yaml, one model per section
 
 
-def ref(section: str, optional: bool = False):
-    """The type of a key naming an entry (by its `id`) of `section` in the same file."""
-    kind = Annotated[str, Matching(pattern="id", what=f"an ID of an entry of {section}"), RefTo(section)]
+def ref(section: str, optional: bool = False, across: bool = False):
+    """The type of a key naming an entry (by its `id`) of `section` in the same file (`across`: or a row of
+    another bulletin by its full ID)."""
+    what = f"an ID of an entry of {section}" + (" (or of another bulletin's, by its full ID)" if across else "")
+    kind = Annotated[str, Matching(pattern="id", what=what), RefTo(section, across)]
     return kind  # optional or not, a key given must hold an ID (an empty value is a slip)
 
 
@@ -387,6 +391,11 @@ class Organisation(Strict):
     name: Printed
     aliases: Annotated[list[Printed], Field(min_length=1)] = None
     kind: Annotated[str, OneOf("organisations", "kind")] = None  # required where first named (checked by the build)
+    # The organisation it is part of (an organisation of the package, no cycle: checked by the build once
+    # every bulletin is read), the words that state it or from which the rule infers it, and the rule.
+    part_of: Id = None
+    part_of_words: Printed = None
+    part_of_rule: Text = None
 
 
 class Correction(Strict):
@@ -425,7 +434,7 @@ def _input_type(spec: dict, table: str, field: dict):
     if kind == "ref":
         target = field["ref"]
         if target in _SECTIONS_IN_FILE:
-            return ref(target)
+            return ref(target, across=bool(field.get("across")))
         return Annotated[str, Matching(pattern="id", what=f"the ID of a row of {target} (without the source ID)")]
     if kind == "code":
         if field.get("type") == "integer":
@@ -736,7 +745,8 @@ def cross_check(annotations_model, loaded: Loaded, path: Path) -> list[Problem]:
         for key, target in _markers(model, RefTo).items():
             for index, entry in enumerate(data[section]):
                 value = entry.get(key)
-                if value is not None and value not in ids.get(target.section, {}):
+                if value is not None and value not in ids.get(target.section, {}) \
+                        and not (target.across and value.count("-") >= 3):  # another bulletin's, by its full ID
                     known = ", ".join(ids.get(target.section, {})) or "none"
                     problem((section, index, key), f"{value!r} is not an ID in this file's {target.section} "
                             f"section (its IDs: {known})")

@@ -231,6 +231,17 @@ def coding_rules(descriptor: dict, spec: dict, root: Path) -> str:
         "kind (a figure's status and an advice's wording map onto it, by maps declared with the kind): " + "; ".join(
             f"{code(m)}, {labels[m]} (claim {code(r['claim_id'])}: “{r['words']}”)" for m, r in modal.items())
         + ".",
+        "**One corpus.** A contact is one row per number across bulletins, keyed by the normalised number "
+        "(E.164, or a short number's digits) however it is printed; it is coded where first printed, and every "
+        f"printing is a row of `mentions` ({sum(1 for r in rows_of(descriptor, root, 'mentions') if r.get('contact_id'))} here). "
+        "An organisation may be part of another (`part_of_organisation_id`, with its words, basis and rule; "
+        "never a cycle). A change of threat level records the level it moves from (`from_level_id`): read from "
+        "words such as 'from critical to severe' (stated), else by one rule, written once: "
+        f"{' '.join(spec['previous_level_rule'].split())} (inferred); a raise moves up the scale and a "
+        "lowering down. The events of every bulletin stand in one order (`events.timeline`), which keeps each "
+        "bulletin's sequence and every link to an earlier event (`date_earliest_event_id`) or a later one "
+        "(`date_latest_event_id`), across bulletins too; an undated event told as done is bounded by one rule: "
+        f"{' '.join(spec['reported_rule'].split())}.",
         "**Page furniture** (a follow link, a photo caption) is excused from coding and never defines an "
         "entity: an organisation or a person is defined by its first mention in the body; a publisher the body "
         "never names is defined by the source's metadata (`organisations.defined_by`).",

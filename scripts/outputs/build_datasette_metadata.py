@@ -27,14 +27,16 @@ FACET_MAX_WORDS = 3  # a free-text column is a facet when its values repeat and 
 
 QUERIES = {
     "timeline": {
-        "title": "Timeline, in date order",
-        "description": "Every event with its date (or the latest date it can have), how precise the date is, "
-                       "how it was obtained, and the words of the bulletin that state it.",
+        "title": "Timeline of every bulletin, in one order",
+        "description": "Every event of every bulletin in the one timeline (column timeline): its date (or the "
+                       "earliest and latest dates it can have, and the events that bound them, of this bulletin or "
+                       "another), how precise the date is, how it was obtained, and the words that state it.",
         "sql": """
-select e.event_id, e.date, e.time, e.utc_offset, e.date_precision, e.part_of_day, e.date_basis,
-       e.date_rule, e.date_latest, e.event_type, e.description, e.evidence_id, ev.quote
+select e.timeline, e.event_id, e.source_id, e.date, e.time, e.utc_offset, e.date_precision, e.part_of_day,
+       e.date_basis, e.date_rule, e.date_earliest, e.date_earliest_event_id, e.date_latest, e.date_latest_event_id,
+       e.event_type, e.description, e.evidence_id, ev.quote
 from events e join evidence ev on ev.evidence_id = e.evidence_id
-order by coalesce(e.date, e.date_latest) nulls last, e.time nulls first, e.sequence""",
+order by e.timeline""",
     },
     "personnel_figures": {
         "title": "Officer and troop figures, with their quotes",
@@ -167,7 +169,7 @@ def column_description(field: dict) -> str:
     return f"{text} Unit: {field['unit']}." if field.get("unit") else text
 
 
-ORDER_FIELDS = ("sequence", "rank", "start")
+ORDER_FIELDS = ("timeline", "sequence", "rank", "start")
 
 
 def table_metadata(resource: dict, rows: list[dict]) -> dict:
@@ -192,7 +194,8 @@ def table_metadata(resource: dict, rows: list[dict]) -> dict:
         meta["label_column"] = label
     # Rows in the order a reader expects (the timeline's sequence, the scale's rank, the text's
     # offsets) rather than by the string ID.
-    order = next((f["name"] for f in fields if f["name"] in ORDER_FIELDS and f["type"] == "integer"), None)
+    integers = {f["name"] for f in fields if f["type"] == "integer"}
+    order = next((name for name in ORDER_FIELDS if name in integers), None)
     if order:
         meta["sort"] = order
     return meta

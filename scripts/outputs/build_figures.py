@@ -117,6 +117,9 @@ def publication_times(sources: list[dict]) -> dict[str, datetime]:
 def date_label(event: dict) -> str:
     if event["date_precision"] == "unknown":
         bound = day(event["date_latest"])
+        if event.get("date_earliest"):
+            start = day(event["date_earliest"])
+            return f"date not stated: between {start.day} {start:%B} and {bound.day} {bound:%B}"
         return f"date not stated: on or before {bound.day} {bound:%B}"
     d = day(event["date"])
     when = f"{d.day} {d:%B}"
@@ -131,7 +134,7 @@ def date_label(event: dict) -> str:
 
 
 def draw_timeline(ax, data: dict) -> None:
-    events = sorted(data["events"], key=lambda e: int(e["sequence"]))
+    events = sorted(data["events"], key=lambda e: int(e["timeline"]))  # the one timeline of every bulletin
     dated = [day(e[k]) for e in events for k in ("date", "date_end", "date_latest") if e.get(k)]
     if not dated:
         raise BuildError("data/events.csv", "no event has a date or a latest date: nothing to draw")
@@ -140,7 +143,8 @@ def draw_timeline(ax, data: dict) -> None:
     lanes = {e["event_id"]: len(events) - i for i, e in enumerate(events)}  # earliest at the top
     ax.set_ylim(0.35, len(events) + 0.85)
 
-    d = first
+    days = (last - first).days
+    d = first if days <= 10 else last  # many days apart (several bulletins): no shading per day
     while d < last:  # alternate day shading with the day's name
         if (d - first).days % 2 == 1:
             ax.axvspan(at(d), at(d + timedelta(days=1)), color=COLOURS["day"], zorder=0)
@@ -168,7 +172,8 @@ def draw_timeline(ax, data: dict) -> None:
         colour = COLOURS["critical"] if event["event_id"] in assessments else COLOURS.get(basis, COLOURS["bound"])
         if event["date_precision"] == "unknown":
             end = at(day(event["date_latest"]) + timedelta(days=1))
-            ax.annotate("", xy=(at(first), y), xytext=(end, y), zorder=3,
+            begin = at(day(event["date_earliest"])) if event.get("date_earliest") else at(first)
+            ax.annotate("", xy=(begin, y), xytext=(end, y), zorder=3,
                         arrowprops=dict(arrowstyle="-|>", color=colour, lw=2.2, linestyle=(0, (4, 2)),
                                         shrinkA=0, shrinkB=0, mutation_scale=16))
             ax.plot([end, end], [y - 0.14, y + 0.14], color=colour, lw=2.5, zorder=3)
@@ -201,8 +206,13 @@ def draw_timeline(ax, data: dict) -> None:
                     fontsize=8.5, color="#333333", zorder=5, linespacing=1.25)
 
     ax.set_yticks([])
-    ax.xaxis.set_major_locator(mdates.HourLocator(byhour=[0, 6, 12, 18]))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+    if days <= 10:
+        ax.xaxis.set_major_locator(mdates.HourLocator(byhour=[0, 6, 12, 18]))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+    else:
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.tick_params(axis="x", labelsize=8, colors="#555555")
     ax.grid(axis="x", color="#d0d4da", linewidth=0.6, zorder=1)
     for side in ("top", "right", "left"):
