@@ -143,7 +143,7 @@ class Workspace:
         shutil.copytree(ROOT / "data", self.root / "data")
         shutil.copytree(ROOT / "schema", self.root / "schema")
         shutil.copy2(ROOT / "datapackage.json", self.root / "datapackage.json")
-        shutil.copytree(FIXTURE, self.root / "data" / "raw" / FIXTURE.name)
+        shutil.copytree(FIXTURE, self.root / "data" / "raw" / FIXTURE.name, dirs_exist_ok=True)
         self.originals = {p.relative_to(self.root).as_posix(): p.read_bytes()
                           for p in self.root.rglob("*") if p.is_file()}
         self.published_names = sorted(["datapackage.json"] + [f"data/{p.name}" for p in (self.root / "data").glob("*.csv")])

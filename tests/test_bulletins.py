@@ -33,7 +33,7 @@ def published_bytes() -> dict[str, bytes]:
 
 def with_fixture(dest: Path) -> Path:
     root = copy_inputs(dest)
-    shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name)
+    shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name, dirs_exist_ok=True)  # already there when data/raw/ holds it
     return root
 
 

@@ -25,7 +25,7 @@ RETIRED = Path("data") / "releases" / "retired-ids.yaml"
 def root(tmp_path):
     """The package's inputs and a second bulletin (the fixture, published later)."""
     root = copy_inputs(tmp_path / "package")
-    shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name)
+    shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name, dirs_exist_ok=True)  # already there when data/raw/ holds it
     return root
 
 
