@@ -110,7 +110,7 @@ TESTS ?=
 test: datapackage.json | $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=10 $(TESTS)
 
-# The suite's speed against its target (within 25 times one `frictionless validate datapackage.json`):
+# The suite's speed against its target (within 60 times one `frictionless validate datapackage.json`):
 # ROUNDS runs of each, side by side; prints the figures and never fails on speed (TESTS= as for test).
 ROUNDS ?= 3
 test-timing: datapackage.json | $(STAMP)
