@@ -47,6 +47,19 @@ def printed_date(day: date) -> str:
     return f"{day.strftime('%B')} {day.day}, {day.year}"
 
 
+def printed_again(notes: str) -> str:
+    """The annotations of a later copy: a contact is coded where its number is first printed, so a later
+    bulletin that prints the same number lists it by its ID and quote only (docs/adding-a-bulletin.md)."""
+    lines, out, inside = notes.split("\n"), [], False
+    for line in lines:
+        if line and not line.startswith((" ", "#")):
+            inside = line.startswith("contacts:")
+        if inside and line.startswith("    ") and not line.startswith("    quote:"):
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
 def synthesise(raw_dir: Path, count: int, bulletin: Path = BULLETIN) -> None:
     """`count` bulletin folders under raw_dir: copies of the archived bulletin's folder, each with
     its own source_id (and folder name) and published a week after the one before (the dateline's
@@ -62,9 +75,10 @@ def synthesise(raw_dir: Path, count: int, bulletin: Path = BULLETIN) -> None:
     old_date = printed_date(published.date())
     if old_date not in text:
         raise SystemExit(f"bench: the dateline date {old_date!r} is not printed in {bulletin / 'source.txt'}")
+    later = printed_again(notes)
     for i, day in zip(range(count), same_weekday_in_summer(published.date())):
         body = text.replace(old_date, printed_date(day))
-        annotations = notes.replace(old_date, printed_date(day))
+        annotations = (notes if i == 0 else later).replace(old_date, printed_date(day))
         data = body.encode("utf-8")
         source_id = f"bench-{i:05d}"
         folder = raw_dir / f"{source_id}-bulletin"
