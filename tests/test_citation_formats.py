@@ -12,12 +12,12 @@ import pytest
 import rispy
 import yaml
 from citeproc.source.json import CiteProcJSON
-from conftest import ROOT, copy_package, read_table
+from conftest import BULLETIN, ROOT, copy_package, read_table
 from jsonschema import Draft7Validator
 
 from scripts.outputs import build_citation
 from scripts.outputs.build_datasette_metadata import metadata
-from scripts.common import BuildError, package_spec
+from scripts.common import BuildError, load_yaml, package_spec
 
 FILES = build_citation.FILES
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
@@ -32,7 +32,9 @@ def committed(kind: str) -> str:
 
 @pytest.fixture(scope="module")
 def bulletin() -> dict:
-    (row,) = [s for s in read_table("sources") if s["source_kind"] == "bulletin"]
+    """The archived bulletin's source row (the package may hold other bulletins beside it)."""
+    source_id = load_yaml(ROOT / "data" / "raw" / BULLETIN / "metadata.yaml")["source_id"]
+    (row,) = [s for s in read_table("sources") if s["source_id"] == source_id]
     return row
 
 
@@ -151,7 +153,7 @@ def check_dataset_jsonld(data: dict) -> None:
         assert "url" not in data and "distribution" not in data
     else:
         check_downloads(data["distribution"], tables, PACKAGE["homepage"])
-    (article,) = data["isBasedOn"]
+    (article,) = [a for a in data["isBasedOn"] if a.get("url") == BULLETIN_URL]  # one per bulletin
     assert article["@type"] == "NewsArticle" and article["url"] == BULLETIN_URL
     assert article["datePublished"] == "2017-05-24T20:15:00+01:00"
     assert article["headline"] == "Additional armed officers carry out patrols across the UK"

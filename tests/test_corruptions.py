@@ -17,6 +17,12 @@ from typing import Callable
 import pytest
 from conftest import BULLETIN, ROOT, copy_package, published_files, run_cli, run_step
 
+from scripts.common import load_yaml
+
+# The archived bulletin's source_id: the corruptions alter its rows, whatever other bulletins the package holds.
+ARCHIVED = load_yaml(ROOT / "data" / "raw" / BULLETIN / "metadata.yaml")["source_id"]
+
+
 @dataclass
 class Corruption:
     kind: str
@@ -42,7 +48,9 @@ def set_cell(root: Path, table: str, key_suffix: str, column: str, value: str) -
     """Set one cell of the row whose first column ends with `key_suffix`; return file/row/column needles."""
     rows = read_rows(root, table)
     col = rows[0].index(column)
-    (index,) = [i for i, r in enumerate(rows) if i and r[0].endswith(key_suffix)]
+    found = [i for i, r in enumerate(rows) if i and r[0].endswith(key_suffix)]
+    # With other bulletins in the package, the archived bulletin's row (its IDs start with its source_id).
+    (index,) = [i for i in found if rows[i][0].startswith(ARCHIVED + "-")] if len(found) > 1 else found
     rows[index][col] = value
     write_rows(root, table, rows)
     return [f"data/{table}.csv row {index + 1}", f"column {column}"]
@@ -169,7 +177,7 @@ def surrounding_spaces(root):
 
 def quote_not_matching_span(root):
     rows = read_rows(root, "evidence")
-    (index,) = [i for i, r in enumerate(rows) if "3,800" in r[-1]]
+    (index,) = [i for i, r in enumerate(rows) if "3,800" in r[-1] and r[1] == ARCHIVED]
     rows[index][-1] = rows[index][-1].replace("3,800", "4,800")
     write_rows(root, "evidence", rows)
     return [f"data/evidence.csv row {index + 1}", "span_matches_text"]
@@ -269,7 +277,7 @@ def text_resource_type(root):
     """The archived bulletin as a `"type": "text"` resource: frictionless 5.21 accepts it, the
     Data Package v2 profile (which allows only "table") does not."""
     def retype(descriptor):
-        (number,) = [i for i, r in enumerate(descriptor["resources"]) if r["name"].startswith("bulletin-")]
+        (number,) = [i for i, r in enumerate(descriptor["resources"]) if r["name"] == f"bulletin-{ARCHIVED}"]
         descriptor["resources"][number]["type"] = "text"
         needles.append(f"[profile] datapackage.json: at /resources/{number}/type: 'text' is not one of ['table']")
     needles = []

@@ -8,9 +8,10 @@ import copy
 import json
 
 import frictionless
-from conftest import ROOT
+from conftest import BULLETIN, ROOT
 
 from scripts.checks import validate
+from scripts.common import load_yaml
 
 DESCRIPTOR = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 
@@ -20,7 +21,8 @@ def rules(descriptor: dict) -> list[str]:
 
 
 def bulletin_index(descriptor: dict) -> int:
-    (number,) = [i for i, r in enumerate(descriptor["resources"]) if r["name"].startswith("bulletin-")]
+    archived = load_yaml(ROOT / "data" / "raw" / BULLETIN / "metadata.yaml")["source_id"]
+    (number,) = [i for i, r in enumerate(descriptor["resources"]) if r["name"] == f"bulletin-{archived}"]
     return number
 
 
