@@ -71,10 +71,7 @@ def load_rules(root: Path = ROOT) -> Rules:
 
 @functools.lru_cache(maxsize=8)
 def _load_rules(path: Path, mtime_ns: int, size: int) -> Rules:
-    try:
-        loaded = yaml_input.load(path, with_lines=True)
-    except FileNotFoundError:
-        raise BuildError(path, "file not found: the rules by which words give dates") from None
+    loaded = yaml_input.load(path, with_lines=True)  # load_rules has found the file
     problems = input_models.check("dates", loaded, path)
     if problems:
         raise InputErrors(problems)
