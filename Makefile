@@ -18,7 +18,8 @@ STAMP := $(VENV)/.installed
 # Table names come from the descriptor's source (schema/package.yaml), not a list typed here.
 TABLE_NAMES := $(shell sed -n '/^resources:/,$$ s/^  - name: //p' schema/package.yaml)
 TABLES := $(patsubst %,data/%.csv,$(TABLE_NAMES))
-RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/annotations.yaml) \
+# data/raw itself too: a bulletin removed leaves no newer file behind, only the folder's time.
+RAW := data/raw $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/annotations.yaml) \
        $(wildcard data/reference/*.yaml) $(wildcard data/releases/*)
 # The code the published tables and descriptor are made from: the stages up to the gate (scripts/inputs,
 # scripts/claims, scripts/checks; every module of each) and the steps of scripts/outputs that publish runs.
@@ -76,8 +77,6 @@ FIGURE := figures/timeline.png
 CITATIONS := CITATION.cff .zenodo.json citation/dataset.bib citation/dataset.ris citation/dataset.csl.json \
              citation/dataset.jsonld
 CODEBOOK := codebook.html
-docs: $(CITATIONS) $(PAGES) $(CODEBOOK) figures
-figures: $(FIGURE)
 
 # The codebook (unit of analysis, coding rules with worked examples, every table, field, value and
 # rule, what changed), generated from the descriptor, the coding rules, the tables and the changelog.
@@ -94,6 +93,10 @@ $(PAGES) &: $(VALIDATED) $(CITATIONS) scripts/outputs/build_readme.py scripts/ou
 
 $(FIGURE): $(VALIDATED) scripts/outputs/build_figures.py scripts/outputs/build_dictionary.py | $(STAMP)
 	$(PY) -m scripts.outputs.build_figures
+
+# After the variables they name: a rule's prerequisites are expanded where the rule is read.
+docs: $(CITATIONS) $(PAGES) $(CODEBOOK) figures
+figures: $(FIGURE)
 
 # The release archive, byte-reproducible, and its checksum.
 DIST_NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)-$(shell sed -n 's/^version: //p' schema/package.yaml)
