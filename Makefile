@@ -30,7 +30,7 @@ BUILD_CODE := $(call STAGE_CODE,inputs claims checks) scripts/outputs/__init__.p
 INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json schema/dates.schema.json \
                  schema/retired-ids.schema.json
 
-.PHONY: data validate test clean serve db bundle loadcheck docs figures dist draft bench screenshots fuzz test-timing
+.PHONY: data validate test clean serve db bundle loadcheck docs figures dist release draft bench screenshots fuzz test-timing
 
 # The default goal: every file the build publishes, so a deleted or missing one is rebuilt.
 data: datapackage.json $(TABLES) $(INPUT_SCHEMAS)
@@ -104,6 +104,11 @@ DIST := dist/$(DIST_NAME).zip
 dist: $(DIST)
 $(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml $(PAGES) $(wildcard docs/*.md) $(CODEBOOK) $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/outputs/build_dist.py scripts/outputs/build_parquet.py | $(STAMP)
 	$(PY) -m scripts.outputs.build_dist
+
+# Releasing: the archive of a version that publishes exactly the IDs data/releases/<version>-ids.csv
+# records (a bulletin added since needs a new version first; see docs/versions.md).
+release: $(DIST)
+	$(PY) -m scripts.outputs.build_dist --release
 
 # The suite runs on every core (pytest-xdist; a worker that runs out of tests takes some from
 # the other) and lists its ten slowest tests, so a slow newcomer is seen.
