@@ -36,6 +36,13 @@ def copy_inputs(dest: Path) -> Path:
     return dest
 
 
+def add_bulletin(root: Path, folder: Path) -> Path:
+    """A bulletin folder (e.g. a fixture of tests/fixtures/raw/) added to the inputs at `root`; it may be
+    there already, when data/raw/ holds every fixture. Returns its folder under `root`."""
+    shutil.copytree(folder, dest := root / "data" / "raw" / folder.name, dirs_exist_ok=True)
+    return dest
+
+
 def copy_package(dest: Path) -> Path:
     """The published package (descriptor, tables, raw inputs) and its schema source copied to `dest`."""
     shutil.copytree(ROOT / "data", dest / "data")
