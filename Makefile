@@ -30,7 +30,7 @@ BUILD_CODE := $(call STAGE_CODE,inputs claims checks) scripts/outputs/__init__.p
 INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json schema/dates.schema.json \
                  schema/retired-ids.schema.json
 
-.PHONY: data validate test clean serve db bundle loadcheck docs figures dist release draft bench screenshots fuzz test-timing
+.PHONY: data validate test clean serve db bundle loadcheck docs figures dist release draft test-corpus bench screenshots fuzz test-timing
 
 # The default goal: every file the build publishes, so a deleted or missing one is rebuilt.
 data: datapackage.json $(TABLES) $(INPUT_SCHEMAS)
@@ -117,6 +117,11 @@ TEST_WORKERS ?= auto
 TESTS ?=
 test: datapackage.json | $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=10 $(TESTS)
+
+# The whole suite on the corpus: a scratch copy of this checkout (build/corpus/) with every fixture
+# bulletin of tests/fixtures/raw/ added to data/raw/, built (make, make docs) and tested there (CI runs it).
+test-corpus: | $(STAMP)
+	$(PY) -m scripts.tools.test_corpus --workers $(TEST_WORKERS) $(if $(TESTS),--tests "$(TESTS)")
 
 # The suite's speed against its target (within 60 times one `frictionless validate datapackage.json`):
 # ROUNDS runs of each, side by side; prints the figures and never fails on speed (TESTS= as for test).
