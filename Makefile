@@ -18,7 +18,8 @@ STAMP := $(VENV)/.installed
 # Table names come from the descriptor's source (schema/package.yaml), not a list typed here.
 TABLE_NAMES := $(shell sed -n '/^resources:/,$$ s/^  - name: //p' schema/package.yaml)
 TABLES := $(patsubst %,data/%.csv,$(TABLE_NAMES))
-RAW := $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/annotations.yaml) \
+# data/raw itself too: a bulletin removed leaves no newer file behind, only the folder's time.
+RAW := data/raw $(wildcard data/raw/*/source.txt data/raw/*/metadata.yaml data/raw/*/annotations.yaml) \
        $(wildcard data/reference/*.yaml) $(wildcard data/releases/*)
 # The code the published tables and descriptor are made from: the stages up to the gate (scripts/inputs,
 # scripts/claims, scripts/checks; every module of each) and the steps of scripts/outputs that publish runs.
@@ -29,7 +30,7 @@ BUILD_CODE := $(call STAGE_CODE,inputs claims checks) scripts/outputs/__init__.p
 INPUT_SCHEMAS := schema/annotations.schema.json schema/metadata.schema.json schema/reference.schema.json schema/dates.schema.json \
                  schema/retired-ids.schema.json
 
-.PHONY: data validate test clean serve db bundle loadcheck docs figures dist draft bench screenshots fuzz test-timing
+.PHONY: data validate test clean serve db bundle loadcheck docs figures dist release draft test-corpus bench screenshots fuzz test-timing
 
 # The default goal: every file the build publishes, so a deleted or missing one is rebuilt.
 data: datapackage.json $(TABLES) $(INPUT_SCHEMAS)
@@ -76,8 +77,6 @@ FIGURE := figures/timeline.png
 CITATIONS := CITATION.cff .zenodo.json citation/dataset.bib citation/dataset.ris citation/dataset.csl.json \
              citation/dataset.jsonld
 CODEBOOK := codebook.html
-docs: $(CITATIONS) $(PAGES) $(CODEBOOK) figures
-figures: $(FIGURE)
 
 # The codebook (unit of analysis, coding rules with worked examples, every table, field, value and
 # rule, what changed), generated from the descriptor, the coding rules, the tables and the changelog.
@@ -95,12 +94,21 @@ $(PAGES) &: $(VALIDATED) $(CITATIONS) scripts/outputs/build_readme.py scripts/ou
 $(FIGURE): $(VALIDATED) scripts/outputs/build_figures.py scripts/outputs/build_dictionary.py | $(STAMP)
 	$(PY) -m scripts.outputs.build_figures
 
+# After the variables they name: a rule's prerequisites are expanded where the rule is read.
+docs: $(CITATIONS) $(PAGES) $(CODEBOOK) figures
+figures: $(FIGURE)
+
 # The release archive, byte-reproducible, and its checksum.
 DIST_NAME := $(shell sed -n 's/^name: //p' schema/package.yaml)-$(shell sed -n 's/^version: //p' schema/package.yaml)
 DIST := dist/$(DIST_NAME).zip
 dist: $(DIST)
 $(DIST): $(VALIDATED) $(CITATIONS) temperer_data.py pyproject.toml $(PAGES) $(wildcard docs/*.md) $(CODEBOOK) $(FIGURE) CHANGELOG.md LICENSE LICENSE-DATA $(RAW) scripts/outputs/build_dist.py scripts/outputs/build_parquet.py | $(STAMP)
 	$(PY) -m scripts.outputs.build_dist
+
+# Releasing: the archive of a version that publishes exactly the IDs data/releases/<version>-ids.csv
+# records (a bulletin added since needs a new version first; see docs/versions.md).
+release: $(DIST)
+	$(PY) -m scripts.outputs.build_dist --release
 
 # The suite runs on every core (pytest-xdist; a worker that runs out of tests takes some from
 # the other) and lists its ten slowest tests, so a slow newcomer is seen.
@@ -109,6 +117,11 @@ TEST_WORKERS ?= auto
 TESTS ?=
 test: datapackage.json | $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=10 $(TESTS)
+
+# The whole suite on the corpus: a scratch copy of this checkout (build/corpus/) with every fixture
+# bulletin of tests/fixtures/raw/ added to data/raw/, built (make, make docs) and tested there (CI runs it).
+test-corpus: | $(STAMP)
+	$(PY) -m scripts.tools.test_corpus --workers $(TEST_WORKERS) $(if $(TESTS),--tests "$(TESTS)")
 
 # The suite's speed against its target (within 60 times one `frictionless validate datapackage.json`):
 # ROUNDS runs of each, side by side; prints the figures and never fails on speed (TESTS= as for test).

@@ -36,6 +36,13 @@ def copy_inputs(dest: Path) -> Path:
     return dest
 
 
+def add_bulletin(root: Path, folder: Path) -> Path:
+    """A bulletin folder (e.g. a fixture of tests/fixtures/raw/) added to the inputs at `root`; it may be
+    there already, when data/raw/ holds every fixture. Returns its folder under `root`."""
+    shutil.copytree(folder, dest := root / "data" / "raw" / folder.name, dirs_exist_ok=True)
+    return dest
+
+
 def copy_package(dest: Path) -> Path:
     """The published package (descriptor, tables, raw inputs) and its schema source copied to `dest`."""
     shutil.copytree(ROOT / "data", dest / "data")
@@ -98,9 +105,29 @@ def source_text() -> str:
 
 
 @pytest.fixture(scope="session")
+def source_texts(tables) -> dict[str, str]:
+    """The archived text of every bulletin the package holds: {source_id: text}, read from each
+    source's `path`."""
+    return {r["source_id"]: (ROOT / r["path"]).read_text(encoding="utf-8")
+            for r in tables["sources"] if r["source_kind"] == "bulletin"}
+
+
+@pytest.fixture(scope="session")
 def tables() -> dict[str, list[dict]]:
     names = [p.stem for p in (ROOT / "data").glob("*.csv")]
     return {name: read_table(name) for name in names}
+
+
+@pytest.fixture(scope="session")
+def archived_tables(tables) -> dict[str, list[dict]]:
+    """Each table without the rows of the other bulletins (rows whose source_id is another bulletin's):
+    the archived bulletin's (BULLETIN) rows, the reference's and the rows no bulletin owns (organisations,
+    people). Tests of the facts of that bulletin read these, so they hold whatever other bulletins the
+    package holds."""
+    import yaml
+    source_id = yaml.safe_load((ROOT / "data" / "raw" / BULLETIN / "metadata.yaml").read_text(encoding="utf-8"))["source_id"]
+    others = {r["source_id"] for r in tables["sources"] if r["source_kind"] == "bulletin"} - {source_id}
+    return {name: [r for r in rows if r.get("source_id") not in others] for name, rows in tables.items()}
 
 
 @pytest.fixture(scope="session")

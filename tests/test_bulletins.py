@@ -12,7 +12,7 @@ from pathlib import Path
 
 import frictionless
 import pytest
-from conftest import ROOT, build_package, copy_inputs, read_table, run_step
+from conftest import ROOT, add_bulletin, build_package, copy_inputs, read_table, run_step
 
 
 
@@ -33,7 +33,7 @@ def published_bytes() -> dict[str, bytes]:
 
 def with_fixture(dest: Path) -> Path:
     root = copy_inputs(dest)
-    shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name, dirs_exist_ok=True)  # already there when data/raw/ holds it
+    add_bulletin(root, FIXTURE)
     return root
 
 
@@ -197,6 +197,7 @@ def test_the_oldest_bulletin_defines_shared_entities_whatever_its_folder_name(tm
     the organisations the May bulletin named first."""
     root = copy_inputs(tmp_path / "package")
     folder = root / "data" / "raw" / "aaa-fixture-sorts-first"
+    shutil.rmtree(root / "data" / "raw" / FIXTURE.name, ignore_errors=True)  # there when data/raw/ holds every fixture
     shutil.copytree(FIXTURE, folder)
     metadata = folder / "metadata.yaml"  # the folder name starts with the source_id
     metadata.write_text(metadata.read_text(encoding="utf-8").replace(f"source_id: {FIXTURE_ID}\n", "source_id: aaa-fixture\n"),

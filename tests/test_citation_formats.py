@@ -26,6 +26,10 @@ BULLETIN_URL = ("http://news.met.police.uk/news/"
                 "additional-armed-officers-carry-out-patrols-across-the-uk-243528")
 
 
+# Every bulletin the package holds: each has its entry in every format.
+BULLETINS = [s["source_id"] for s in read_table("sources") if s["source_kind"] == "bulletin"]
+
+
 def committed(kind: str) -> str:
     return (ROOT / FILES[kind]).read_text(encoding="utf-8")
 
@@ -70,9 +74,11 @@ CLASSIC_MISC_FIELDS = {"author", "title", "howpublished", "month", "year", "note
 
 def test_bibtex_parses_with_the_fields_classic_styles_and_biblatex_need(bulletin):
     library = bibtexparser.parse_string(committed("bibtex"))
-    assert library.failed_blocks == [] and len(library.entries) == 2
-    dataset, source = library.entries
-    assert (dataset.entry_type, source.entry_type) == ("dataset", "online")
+    dataset, *sources = library.entries  # the data set, then one entry per bulletin
+    assert library.failed_blocks == [] and len(sources) == len(BULLETINS)
+    assert dataset.entry_type == "dataset"
+    assert all(s.entry_type == ("online" if "url" in s.fields_dict else "misc") for s in sources)  # @online needs one
+    (source,) = [s for s in sources if s.key == bulletin["source_id"]]
     fields = {key: field.value for key, field in dataset.fields_dict.items()}
     classic = {key: value for key, value in fields.items() if key in CLASSIC_MISC_FIELDS}
     # a classic style shows the type and the version from the fields it reads (the note) ...
@@ -90,7 +96,9 @@ def test_bibtex_parses_with_the_fields_classic_styles_and_biblatex_need(bulletin
 
 
 def test_ris_parses_as_a_data_set_then_the_press_release(bulletin):
-    dataset, source = rispy.loads(committed("ris"))
+    dataset, *sources = rispy.loads(committed("ris"))  # the data set, then one entry per bulletin
+    assert len(sources) == len(BULLETINS) and {s["type_of_reference"] for s in sources} == {"PRESS"}
+    (source,) = [s for s in sources if s.get("urls") == [BULLETIN_URL]]
     assert dataset["type_of_reference"] == "DATA"
     assert (dataset["title"], dataset["edition"], dataset["year"]) == (PACKAGE["title"], VERSION, PACKAGE["created"][:4])
     assert dataset["authors"] == ["Operation Temperer dataset maintainers"]
@@ -105,13 +113,15 @@ def test_csl_json_is_read_by_citeproc_as_a_data_set():
     dataset = source[build_citation.citation_key(package_spec(ROOT))]
     assert str(dataset["type"]) == "dataset"
     assert str(dataset["version"]) == VERSION and str(dataset["title"]) == PACKAGE["title"]
-    assert items[1]["URL"] == BULLETIN_URL and items[1]["type"] == "webpage"
+    assert len(items) == 1 + len(BULLETINS) and {i["type"] for i in items[1:]} == {"webpage"}
+    assert [i["URL"] for i in items[1:] if i.get("URL") == BULLETIN_URL] == [BULLETIN_URL]
 
 
 def test_the_apa_lines_are_citeproc_renderings_of_the_csl_json():
     """README, Datasette's about text and description: the line citeproc-py renders from the committed
     CSL-JSON with the APA style, not one written by hand."""
-    dataset, bulletin = json.loads(committed("csl"))
+    dataset, *bulletins = json.loads(committed("csl"))
+    (bulletin,) = [b for b in bulletins if b.get("URL") == BULLETIN_URL]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     markdown = build_citation.render_apa(dataset, "markdown")
     assert markdown.startswith("Operation Temperer dataset maintainers. (") and f"(Version {VERSION})" in markdown
@@ -143,7 +153,12 @@ def check_dataset_jsonld(data: dict) -> None:
     assert data["license"] == PACKAGE["licenses"][0]["path"]
     assert data["creator"] == [{"@type": "Organization", "name": "Operation Temperer dataset maintainers"}]
     assert data["keywords"] == PACKAGE["keywords"]
-    assert data["temporalCoverage"] == "2017-05-23/2017-05-24"
+    # From the first to the last day an event is dated or bounded by (the archived bulletin's alone:
+    # 23 to 24 May 2017).
+    days = sorted({e[k] for e in read_table("events") for k in ("date", "date_end", "date_latest") if e[k]})
+    assert data["temporalCoverage"] == f"{days[0]}/{days[-1]}" and days[0] == "2017-05-23"
+    if len(BULLETINS) == 1:
+        assert data["temporalCoverage"] == "2017-05-23/2017-05-24"
     assert data["spatialCoverage"] == {"@type": "Place", "name": "United Kingdom"}
     assert data["publisher"] == {"@type": "Organization", "name": "Operation Temperer dataset maintainers"}
     assert [v["name"] for v in data["variableMeasured"]] == [
@@ -229,7 +244,7 @@ def test_each_address_is_one_setting_that_every_format_follows(tmp_path):
     files = with_addresses(tmp_path, homepage=home, site_url=site, doi=doi)
     cff = yaml.safe_load(files[FILES["cff"]])
     assert (cff["doi"], cff["repository-code"], cff["url"]) == (doi, home, site)
-    (entry, _) = bibtexparser.parse_string(files[FILES["bibtex"]]).entries
+    entry = bibtexparser.parse_string(files[FILES["bibtex"]]).entries[0]  # the data set
     assert (entry["doi"], entry["url"], entry["publisher"]) == (doi, f"https://doi.org/{doi}", "Zenodo")
     ris = rispy.loads(files[FILES["ris"]])[0]
     assert (ris["doi"], ris["urls"], ris["publisher"]) == (doi, [f"https://doi.org/{doi}"], "Zenodo")
@@ -257,7 +272,7 @@ STYLES = {"APA": ("apa", "(Version {v}) [Data set]"),
 @pytest.mark.parametrize("style", list(STYLES))
 def test_the_csl_json_renders_with_version_and_type(style):
     name, expected = STYLES[style]
-    (dataset, _) = json.loads(committed("csl"))
+    dataset = json.loads(committed("csl"))[0]  # the data set, before the bulletins
     line = build_citation.render(dataset, name)
     assert line.startswith("Operation Temperer dataset maintainers") and PACKAGE["title"].split(":")[0] in line
     assert expected.format(v=VERSION) in line, line

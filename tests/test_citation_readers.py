@@ -64,7 +64,10 @@ def test_pandoc_reads_the_bibtex_as_the_csl_json_says(dialect):
     assert (read[0]["type"], read[0]["genre"], read[0]["version"]) == ("dataset", "Data set", VERSION)
     for got, committed in zip(read, CSL):
         assert "publisher" not in got or got["publisher"] == committed.get("publisher"), got
-        wrong = {k: v for k, v in got.items() if k != "note" and v != committed.get(k)}
+        # pandoc gives an @misc entry (a bulletin with no known address) an empty type: no type at all.
+        unaddressed = "URL" not in committed and committed["type"] != "dataset"
+        wrong = {k: v for k, v in got.items() if k != "note" and v != committed.get(k)
+                 and not (unaddressed and k == "type" and v == "")}
         assert not wrong, f"pandoc ({dialect}) reads {got['id']} otherwise than the CSL-JSON: {wrong}"
     assert f"version {VERSION}" in read[0]["note"]
 
@@ -81,14 +84,15 @@ def test_pandoc_prints_the_version_where_apa_does_as_citeproc_py_does(tmp_path):
 
 
 def test_biber_reads_every_entry_with_fields_of_its_type(tmp_path):
-    """biber (biblatex) reads @dataset and @online against its data model without one warning."""
+    """biber (biblatex) reads @dataset, @online and @misc (a bulletin with no address) against its data
+    model without one warning."""
     shutil.copy2(ROOT / FILES["bibtex"], tmp_path / "dataset.bib")
     result = run(reader("biber"), "--tool", "--validate-datamodel", "--output-file", "read.bib", "dataset.bib",
                  cwd=tmp_path)
     assert "WARN" not in result.stdout + result.stderr, result.stdout
     read = (tmp_path / "read.bib").read_text(encoding="utf-8")
     assert re.findall(r"^@(\w+)\{([^,]+),", read, re.MULTILINE) == [
-        ("DATASET", CSL[0]["id"]), *[("ONLINE", item["id"]) for item in CSL[1:]]]
+        ("DATASET", CSL[0]["id"]), *[("ONLINE" if "URL" in item else "MISC", item["id"]) for item in CSL[1:]]]
     assert f"VERSION = {{{VERSION}}}" in read and "TYPE = {Data set}" in read
 
 
@@ -99,8 +103,9 @@ def test_classic_bibtex_falls_back_to_misc_and_prints_the_version(tmp_path):
     (tmp_path / "cite.aux").write_text("\\citation{*}\n\\bibstyle{plain}\n\\bibdata{dataset}\n", encoding="utf-8")
     result = run(reader("bibtex"), "cite", cwd=tmp_path)
     warnings = re.findall(r"^Warning--(.*)$", result.stdout, re.MULTILINE)
-    assert sorted(warnings) == sorted(f'entry type for "{item["id"]}" isn\'t style-file defined' for item in CSL), (
-        result.stdout)
+    # @misc (a bulletin with no known address) is plain's own type: no warning for it.
+    assert sorted(warnings) == sorted(f'entry type for "{item["id"]}" isn\'t style-file defined' for item in CSL
+                                      if item["type"] == "dataset" or "URL" in item), result.stdout
     bbl = re.sub(r"\s+", " ", (tmp_path / "cite.bbl").read_text(encoding="utf-8"))
     assert all(f"\\bibitem{{{item['id']}}}" in bbl for item in CSL)
     assert f"Data set, version {VERSION}." in bbl

@@ -8,7 +8,7 @@ import re
 import shutil
 
 import pytest
-from conftest import ROOT, copy_package, published_files, run_step
+from conftest import ROOT, add_bulletin, copy_package, published_files, run_step
 
 ANNOTATIONS = "data/raw/met-2017-05-24-additional-armed-officers/annotations.yaml"
 
@@ -135,7 +135,7 @@ def test_a_past_event_is_never_dated_after_the_bulletin(package):
 def test_a_date_that_contradicts_the_order_of_events_stops_the_build(tmp_path):
     """In the fixture bulletin, the lowering (Friday night, 13 October) ordered after the publication (14 October)."""
     root = copy_package(tmp_path / "package")
-    shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name, dirs_exist_ok=True)  # already there when data/raw/ holds it
+    add_bulletin(root, FIXTURE)
     path = f"data/raw/{FIXTURE.name}/annotations.yaml"
     message, _ = failing_build(root, [
         ("  - id: threat-level-lowered\n    sequence: 1\n", "  - id: threat-level-lowered\n    sequence: 4\n"),

@@ -204,12 +204,13 @@ def test_page_furniture_never_defines_an_entity(tables, evidence):
 # ---------------------------------------------------------------- judgements made by rule
 
 def test_every_claim_inside_a_statement_names_it(tables, evidence):
-    statements = [(span(evidence, s["evidence_id"]), s["statement_id"]) for s in tables["statements"]]
+    statements = [(s["source_id"], span(evidence, s["evidence_id"]), s["statement_id"]) for s in tables["statements"]]
     inside = 0
     for res in FACT_KINDS:
         for r in tables[res["name"]]:
             start, end = span(evidence, r["evidence_id"])
-            expected = next((sid for (s, e), sid in statements if s <= start and end <= e), "")
+            expected = next((sid for source, (s, e), sid in statements
+                             if source == r["source_id"] and s <= start and end <= e), "")
             assert r["statement_id"] == expected, (res["name"], r)
             inside += bool(expected)
     assert inside >= 20

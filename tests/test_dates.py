@@ -9,7 +9,7 @@ import shutil
 from datetime import date, time
 
 import pytest
-from conftest import ROOT, build_package, copy_inputs, published_files, read_table, run_step
+from conftest import ROOT, add_bulletin, build_package, copy_inputs, published_files, read_table, run_step
 
 from scripts.claims import dates
 from scripts.common import BuildError, load_yaml
@@ -156,7 +156,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-05-27-fixture-bank-hol
 def with_dates_fixture(tmp_path_factory):
     """The package's inputs plus the fixture bulletin whose dateline is a date alone, built once."""
     root = copy_inputs(tmp_path_factory.mktemp("dates") / "package")
-    shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name)
+    add_bulletin(root, FIXTURE)
     build_package(root)
     return root
 

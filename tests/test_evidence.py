@@ -19,12 +19,14 @@ def test_archived_source_is_byte_identical():
     assert digest == "fbd72da162aa8155e7ff0394dcd551246546ab0475d29256579c071445b1599f"
 
 
-def test_every_span_matches_the_text(tables, source_text):
+def test_every_span_matches_the_text(tables, source_texts):
     assert tables["evidence"], "no evidence rows"
+    assert {row["source_id"] for row in tables["evidence"]} == set(source_texts), "a bulletin without evidence"
     for row in tables["evidence"]:
         start, end = int(row["start"]), int(row["end"])
-        assert 0 <= start < end <= len(source_text)
-        assert source_text[start:end] == row["quote"], row["evidence_id"]
+        text = source_texts[row["source_id"]]
+        assert 0 <= start < end <= len(text)
+        assert text[start:end] == row["quote"], row["evidence_id"]
         assert row["evidence_id"] == f"{row['source_id']}-{start}-{end}"
 
 

@@ -46,10 +46,10 @@ def test_the_figure_follows_the_data(tmp_path, drawn):
     assert build_figures.render(root) != drawn
 
 
-def test_part_of_day_is_drawn_as_that_part_and_nothing_after_publication():
+def test_part_of_day_is_drawn_as_that_part_and_nothing_after_publication(archived_tables):
     from datetime import datetime
     from conftest import read_table
-    events = {e["event_type"]: e for e in read_table("events")}
+    events = {e["event_type"]: e for e in archived_tables["events"]}  # the archived bulletin's
     published = build_figures.publication_times(read_table("sources"))["met-2017-05-24"]
     assert published == datetime(2017, 5, 24, 20, 15)
     night = build_figures.drawn_span(events["operation_activated"], published)
@@ -60,7 +60,12 @@ def test_part_of_day_is_drawn_as_that_part_and_nothing_after_publication():
 
 def test_counts_and_capacities_never_share_an_axis():
     from conftest import read_table
-    panels = build_figures.personnel_panels(read_table("personnel"))
-    assert [status for status, _ in panels] == ["freed_up", "mobilisable"]
-    assert all(len(rows) == 1 for _, rows in panels)
+    rows = read_table("personnel")
+    panels = build_figures.personnel_panels(rows)
+    statuses = sorted({r["status"] for r in rows})
+    assert {"freed_up", "mobilisable"} <= set(statuses)  # the archived bulletin's count and capacity
+    assert [status for status, _ in panels] == statuses  # one panel, with its own axis, per status
+    assert all({r["status"] for r in members} == {status} for status, members in panels)
+    assert sorted(r["personnel_id"] for _, members in panels for r in members) == sorted(r["personnel_id"] for r in rows)
+    assert set(statuses) <= set(build_figures.PERSONNEL_KIND), "a status the figure does not say is a count or a capacity"
     assert build_figures.PERSONNEL_KIND["freed_up"] != build_figures.PERSONNEL_KIND["mobilisable"]

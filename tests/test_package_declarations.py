@@ -251,6 +251,10 @@ def test_a_count_is_computed_from_its_declaration(tmp_path):
     entry = (f"searches:\n  - id: count-of-troops\n    quote: {json.dumps(claim['quote'])}\n    modality: capacity\n"
              f"    facet_of: {claim['id']}\n\n")
     annotations.write_text(source.replace("\nuncoded:\n", "\n" + entry + "uncoded:\n", 1), encoding="utf-8")
+    for other in (root / "data" / "raw").glob("*/annotations.yaml"):  # every other bulletin: a section, empty
+        if other != annotations:
+            other.write_text(other.read_text(encoding="utf-8").replace("\nuncoded:\n", "\nsearches: []\n\nuncoded:\n", 1),
+                             encoding="utf-8")
     result = extract.build(root)
     figure = next(r for r in read_table("personnel") if r["personnel_id"].endswith("-" + claim["id"]))
     assert [(r["search_id"], r["searches"], r["claim_id"]) for r in result["rows"]["searches"]] == [

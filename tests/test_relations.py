@@ -6,11 +6,12 @@ the file and line the curator wrote, and where the entry it clashes with was wri
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, copy_inputs, copy_package
+from conftest import ROOT, add_bulletin, copy_inputs, copy_package
 from test_input_contract import ANNOTATIONS, edit, rejected
 
 from scripts.outputs import build_dist
@@ -25,7 +26,7 @@ RETIRED = Path("data") / "releases" / "retired-ids.yaml"
 def root(tmp_path):
     """The package's inputs and a second bulletin (the fixture, published later)."""
     root = copy_inputs(tmp_path / "package")
-    shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name, dirs_exist_ok=True)  # already there when data/raw/ holds it
+    add_bulletin(root, FIXTURE)
     return root
 
 
@@ -145,10 +146,14 @@ def test_an_id_retired_by_the_release_that_published_it(root):
 # ---------------------------------------------------------------- the IDs a release records
 
 def test_the_recorded_ids_of_the_current_release_are_the_packages():
-    """data/releases/<version>-ids.csv of this version holds exactly the IDs the package publishes."""
+    """Every ID data/releases/<version>-ids.csv of this version records is still published with its
+    meaning (a bulletin added since, the version left as it is, only adds IDs)."""
     descriptor = load_descriptor(ROOT)
     recorded = ROOT / "data" / "releases" / f"{descriptor['version']}-ids.csv"
-    assert recorded.read_bytes() == build_dist.release_ids(ROOT, descriptor)
+    listed = set(recorded.read_text(encoding="utf-8").splitlines())
+    assert len(listed) > 100
+    assert listed <= set(build_dist.release_ids(ROOT, descriptor).decode("utf-8").splitlines())
+    assert build_dist.record_release(ROOT, descriptor).startswith(f"the IDs of release {descriptor['version']}")
 
 
 def test_a_new_version_records_its_ids_and_a_released_one_cannot_change(tmp_path):
@@ -161,13 +166,27 @@ def test_a_new_version_records_its_ids_and_a_released_one_cannot_change(tmp_path
     assert written.read_bytes() == build_dist.release_ids(root, descriptor)
     assert os.stat(written).st_mtime_ns <= os.stat(root / "datapackage.json").st_mtime_ns  # make rebuilds nothing
     assert build_dist.record_release(root, descriptor).startswith("the IDs of release 2.1.0 agree")
+    assert build_dist.record_release(root, descriptor, releasing=True).startswith("the IDs of release 2.1.0 agree")
     people = root / "data" / "people.csv"
-    people.write_text(people.read_text(encoding="utf-8").replace("mark-rowley,", "mark-rowley-2,"), encoding="utf-8")
+    original = people.read_text(encoding="utf-8")
+    line = written.read_text(encoding="utf-8").splitlines().index("people,mark-rowley,") + 1
+    # An ID added since the release: reported by a working build, refused when releasing.
+    people.write_text(original + next(row for row in original.splitlines() if row.startswith("mark-rowley,"))
+                      .replace("mark-rowley,", "mark-rowley-2,", 1) + "\n",
+                      encoding="utf-8")
+    assert "1 IDs added since are not released yet (the first: people,mark-rowley-2)" in \
+        build_dist.record_release(root, descriptor)
+    with pytest.raises(BuildError) as caught:
+        build_dist.record_release(root, descriptor, releasing=True)
+    assert str(caught.value).startswith(f"{written}:{len(written.read_text(encoding='utf-8').splitlines())}: ")
+    assert "the package publishes 1 IDs release 2.1.0 does not record (the first: people,mark-rowley-2)" \
+        in str(caught.value)
+    # A released ID gone: refused by every build, at its recorded line.
+    people.write_text(original.replace("mark-rowley,", "mark-rowley-2,"), encoding="utf-8")
     with pytest.raises(BuildError) as caught:
         build_dist.record_release(root, descriptor)
-    assert str(caught.value).startswith(f"{written}:")
-    assert "release 2.1.0 is recorded with other IDs: this line is 'people,mark-rowley,', the package has " \
-           "'people,mark-rowley-2,'" in str(caught.value)
+    assert str(caught.value).startswith(f"{written}:{line}: release 2.1.0 published people ID 'mark-rowley', "
+                                        "which the package no longer has. A released version's IDs never change")
 
 
 def test_one_id_for_an_organisation_and_a_person(root):
@@ -200,14 +219,18 @@ def test_a_released_organisation_renamed_names_the_files_that_list_organisations
     """An organisation's ID carries no source_id: the error names the files that list organisations."""
     from scripts.claims import extract
     from test_input_contract import ANNOTATIONS as PATH
-    text = (root / PATH).read_text(encoding="utf-8").replace("jtac", "jtac-uk")
-    (root / PATH).write_text(text, encoding="utf-8")
-    (other := root / OTHER).write_text(other.read_text(encoding="utf-8").replace("jtac", "jtac-uk"), encoding="utf-8")
+    files = sorted((root / "data" / "raw").glob("*/annotations.yaml"))
+    for path in files:  # renamed in every bulletin that lists it, so the only fault is the released ID
+        path.write_text(path.read_text(encoding="utf-8").replace("jtac", "jtac-uk"), encoding="utf-8")
     with pytest.raises(BuildError) as caught:
         extract.build(root)
-    assert str(caught.value).startswith(f"{root / 'data/releases/1.0.0-ids.csv'}:{listed_at('1.0.0', 'jtac')}: released ID "
-                              f"'jtac' of table organisations is gone: keep it (the ID of an entry of {root / PATH}, "
-                              f"{root / OTHER}), or list it in retired-ids.yaml")
+    message = str(caught.value)
+    assert message.startswith(f"{root / 'data/releases/1.0.0-ids.csv'}:{listed_at('1.0.0', 'jtac')}: released ID "
+                              "'jtac' of table organisations is gone: keep it (the ID of an entry of ")
+    named = re.search(r"the ID of an entry of (.*?)( and (\d+) more)?\), or list it in retired-ids\.yaml", message)
+    shown = named.group(1).split(", ")
+    assert str(root / PATH) in shown and set(shown) <= {str(p) for p in files}, message
+    assert len(shown) + int(named.group(3) or 0) == len(files), message
 
 
 def test_two_bulletins_with_one_source_id(root):

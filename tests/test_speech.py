@@ -11,7 +11,7 @@ import re
 import shutil
 
 import pytest
-from conftest import ROOT, build_package, copy_inputs, copy_package, published_files, read_table, run_step
+from conftest import ROOT, add_bulletin, build_package, copy_inputs, copy_package, published_files, read_table, run_step
 
 from scripts.claims import derive
 from scripts.common import load_yaml, package_spec
@@ -74,7 +74,7 @@ def test_an_attribution_without_a_verb_names_no_speaker():
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = copy_inputs(tmp_path_factory.mktemp("speech") / "package")
-    shutil.copytree(FIXTURE, root / "data" / "raw" / FIXTURE.name)
+    add_bulletin(root, FIXTURE)
     build_package(root)  # extract, describe, validate (the schema's rules and keys), publish
     return {name: read_table(name, root) for name in ("statements", "mentions", "evidence", "claims", "measures")}
 
@@ -132,8 +132,7 @@ def test_no_role_is_a_verb_phrase_and_every_role_is_printed_in_its_mention(built
 def bad_fixture(tmp_path, old: str, new: str):
     """The published package with the fixture added, one line of its annotations replaced."""
     root = copy_package(tmp_path / "package")
-    folder = root / "data" / "raw" / FIXTURE.name
-    shutil.copytree(FIXTURE, folder)
+    folder = add_bulletin(root, FIXTURE)
     path = folder / "annotations.yaml"
     text = path.read_text(encoding="utf-8")
     assert old in text

@@ -271,6 +271,9 @@ def braced(text: str) -> str:
 #   the version, the licence), in words that read as a note in any style; no field of a modern reader
 #   is misused to carry it. @misc with `howpublished` would have served the classic styles alone.
 BIBTEX_DATASET, BIBTEX_BULLETIN = "dataset", "online"
+# A bulletin with no known address (no `url` in its metadata): biblatex's @online requires one, so it is
+# @misc (author, title, date; the note says it is a press release), which every reader knows.
+BIBTEX_BULLETIN_UNADDRESSED = "misc"
 
 
 def bibtex_dataset(spec: dict) -> Entry:
@@ -288,7 +291,7 @@ def bibtex_dataset(spec: dict) -> Entry:
 
 def bibtex(spec: dict, sources: list[dict]) -> str:
     """The dataset (@dataset), then each bulletin it is coded from (@online: a press release on the
-    publisher's website), each under its citation key."""
+    publisher's website; @misc when its address is not known), each under its citation key."""
     library = bibtexparser.Library()
     library.add(bibtex_dataset(spec))
     for source in bulletins(sources):
@@ -299,7 +302,8 @@ def bibtex(spec: dict, sources: list[dict]) -> str:
                                 f"dataset as {source['path']} (SHA-256 {source['sha256']})")]
         if source["url"]:
             fields.insert(4, Field("url", source["url"]))
-        library.add(Entry(BIBTEX_BULLETIN, source["source_id"], fields))
+        kind = BIBTEX_BULLETIN if source["url"] else BIBTEX_BULLETIN_UNADDRESSED
+        library.add(Entry(kind, source["source_id"], fields))
     return BIBTEX_HEADER + bibtexparser.write_string(library)
 
 
@@ -361,9 +365,9 @@ def zenodo(spec: dict, sources: list[dict]) -> dict:
 # --- schema.org Dataset JSON-LD --------------------------------------------------------------------
 
 def temporal_coverage(events: list[dict]) -> str:
-    """The span of the dates the events table gives (a date, or the latest date an undated event can
-    have), as an ISO 8601 interval."""
-    days = sorted({e[key] for e in events for key in ("date", "date_latest") if e.get(key)})
+    """The span of the dates the events table gives (a date, the last day of a period, or the latest
+    date an undated event can have), as an ISO 8601 interval."""
+    days = sorted({e[key] for e in events for key in ("date", "date_end", "date_latest") if e.get(key)})
     if not days:
         raise BuildError("data/events.csv", "no dated event: the temporal coverage cannot be given")
     return days[0] if days[0] == days[-1] else f"{days[0]}/{days[-1]}"

@@ -15,10 +15,12 @@ The release also records the IDs it publishes: data/releases/<version>-ids.csv (
 every row of every table but retired_ids, in the descriptor's order), which the build checks every
 later version against (a released ID is kept or retired, scripts/claims/extract.py add_retired). The
 first `make dist` of a version writes it (commit it with the release); a later one checks that the
-package still publishes exactly those IDs, and stops naming the first difference when it does
-not: a released version's IDs never change, so a changed package is a new version.
+package still publishes every one of those IDs with its meaning, and stops naming the first that
+changed: a released version's IDs never change. IDs added since (a bulletin added, the version left
+as it is) are reported; `make release` (--release) refuses them, since what it publishes under a
+released version must be that release: a changed package is a new version.
 
-    python -m scripts.outputs.build_dist [--root DIR] [--out DIR]
+    python -m scripts.outputs.build_dist [--root DIR] [--out DIR] [--release]
 """
 
 from __future__ import annotations
@@ -71,27 +73,42 @@ def release_ids(root: Path, descriptor: dict) -> bytes:
     return csv_bytes(["table_name", "id", "meaning"], rows)
 
 
-def record_release(root: Path, descriptor: dict) -> str:
-    """Write data/releases/<version>-ids.csv if this version has none yet; else check it still
-    holds exactly this package's IDs (raises BuildError at the first line that differs)."""
+def record_release(root: Path, descriptor: dict, releasing: bool = False) -> str:
+    """Write data/releases/<version>-ids.csv if this version has none yet; else check the package
+    still publishes every ID it records, with the same meaning (raises BuildError at the recorded line
+    that differs). IDs the package adds beyond the list (a bulletin added since) are the next
+    release's: a working build reports them; `releasing` (make release) refuses them, since a released
+    version's IDs never change and the changed package must be given a new version."""
     path = Path(root) / "data" / "releases" / f"{descriptor['version']}-ids.csv"
     data = release_ids(root, descriptor)
+    version = descriptor["version"]
     if not path.exists():
         atomic_write_bytes(path, data)
         # Written from the published tables, it is no newer than they are: `make` need not rebuild them.
         stamp = (Path(root) / "datapackage.json").stat().st_mtime_ns
         os.utime(path, ns=(stamp, stamp))
-        return f"recorded the IDs release {descriptor['version']} publishes in {path} (commit it with the release)"
-    recorded = path.read_bytes()
-    if recorded != data:
-        old, new = recorded.decode("utf-8").split("\n"), data.decode("utf-8").split("\n")
-        line = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)) - 1)
-        shown = lambda lines: repr(lines[line]) if line < len(lines) and lines[line] else "the end of the list"
-        raise BuildError(path, f"release {descriptor['version']} is recorded with other IDs: this line is "
-                         f"{shown(old)}, the package has {shown(new)}. A released version's IDs never change: give "
-                         "the changed package a new version (schema/package.yaml) and retire what it drops "
-                         "(data/releases/retired-ids.yaml)", line + 1)
-    return f"the IDs of release {descriptor['version']} agree with {path}"
+        return f"recorded the IDs release {version} publishes in {path} (commit it with the release)"
+    recorded = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))[1:]
+    current = {(table, id_): meaning for table, id_, meaning in csv.reader(io.StringIO(data.decode("utf-8")))}
+    never = (f"A released version's IDs never change: keep or retire each ID release {version} published "
+             "(data/releases/retired-ids.yaml) and give the changed package a new version (schema/package.yaml)")
+    for line, (table, id_, meaning) in enumerate(recorded, 2):
+        if (table, id_) not in current:
+            raise BuildError(path, f"release {version} published {table} ID '{id_}', which the package no "
+                             f"longer has. {never}", line)
+        if current[(table, id_)] != meaning:
+            raise BuildError(path, f"release {version} published {table} ID '{id_}' meaning {meaning!r}; the "
+                             f"package gives it {current[(table, id_)]!r}. {never}", line)
+    released = {(table, id_) for table, id_, _ in recorded}
+    added = [f"{table},{id_}" for table, id_ in current if (table, id_) not in released | {("table_name", "id")}]
+    if added and releasing:
+        raise BuildError(path, f"the package publishes {len(added)} IDs release {version} does not record "
+                         f"(the first: {added[0]}): it is not release {version}. Give it a new version "
+                         "(schema/package.yaml) and a CHANGELOG.md entry, then `make release`", len(recorded) + 1)
+    if added:
+        return (f"the IDs of release {version} are all kept ({path}); {len(added)} IDs added since are not "
+                f"released yet (the first: {added[0]}): give the package a new version before `make release`")
+    return f"the IDs of release {version} agree with {path}"
 
 
 def archive_files(root: Path, descriptor: dict) -> list[str]:
@@ -136,11 +153,13 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="package folder (holds datapackage.json)")
     parser.add_argument("--out", type=Path, default=None, help="folder for the archive (default: ROOT/dist)")
+    parser.add_argument("--release", action="store_true",
+                        help="releasing: the package must publish exactly the IDs its version records")
     args = parser.parse_args(argv)
     out = args.out or args.root / "dist"
     try:
         name, data = build(args.root)
-        recorded = record_release(args.root, load_descriptor(args.root))
+        recorded = record_release(args.root, load_descriptor(args.root), releasing=args.release)
     except BuildError as error:
         fail(error)
     atomic_write_bytes(out / name, data)
