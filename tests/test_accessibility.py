@@ -94,8 +94,8 @@ FIRST_LINES = 40
 def test_a_table_page_shows_its_first_row_on_the_first_screen(chromium, served):
     page = chromium.new_page(viewport=SCREEN)
     tops = {}
-    for table in [r["name"] for r in PACKAGE["resources"] if r.get("type") == "table"]:
-        page.goto(f"{served}/{DB}/{table}")
+    for table in [r["name"] for r in PACKAGE["resources"] if r.get("type") == "table" and read_table(r["name"])]:
+        page.goto(f"{served}/{DB}/{table}")  # (a table with no rows yet has no first row to show)
         box = page.locator("table.rows-and-columns tbody tr").first.bounding_box()
         tops[table] = box["y"] if box else None
     page.close()

@@ -108,6 +108,10 @@ SLIPS = {
         field_line("count_min"), field_line("count_min")
         + '\n      - {name: count_mean, type: integer, description: "A figure the kind\'s function does not compute."}',
         at="      - {name: count_mean,"),
+    "a count that follows no field": replace("words_from: counted,", "words_from: countd,"),
+    "a count that follows a code": replace("words_from: counted,", "words_from: count_type,"),
+    "a count that follows words twice over": replace("computed: number, words_from: counted,",
+                                                     "computed: number, words: arrests, words_from: counted,"),
     "a built table's column renamed": replace(
         "      - {name: quote, type: string, required: true, description: The exact words",
         "      - {name: qoute, type: string, required: true, description: The exact words", at="  - name: evidence\n"),
@@ -120,6 +124,9 @@ SAYS = {"a value computed by nothing": "aims.aim_score: the curator writes no va
         "a computed value its function does not give": "personnel.count_mean: the kind's computation",
         "a built table's column renamed": "evidence.qoute: no step of the build fills this column",
         "claim table removed from claim_type": "no value 'partnerships'",
+        "a count that follows no field": "no field 'countd' in counts (did you mean 'counted'?)",
+        "a count that follows a code": "field 'count_type' is not words every row copies from its quote",
+        "a count that follows words twice over": "one of the two",
         "category list removed": "no list of values 'aim_type'",
         "shorthand removed": "no shorthand 'statement'"}
 
@@ -267,3 +274,34 @@ def test_a_count_is_computed_from_its_declaration(tmp_path):
         extract.build(root)
     assert str(caught.value).startswith(f"{annotations}:{line_of(annotations.read_text(encoding='utf-8'), 'count-of-troops') + 1}: "
                                         "searches[0]") and "no number before 'arrests'" in str(caught.value)
+
+
+def test_a_count_follows_the_words_the_curator_copies(tmp_path):
+    """Table counts (`computed: number` with `words_from: counted`): the number is the one printed just
+    before the words the curator copies under `counted`, so one kind holds arrests, people in custody
+    and searches whatever noun the bulletin counts them by; words with no number before them stop the
+    build at the curator's line."""
+    from conftest import copy_inputs
+    root = copy_inputs(tmp_path / "package")
+    annotations = root / "data" / "raw" / "met-2017-05-24-additional-armed-officers" / "annotations.yaml"
+    source = annotations.read_text(encoding="utf-8")
+    claim = next(e for e in yaml.safe_load(source)["personnel"] if not e.get("facet_of"))  # "up to 3,800 military personnel"
+    entry = (f"  - id: troops-counted\n    quote: {json.dumps(claim['quote'])}\n    facet_of: {claim['id']}\n"
+             "    count_type: searches\n    counted: \"military personnel\"\n    modality: capacity\n")
+    assert "\ncounts: []\n" in source
+    annotations.write_text(source.replace("\ncounts: []\n", "\ncounts:\n" + entry, 1), encoding="utf-8")
+    result = extract.build(root)
+    figure = next(r for r in read_table("personnel") if r["personnel_id"].endswith("-" + claim["id"]))
+    assert [(r["count_id"], r["counted"], r["count"], r["claim_id"]) for r in result["rows"]["counts"]] == [
+        (f"{figure['source_id']}-troops-counted", "military personnel", int(figure["count_max"]), figure["personnel_id"])]
+
+    annotations.write_text(annotations.read_text(encoding="utf-8").replace('counted: "military personnel"',
+                                                                           'counted: "personnel"'), encoding="utf-8")
+    assert extract.build(root)["rows"]["counts"][0]["count"] == int(figure["count_max"])  # one word may stand between
+
+    text = annotations.read_text(encoding="utf-8").replace('counted: "personnel"', 'counted: "officers"')
+    annotations.write_text(text, encoding="utf-8")
+    with pytest.raises(extract.BuildError) as caught:
+        extract.build(root)
+    assert str(caught.value).startswith(f"{annotations}:{line_of(text, 'troops-counted') + 1}: ") \
+        and "no number before 'officers'" in str(caught.value), str(caught.value)

@@ -93,7 +93,8 @@ def test_frictionless_validates_the_parquet_package(release):
     import frictionless
     report = frictionless.validate(release / build_parquet.DESCRIPTOR)
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
-    assert {t.name: t.stats["rows"] for t in report.tasks} == {t: len(read_table(t)) for t in TABLES}
+    # frictionless gives no row count for an empty table (a kind no bulletin has rows of yet)
+    assert {t.name: t.stats.get("rows", 0) for t in report.tasks} == {t: len(read_table(t)) for t in TABLES}
 
 
 def parquet_path(release, table: str):
@@ -108,7 +109,9 @@ def test_arrow_types(release, item):
     if values is not None:
         assert pa.types.is_dictionary(arrow) and arrow.ordered == bool(field.get("categoriesOrdered"))
         dictionary = pq.read_table(parquet_path(release, table)).column(field["name"]).combine_chunks().dictionary
-        assert dictionary.to_pylist() == values, "every allowed value, in the descriptor's order"
+        # Parquet keeps a column's dictionary with its data pages: a table with no rows keeps the type, not the values
+        assert dictionary.to_pylist() == (values if read_table(table) else []), \
+            "every allowed value, in the descriptor's order"
     elif kind == "datetime":
         stated = offsets(table, field)
         assert pa.types.is_timestamp(arrow)
@@ -136,7 +139,8 @@ def test_pandas_reads_each_column_typed(frames, item):
     present = column.dropna().tolist()
     if values is not None:
         assert isinstance(column.dtype, pd.CategoricalDtype)
-        assert list(column.dtype.categories) == values
+        # an empty table's Parquet file holds no dictionary (it is kept with the data pages)
+        assert list(column.dtype.categories) == (values if len(column) else [])
         assert column.dtype.ordered == bool(field.get("categoriesOrdered"))
     elif kind == "string":
         assert pd.api.types.is_string_dtype(column.dtype) and column.dtype != object

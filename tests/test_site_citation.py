@@ -99,7 +99,7 @@ def cite_block(page: str):
     return block
 
 
-@pytest.mark.parametrize("table", [r["name"] for r in TABLES])
+@pytest.mark.parametrize("table", [r["name"] for r in TABLES if read_table(r["name"])])  # a table with no rows has no row page
 def test_every_row_page_has_a_cite_block(site, table):
     (resource,) = [r for r in TABLES if r["name"] == table]
     (key,) = resource["schema"]["primaryKey"]

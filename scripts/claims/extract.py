@@ -734,8 +734,10 @@ def add_claims(c: Context, table: str, entries: list[dict]) -> None:
                 base[name] = " ".join(value.split()) if isinstance(value, str) else value
             elif input_ == "quote" and name != "evidence_id":
                 base[name] = c.ev(e, input_models.input_key(field))
-            if field.get("computed") == "number":  # a count the declaration reads from the words
-                base[name] = c.derived(e, derive.count_before, e.get("quote"), field["words"])
+        for field in res["fields"]:  # a count the declaration reads from the words, once the words are copied
+            if field.get("computed") == "number":
+                counted = field.get("words") or base.get(field.get("words_from"))
+                base[field["name"]] = c.derived(e, derive.count_before, e.get("quote"), counted)
         if table in COMPUTED:
             base.update(COMPUTED[table](c, e))
             missing = [n for n in c.tables.computed.get(table, []) if n not in base]

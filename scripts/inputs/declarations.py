@@ -70,6 +70,7 @@ class FieldDecl(Decl):
     input: Literal[INPUTS] = None
     computed: Literal[COMPUTED] = None
     words: Text = None
+    words_from: Text = None
     key: Text = None
     optional: bool = None
     ref: Text = None
@@ -420,12 +421,25 @@ class Checker:
             if res is not None and res.get("claim") is None:
                 self.problem(loc + ("computed",), f"`computed:` is for a fact kind's field (a resource with a "
                              "`claim:` block)")
-        if field.get("words") is not None and computed is None:
-            self.problem(loc + ("words",), "`words:` names the words a computed count follows: the field needs "
-                         "`computed: number`")
-        if computed == "number" and field.get("words") is None:
+        for key in ("words", "words_from"):
+            if field.get(key) is not None and computed is None:
+                self.problem(loc + (key,), f"`{key}:` names the words a computed count follows: the field needs "
+                             "`computed: number`")
+        if computed == "number" and (field.get("words") is None) == (field.get("words_from") is None):
             self.problem(loc + ("computed",), "`computed: number` reads the number in the row's words that comes "
-                         "before the words given as `words: <word or words>` (e.g. words: arrests)")
+                         "before the words given as `words: <word or words>` (e.g. words: arrests), or before the "
+                         "row's value of a field the curator copies from the words, `words_from: <field>`: one "
+                         "of the two")
+        source = field.get("words_from")
+        if source is not None and res is not None:
+            named = next((f for f in res.get("fields") or [] if isinstance(f, dict) and f.get("name") == source), None)
+            if named is None:
+                names = [f.get("name") for f in res.get("fields") or [] if isinstance(f, dict) and f.get("name")]
+                self.problem(loc + ("words_from",), f"no field {source!r} in {res.get('name')}{_close(source, names)}: "
+                             "`words_from:` names a field of the same kind whose words the count follows")
+            elif named.get("input") != "words" or named.get("optional") or not named.get("required"):
+                self.problem(loc + ("words_from",), f"field {source!r} is not words every row copies from its quote: "
+                             "`words_from:` names a field with `input: words` and `required: true`")
 
     def claim(self, loc, res, claim, categories) -> set:
         """A claim block: its role's keys, its links' tables, its items, giver and modality map."""

@@ -40,7 +40,7 @@ from __future__ import annotations
 import copy
 
 # Keys of a field declaration that are about the curator's input, not the published schema.
-INPUT_KEYS = ("input", "key", "optional", "ref", "list", "ordinal", "computed", "words", "across")
+INPUT_KEYS = ("input", "key", "optional", "ref", "list", "ordinal", "computed", "words", "words_from", "across")
 
 
 def _fill(value, names: dict):
