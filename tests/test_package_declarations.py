@@ -254,26 +254,40 @@ def test_a_count_is_computed_from_its_declaration(tmp_path):
     (root / SCHEMA).write_text(text, encoding="utf-8")
     annotations = root / "data" / "raw" / "met-2017-05-24-additional-armed-officers" / "annotations.yaml"
     source = annotations.read_text(encoding="utf-8")
-    claim = next(e for e in yaml.safe_load(source)["personnel"] if not e.get("facet_of"))  # a figure that is a claim
-    entry = (f"searches:\n  - id: count-of-troops\n    quote: {json.dumps(claim['quote'])}\n    modality: capacity\n"
+    claim = next(e for e in yaml.safe_load(source)["events"] if e["quote"].startswith("One thousand"))  # a claim
+    entry = (f"searches:\n  - id: count-of-officers\n    quote: {json.dumps(claim['quote'])}\n    modality: in_effect\n"
              f"    facet_of: {claim['id']}\n\n")
     annotations.write_text(source.replace("\nuncoded:\n", "\n" + entry + "uncoded:\n", 1), encoding="utf-8")
     for other in (root / "data" / "raw").glob("*/annotations.yaml"):  # every other bulletin: a section, empty
         if other != annotations:
             other.write_text(other.read_text(encoding="utf-8").replace("\nuncoded:\n", "\nsearches: []\n\nuncoded:\n", 1),
                              encoding="utf-8")
+    kind_text = text
+    (root / SCHEMA).write_text(text := kind_text.replace('words: "military personnel"', 'words: "armed officers"'),
+                               encoding="utf-8")
     result = extract.build(root)
-    figure = next(r for r in read_table("personnel") if r["personnel_id"].endswith("-" + claim["id"]))
+    event = next(r for r in read_table("events") if r["event_id"].endswith("-" + claim["id"]))
     assert [(r["search_id"], r["searches"], r["claim_id"]) for r in result["rows"]["searches"]] == [
-        (f"{figure['source_id']}-count-of-troops", int(figure["count_max"]), figure["personnel_id"])]
-    assert "searches" in next(r for r in result["rows"]["claims"] if r["claim_id"] == figure["personnel_id"])["facets"]
+        (f"{event['source_id']}-count-of-officers", 1000, event["event_id"])]  # "One thousand additional armed officers"
+    assert "searches" in next(r for r in result["rows"]["claims"] if r["claim_id"] == event["event_id"])["facets"]
 
-    words = "military personnel"
-    (root / SCHEMA).write_text(text.replace(f'words: "{words}"', 'words: "arrests"'), encoding="utf-8")
+    line = line_of(annotations.read_text(encoding="utf-8"), "count-of-officers") + 1
+    (root / SCHEMA).write_text(text.replace('words: "armed officers"', 'words: "arrests"'), encoding="utf-8")
     with pytest.raises(extract.BuildError) as caught:
         extract.build(root)
-    assert str(caught.value).startswith(f"{annotations}:{line_of(annotations.read_text(encoding='utf-8'), 'count-of-troops') + 1}: "
-                                        "searches[0]") and "no number before 'arrests'" in str(caught.value)
+    assert str(caught.value).startswith(f"{annotations}:{line}: searches[0]") \
+        and "no number before 'arrests'" in str(caught.value)
+
+    # "up to 3,800 military personnel": a bound, not a count; the build refuses it rather than publish 3800
+    capacity = next(e for e in yaml.safe_load(source)["personnel"] if "up to 3,800" in e["quote"])
+    bound = (f"searches:\n  - id: count-of-officers\n    quote: {json.dumps(capacity['quote'])}\n    modality: capacity\n"
+             f"    facet_of: {capacity['id']}\n\n")
+    annotations.write_text(annotations.read_text(encoding="utf-8").replace(entry, bound, 1), encoding="utf-8")
+    (root / SCHEMA).write_text(kind_text, encoding="utf-8")
+    with pytest.raises(extract.BuildError) as caught:
+        extract.build(root)
+    assert str(caught.value).startswith(f"{annotations}:{line}: searches[0]") and \
+        "printed with a bound ('up to' '3,800')" in str(caught.value), str(caught.value)
 
 
 def test_a_count_follows_the_words_the_curator_copies(tmp_path):
@@ -285,23 +299,23 @@ def test_a_count_follows_the_words_the_curator_copies(tmp_path):
     root = copy_inputs(tmp_path / "package")
     annotations = root / "data" / "raw" / "met-2017-05-24-additional-armed-officers" / "annotations.yaml"
     source = annotations.read_text(encoding="utf-8")
-    claim = next(e for e in yaml.safe_load(source)["personnel"] if not e.get("facet_of"))  # "up to 3,800 military personnel"
+    claim = next(e for e in yaml.safe_load(source)["events"] if e["quote"].startswith("One thousand"))
     entry = (f"  - id: troops-counted\n    quote: {json.dumps(claim['quote'])}\n    facet_of: {claim['id']}\n"
-             "    count_type: searches\n    counted: \"military personnel\"\n    modality: capacity\n")
+             "    count_type: searches\n    counted: \"armed officers\"\n    modality: in_effect\n")
     assert "\ncounts: []\n" in source
     annotations.write_text(source.replace("\ncounts: []\n", "\ncounts:\n" + entry, 1), encoding="utf-8")
     result = extract.build(root)
-    figure = next(r for r in read_table("personnel") if r["personnel_id"].endswith("-" + claim["id"]))
+    event = next(r for r in read_table("events") if r["event_id"].endswith("-" + claim["id"]))
     assert [(r["count_id"], r["counted"], r["count"], r["claim_id"]) for r in result["rows"]["counts"]] == [
-        (f"{figure['source_id']}-troops-counted", "military personnel", int(figure["count_max"]), figure["personnel_id"])]
+        (f"{event['source_id']}-troops-counted", "armed officers", 1000, event["event_id"])]  # "One thousand additional"
 
-    annotations.write_text(annotations.read_text(encoding="utf-8").replace('counted: "military personnel"',
-                                                                           'counted: "personnel"'), encoding="utf-8")
-    assert extract.build(root)["rows"]["counts"][0]["count"] == int(figure["count_max"])  # one word may stand between
+    annotations.write_text(annotations.read_text(encoding="utf-8").replace('counted: "armed officers"',
+                                                                           'counted: "officers"'), encoding="utf-8")
+    assert extract.build(root)["rows"]["counts"][0]["count"] == 1000  # two words may stand between
 
-    text = annotations.read_text(encoding="utf-8").replace('counted: "personnel"', 'counted: "officers"')
+    text = annotations.read_text(encoding="utf-8").replace('counted: "officers"', 'counted: "patrols"')
     annotations.write_text(text, encoding="utf-8")
     with pytest.raises(extract.BuildError) as caught:
         extract.build(root)
     assert str(caught.value).startswith(f"{annotations}:{line_of(text, 'troops-counted') + 1}: ") \
-        and "no number before 'officers'" in str(caught.value), str(caught.value)
+        and "no number before 'patrols'" in str(caught.value), str(caught.value)

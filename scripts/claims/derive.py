@@ -93,17 +93,28 @@ def headcount(text: str) -> Quantity:
     return counts[0]
 
 
+# Words that make a number a bound, not a count, when printed just before it.
+COUNT_BOUND_RE = re.compile(r"(?<![\w-])(up to|fewer than|less than|at least|more than|over|about|around|almost|nearly|"
+                            r"some|approximately|roughly|at most|no more than|under)\s+$", re.IGNORECASE)
+
+
 def count_before(text: str, words: str) -> int:
     """The number printed just before `words` in `text` ('12 arrests', 'Two people in custody' with
     words 'arrests' or 'people in custody'; up to two words may stand between: '12 further arrests').
-    A field declared `computed: number` with `words:` is read by it (schema/package.yaml)."""
+    A field declared `computed: number` with `words:` is read by it (schema/package.yaml). A number
+    printed with a bound ('more than 20 arrests') is refused: the field is an exact count."""
     if not isinstance(text, str) or not text:
         raise ValueError("no quote to read the number from")
     pattern = re.compile(rf"(?<![\w-])(?P<number>{_NUMBER})\s+(?:[\w-]+\s+){{0,2}}?{re.escape(words)}(?![\w-])",
                          re.IGNORECASE)
     skip = not_quantities(text)
-    found = {number_value(m.group("number")) for m in pattern.finditer(text)
-             if not any(lo <= m.start("number") < hi for lo, hi in skip)}
+    matches = [m for m in pattern.finditer(text) if not any(lo <= m.start("number") < hi for lo, hi in skip)]
+    for m in matches:  # a bound before the number ('more than 20 arrests') is no exact count
+        bound = COUNT_BOUND_RE.search(text[:m.start("number")])
+        if bound:
+            raise ValueError(f"the number of {words!r} is printed with a bound ({bound.group(1)!r} "
+                             f"{m.group('number')!r}): the field holds an exact count, which the words do not give")
+    found = {number_value(m.group("number")) for m in matches}
     if not found:
         raise ValueError(f"no number before {words!r} in the quote (the field counts the words {words!r})")
     if len(found) > 1:
