@@ -8,9 +8,10 @@ in one copy of the package (a batch): one validation costs a second or two, most
 frictionless's foreign-key lookups, and is the same work for one fault as for ten. The errors stay
 attributable: a batch holds at most one kind per table, each kind is checked on the report's lines
 that name its own table (row and column in one line where it names both), a kind whose errors
-reach other tables (a changed key, a table that can no longer be read) is validated alone, and a
-batch whose report names a table none of its kinds altered fails, as its kinds could no longer be
-told apart. Each kind is still its own test, and fails alone.
+reach other tables (a changed key, a table that can no longer be read) names them (`reaches`) and
+shares a batch with no kind of those tables, and a batch whose report names a table none of its
+kinds altered or reaches fails, as its kinds could no longer be told apart. Each kind is still its
+own test, and fails alone.
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ from scripts.common import load_yaml
 ARCHIVED = load_yaml(ROOT / "data" / "raw" / BULLETIN / "metadata.yaml")["source_id"]
 
 
+EVERY = ("*",)  # a kind's errors reach every table: it is validated alone
+DESCRIPTOR = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+PATHS = {r["path"]: r["name"] for r in DESCRIPTOR["resources"]}
+
+
+def referring_to(table: str) -> tuple[str, ...]:
+    """The tables whose foreign keys name `table` (the descriptor's): where a changed key of it is reported."""
+    return tuple(r["name"] for r in DESCRIPTOR["resources"] if r["name"] != table and any(
+        fk["reference"]["resource"] == table for fk in r.get("schema", {}).get("foreignKeys", [])))
+
+
 @dataclass
 class Corruption:
     kind: str
@@ -42,7 +54,7 @@ class Corruption:
     step: str = "checks.validate"  # or "outputs.publish" for raw inputs
     refresh: bool = True  # re-measure bytes/hash so only the intended fault is left
     table: str | None = None  # the resource (its file or descriptor entry) a checks.validate kind alters
-    alone: bool = False  # its errors reach other tables: validated in a copy of its own
+    reaches: tuple[str, ...] = ()  # the other tables its errors reach (EVERY: validated in a copy of its own)
 
 
 # ---------------------------------------------------------------- helpers on a package copy
@@ -332,16 +344,17 @@ CORRUPTIONS = [
     Corruption("wrong type", wrong_type, table="personnel"),
     Corruption("out-of-range number", out_of_range, table="personnel"),
     Corruption("value outside an enum", outside_enum, table="measures"),
-    Corruption("duplicate primary key", duplicate_primary_key, table="organisations", alone=True),
+    Corruption("duplicate primary key", duplicate_primary_key, table="organisations",
+               reaches=referring_to("organisations")),
     Corruption("dangling foreign key", dangling_foreign_key, table="personnel"),
     Corruption("blank required cell", blank_required, table="events"),
     Corruption("extra column", extra_column, table="people"),
     Corruption("missing column", missing_column, table="contacts"),
     Corruption("renamed header", renamed_header, table="statements"),
     Corruption("reordered columns", reordered_columns, table="mentions"),
-    Corruption("truncated row", truncated_row, table="measures", alone=True),
-    Corruption("empty file", empty_file, table="threat_assessments", alone=True),
-    Corruption("non-UTF-8 bytes", non_utf8, table="statements", alone=True),
+    Corruption("truncated row", truncated_row, table="measures", reaches=("evidence", "sentences", "claims")),
+    Corruption("empty file", empty_file, table="threat_assessments", reaches=("claims", "evidence", "sentences")),
+    Corruption("non-UTF-8 bytes", non_utf8, table="statements", reaches=EVERY),
     Corruption("UTF-8 BOM", byte_order_mark, table="organisations"),
     Corruption("CRLF line endings", crlf, table="events"),
     Corruption("leading/trailing spaces", surrounding_spaces, table="people"),
@@ -359,7 +372,7 @@ CORRUPTIONS = [
     Corruption("raise recorded down the scale", raise_down_the_scale, table="threat_assessments"),
     Corruption("timeline against a link between events", timeline_against_a_link, table="events"),
     Corruption("part_of cycle", part_of_cycle, table="organisations"),
-    Corruption("ID reused across tables", id_reused_across_tables, table="measures", alone=True),
+    Corruption("ID reused across tables", id_reused_across_tables, table="measures", reaches=("claims",)),
     Corruption("ID not following the pattern", bad_id_pattern, table="mentions"),
     Corruption("stale hash", stale_hash, refresh=False, table="events"),
     Corruption("stale byte count", stale_bytes, refresh=False, table="contacts"),
@@ -374,15 +387,19 @@ CORRUPTIONS = [
 
 # ---------------------------------------------------------------- the batches
 
+def apart(one: Corruption, other: Corruption) -> bool:
+    """Whether two kinds can share a batch: different tables, neither reaching the other's."""
+    return one.table != other.table and EVERY not in (one.reaches, other.reaches) \
+        and one.table not in other.reaches and other.table not in one.reaches
+
+
 def draw_batches(corruptions: list[Corruption]) -> list[list[Corruption]]:
-    """The checks.validate kinds in batches: each joins the first batch holding no kind of its table;
-    a kind marked `alone` gets a batch of its own."""
+    """The checks.validate kinds in batches: each joins the first batch whose kinds are all apart from it."""
     batches: list[list[Corruption]] = []
     for corruption in corruptions:
         if corruption.step != "checks.validate":
             continue
-        home = None if corruption.alone else next(
-            (b for b in batches if not b[0].alone and all(o.table != corruption.table for o in b)), None)
+        home = next((b for b in batches if all(apart(corruption, o) for o in b)), None)
         if home is None:
             batches.append([corruption])
         else:
@@ -437,10 +454,6 @@ def batch_report(number: int, tmp_path_factory) -> dict:
         return json.loads(saved.read_text(encoding="utf-8"))
 
 
-DESCRIPTOR = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
-PATHS = {r["path"]: r["name"] for r in DESCRIPTOR["resources"]}
-
-
 def line_table(line: str) -> str | None:
     """The resource a line of the report is about: the file it names, or the descriptor entry its JSON path
     names (None for the descriptor as a whole)."""
@@ -479,11 +492,11 @@ def test_corruption_is_rejected(corruption, record_property, tmp_path, tmp_path_
         assert report["returncode"] != 0, f"{corruption.kind}: accepted"
         lines = [line for line in report["stderr"].splitlines() if line.startswith("  [")]
         if len(batch) > 1:
-            tables = {c.table for c in batch}
+            tables = {c.table for c in batch} | {t for c in batch for t in c.reaches}
             strays = [line for line in lines if line_table(line) not in tables]
             assert not strays, (f"batch {number} ({', '.join(c.kind for c in batch)}): the report names what none "
-                                f"of its kinds altered, so its errors cannot be told apart (mark the kind whose "
-                                f"errors reach other tables alone=True):\n" + "\n".join(strays))
+                                f"of its kinds altered or reaches, so its errors cannot be told apart (name the "
+                                f"tables a kind's errors reach in its `reaches`):\n" + "\n".join(strays))
         own = [line for line in lines if line_table(line) == corruption.table]
         assert own, f"{corruption.kind}: accepted (no line of the report names {corruption.table}):\n{report['stderr']}"
         for needle in report["needles"][corruption.kind]:
@@ -502,13 +515,15 @@ def test_corruption_is_rejected(corruption, record_property, tmp_path, tmp_path_
 
 def test_batches_keep_one_kind_per_table_and_alone_kinds_alone():
     """The batching itself: every checks.validate kind in exactly one batch, no two kinds of one table in
-    a batch, a kind marked alone by itself, and fewer validations than kinds."""
+    a batch nor one reaching another's table, a kind reaching EVERY table by itself, and fewer
+    validations than kinds."""
     kinds = [c.kind for c in CORRUPTIONS if c.step == "checks.validate"]
     assert sorted(c.kind for batch in BATCHES for c in batch) == sorted(kinds)
     assert all(c.table for batch in BATCHES for c in batch)
     for batch in BATCHES:
         assert len({c.table for c in batch}) == len(batch)
-        assert len(batch) == 1 or not any(c.alone for c in batch)
+        assert all(apart(one, other) for one in batch for other in batch if one is not other)
+        assert len(batch) == 1 or not any(c.reaches == EVERY for c in batch)
     assert len(BATCHES) < len(kinds)
 
 
