@@ -3,7 +3,8 @@
 
 - at most MAX_CONNECTIONS connections open at once: one more is closed as soon as it opens;
 - a request's line and headers must arrive within HEADER_SECONDS of its first byte (or of the
-  connection's opening), else the connection is closed: half-sent requests cannot pile up;
+  connection's opening), else the connection is closed: half-sent requests cannot pile up
+  (10 s; the environment variable SITE_HEADER_SECONDS sets another, as the suite does to wait less);
 - at most MAX_HEADER_BYTES of request line and headers (h11's limit on an incomplete event);
 - an idle kept-alive connection is closed after KEEP_ALIVE_SECONDS;
 - requests in flight above MAX_CONNECTIONS answer 503 (uvicorn's limit_concurrency).
@@ -14,13 +15,14 @@ bundle's `start` runs it (scripts/site/serve.py writes its command line); docs/s
 
 from __future__ import annotations
 
+import os
 import sys
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 MAX_CONNECTIONS = 200
-HEADER_SECONDS = 10.0
+HEADER_SECONDS = float(os.environ.get("SITE_HEADER_SECONDS") or 10.0)
 MAX_HEADER_BYTES = 32 * 1024
 KEEP_ALIVE_SECONDS = 5
 BACKLOG = 256

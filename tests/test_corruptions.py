@@ -2,14 +2,27 @@
 (or of its raw inputs), must be rejected by `scripts.checks.validate` (what `make
 validate` runs) or by the build, with a message naming the file and, where there
 is one, the row and column. A summary line is printed at the end of the run.
+
+Kinds of corruption of the published tables that alter different tables are validated together,
+in one copy of the package (a batch): one validation costs a second or two, most of it
+frictionless's foreign-key lookups, and is the same work for one fault as for ten. The errors stay
+attributable: a batch holds at most one kind per table, each kind is checked on the report's lines
+that name its own table (row and column in one line where it names both), a kind whose errors
+reach other tables (a changed key, a table that can no longer be read) names them (`reaches`) and
+shares a batch with no kind of those tables, and a batch whose report names a table none of its
+kinds altered or reaches fails, as its kinds could no longer be told apart. Each kind is still its
+own test, and fails alone.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -23,12 +36,25 @@ from scripts.common import load_yaml
 ARCHIVED = load_yaml(ROOT / "data" / "raw" / BULLETIN / "metadata.yaml")["source_id"]
 
 
+EVERY = ("*",)  # a kind's errors reach every table: it is validated alone
+DESCRIPTOR = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+PATHS = {r["path"]: r["name"] for r in DESCRIPTOR["resources"]}
+
+
+def referring_to(table: str) -> tuple[str, ...]:
+    """The tables whose foreign keys name `table` (the descriptor's): where a changed key of it is reported."""
+    return tuple(r["name"] for r in DESCRIPTOR["resources"] if r["name"] != table and any(
+        fk["reference"]["resource"] == table for fk in r.get("schema", {}).get("foreignKeys", [])))
+
+
 @dataclass
 class Corruption:
     kind: str
     apply: Callable[[Path], list[str]]  # mutates the copy, returns the needles the report must contain
     step: str = "checks.validate"  # or "outputs.publish" for raw inputs
     refresh: bool = True  # re-measure bytes/hash so only the intended fault is left
+    table: str | None = None  # the resource (its file or descriptor entry) a checks.validate kind alters
+    reaches: tuple[str, ...] = ()  # the other tables its errors reach (EVERY: validated in a copy of its own)
 
 
 # ---------------------------------------------------------------- helpers on a package copy
@@ -53,7 +79,7 @@ def set_cell(root: Path, table: str, key_suffix: str, column: str, value: str) -
     (index,) = [i for i in found if rows[i][0].startswith(ARCHIVED + "-")] if len(found) > 1 else found
     rows[index][col] = value
     write_rows(root, table, rows)
-    return [f"data/{table}.csv row {index + 1}", f"column {column}"]
+    return [f"data/{table}.csv row {index + 1}", f"data/{table}.csv row {index + 1} column {column}"]
 
 
 def edit_bytes(root: Path, relpath: str, change: Callable[[bytes], bytes]) -> None:
@@ -315,47 +341,129 @@ def descriptor_constraint_broken_by_the_data(root):
 
 
 CORRUPTIONS = [
-    Corruption("wrong type", wrong_type),
-    Corruption("out-of-range number", out_of_range),
-    Corruption("value outside an enum", outside_enum),
-    Corruption("duplicate primary key", duplicate_primary_key),
-    Corruption("dangling foreign key", dangling_foreign_key),
-    Corruption("blank required cell", blank_required),
-    Corruption("extra column", extra_column),
-    Corruption("missing column", missing_column),
-    Corruption("renamed header", renamed_header),
-    Corruption("reordered columns", reordered_columns),
-    Corruption("truncated row", truncated_row),
-    Corruption("empty file", empty_file),
-    Corruption("non-UTF-8 bytes", non_utf8),
-    Corruption("UTF-8 BOM", byte_order_mark),
-    Corruption("CRLF line endings", crlf),
-    Corruption("leading/trailing spaces", surrounding_spaces),
-    Corruption("quote no longer matches its span", quote_not_matching_span),
-    Corruption("span past the end of the text", span_past_end),
-    Corruption("count_min > count_max", min_above_max),
-    Corruption("window minimum > maximum", window_min_above_max),
-    Corruption("event dated after publication", dated_after_publication),
-    Corruption("date precision not matching the value", precision_mismatch),
-    Corruption("malformed phone number", malformed_phone),
-    Corruption("E.164 not matching the printed number", mismatched_phone),
-    Corruption("emergency flag wrong", wrong_emergency_flag),
-    Corruption("evidence row used by no fact", unused_evidence),
-    Corruption("one number under two contacts", one_number_two_contacts),
-    Corruption("raise recorded down the scale", raise_down_the_scale),
-    Corruption("timeline against a link between events", timeline_against_a_link),
-    Corruption("part_of cycle", part_of_cycle),
-    Corruption("ID reused across tables", id_reused_across_tables),
-    Corruption("ID not following the pattern", bad_id_pattern),
-    Corruption("stale hash", stale_hash, refresh=False),
-    Corruption("stale byte count", stale_bytes, refresh=False),
-    Corruption("resource type Data Package v2 does not allow", text_resource_type),
+    Corruption("wrong type", wrong_type, table="personnel"),
+    Corruption("out-of-range number", out_of_range, table="personnel"),
+    Corruption("value outside an enum", outside_enum, table="measures"),
+    Corruption("duplicate primary key", duplicate_primary_key, table="organisations",
+               reaches=referring_to("organisations")),
+    Corruption("dangling foreign key", dangling_foreign_key, table="personnel"),
+    Corruption("blank required cell", blank_required, table="events"),
+    Corruption("extra column", extra_column, table="people"),
+    Corruption("missing column", missing_column, table="contacts"),
+    Corruption("renamed header", renamed_header, table="statements"),
+    Corruption("reordered columns", reordered_columns, table="mentions"),
+    Corruption("truncated row", truncated_row, table="measures", reaches=("evidence", "sentences", "claims")),
+    Corruption("empty file", empty_file, table="threat_assessments", reaches=("claims", "evidence", "sentences")),
+    Corruption("non-UTF-8 bytes", non_utf8, table="statements", reaches=EVERY),
+    Corruption("UTF-8 BOM", byte_order_mark, table="organisations"),
+    Corruption("CRLF line endings", crlf, table="events"),
+    Corruption("leading/trailing spaces", surrounding_spaces, table="people"),
+    Corruption("quote no longer matches its span", quote_not_matching_span, table="evidence"),
+    Corruption("span past the end of the text", span_past_end, table="evidence"),
+    Corruption("count_min > count_max", min_above_max, table="personnel"),
+    Corruption("window minimum > maximum", window_min_above_max, table="personnel"),
+    Corruption("event dated after publication", dated_after_publication, table="events"),
+    Corruption("date precision not matching the value", precision_mismatch, table="events"),
+    Corruption("malformed phone number", malformed_phone, table="contacts"),
+    Corruption("E.164 not matching the printed number", mismatched_phone, table="contacts"),
+    Corruption("emergency flag wrong", wrong_emergency_flag, table="contacts"),
+    Corruption("evidence row used by no fact", unused_evidence, table="evidence"),
+    Corruption("one number under two contacts", one_number_two_contacts, table="contacts"),
+    Corruption("raise recorded down the scale", raise_down_the_scale, table="threat_assessments"),
+    Corruption("timeline against a link between events", timeline_against_a_link, table="events"),
+    Corruption("part_of cycle", part_of_cycle, table="organisations"),
+    Corruption("ID reused across tables", id_reused_across_tables, table="measures", reaches=("claims",)),
+    Corruption("ID not following the pattern", bad_id_pattern, table="mentions"),
+    Corruption("stale hash", stale_hash, refresh=False, table="events"),
+    Corruption("stale byte count", stale_bytes, refresh=False, table="contacts"),
+    Corruption("resource type Data Package v2 does not allow", text_resource_type, table=f"bulletin-{ARCHIVED}"),
     Corruption("annotation quote missing from the source", annotation_quote_missing, step="outputs.publish"),
     Corruption("annotation quote occurring twice", annotation_quote_twice, step="outputs.publish"),
     Corruption("edited archived source", edited_source, step="outputs.publish"),
     Corruption("annotation coding outside an enum", annotation_invalid_coding, step="outputs.publish"),
     Corruption("descriptor constraint the built tables break", descriptor_constraint_broken_by_the_data, step="outputs.publish"),
 ]
+
+
+# ---------------------------------------------------------------- the batches
+
+def apart(one: Corruption, other: Corruption) -> bool:
+    """Whether two kinds can share a batch: different tables, neither reaching the other's."""
+    return one.table != other.table and EVERY not in (one.reaches, other.reaches) \
+        and one.table not in other.reaches and other.table not in one.reaches
+
+
+def draw_batches(corruptions: list[Corruption]) -> list[list[Corruption]]:
+    """The checks.validate kinds in batches: each joins the first batch whose kinds are all apart from it."""
+    batches: list[list[Corruption]] = []
+    for corruption in corruptions:
+        if corruption.step != "checks.validate":
+            continue
+        home = next((b for b in batches if all(apart(corruption, o) for o in b)), None)
+        if home is None:
+            batches.append([corruption])
+        else:
+            home.append(corruption)
+    return batches
+
+
+BATCHES = draw_batches(CORRUPTIONS)
+BATCH_OF = {c.kind: number for number, batch in enumerate(BATCHES) for c in batch}
+# A batch's kinds next to each other: pytest-xdist hands each worker runs of consecutive tests.
+IN_BATCH_ORDER = sorted(CORRUPTIONS, key=lambda c: BATCH_OF.get(c.kind, len(BATCHES)))
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Each resource of the copy: its descriptor entry and its file's bytes."""
+    descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    return {r["name"]: (json.dumps(r, sort_keys=True), (root / r["path"]).read_bytes()) for r in descriptor["resources"]}
+
+
+def validate_batch(batch: list[Corruption], folder: Path) -> dict:
+    """A batch's kinds applied to one copy of the package, which is then validated once."""
+    root = copy_package(folder / "package")
+    needles, altered = {}, {}
+
+    def apply(corruption):
+        before = snapshot(root)
+        needles[corruption.kind] = corruption.apply(root)
+        after = snapshot(root)
+        altered[corruption.kind] = sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
+    for corruption in [c for c in batch if c.refresh]:
+        apply(corruption)
+    if any(c.refresh for c in batch):
+        refresh_descriptor(root)
+    for corruption in [c for c in batch if not c.refresh]:  # a stale hash or byte count: after the refresh
+        apply(corruption)
+    result = run_step("checks.validate", root)
+    return {"returncode": result.returncode, "stderr": result.stderr, "needles": needles, "altered": altered}
+
+
+def batch_report(number: int, tmp_path_factory) -> dict:
+    """Batch `number`'s validation, run once for the whole test run: the first test of the batch runs
+    it (under pytest-xdist, in the folder the workers share, behind a lock), the others read its report."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    saved = base / f"corruption-batch-{number}" / "report.json"
+    with open(base / f"corruption-batch-{number}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not saved.exists():
+            report = validate_batch(BATCHES[number], saved.parent)
+            saved.write_text(json.dumps(report), encoding="utf-8")
+        return json.loads(saved.read_text(encoding="utf-8"))
+
+
+def line_table(line: str) -> str | None:
+    """The resource a line of the report is about: the file it names, or the descriptor entry its JSON path
+    names (None for the descriptor as a whole)."""
+    where = re.match(r"\s*\[\w+\] (\S+?)(?::| row | column )", line)
+    if where is None:
+        return None
+    if where.group(1) == "datapackage.json":
+        number = re.search(r"at /resources/(\d+)\b", line)
+        return DESCRIPTOR["resources"][int(number.group(1))]["name"] if number else None
+    return PATHS.get(where.group(1))
 
 
 @pytest.fixture
@@ -365,25 +473,66 @@ def package(tmp_path):
 
 
 def test_the_real_package_is_valid():
-    """`python -m scripts.checks.validate` as `make validate` runs it, in a new process."""
-    result = run_cli("checks.validate", ROOT)
+    """`python -m scripts.checks.validate` as `make validate` runs it (its main(), in this process;
+    test_build.py's `make validate` starts it as a command)."""
+    result = run_step("checks.validate", ROOT)
     assert result.returncode == 0, result.stderr
     assert "valid (frictionless + pandera)" in result.stdout
 
 
-@pytest.mark.parametrize("corruption", CORRUPTIONS, ids=[c.kind for c in CORRUPTIONS])
-def test_corruption_is_rejected(package, corruption, record_property):
+@pytest.mark.parametrize("corruption", IN_BATCH_ORDER, ids=[c.kind for c in IN_BATCH_ORDER])
+def test_corruption_is_rejected(corruption, record_property, tmp_path, tmp_path_factory):
     record_property("corruption_kind", corruption.kind)  # counted in conftest's summary line
+    if corruption.step == "checks.validate":
+        number = BATCH_OF[corruption.kind]
+        batch = BATCHES[number]
+        report = batch_report(number, tmp_path_factory)
+        assert report["altered"][corruption.kind] == [corruption.table], (
+            f"{corruption.kind}: alters {report['altered'][corruption.kind]}, not its table {corruption.table!r}")
+        assert report["returncode"] != 0, f"{corruption.kind}: accepted"
+        lines = [line for line in report["stderr"].splitlines() if line.startswith("  [")]
+        if len(batch) > 1:
+            tables = {c.table for c in batch} | {t for c in batch for t in c.reaches}
+            strays = [line for line in lines if line_table(line) not in tables]
+            assert not strays, (f"batch {number} ({', '.join(c.kind for c in batch)}): the report names what none "
+                                f"of its kinds altered or reaches, so its errors cannot be told apart (name the "
+                                f"tables a kind's errors reach in its `reaches`):\n" + "\n".join(strays))
+        own = [line for line in lines if line_table(line) == corruption.table]
+        assert own, f"{corruption.kind}: accepted (no line of the report names {corruption.table}):\n{report['stderr']}"
+        for needle in report["needles"][corruption.kind]:
+            assert any(needle in line for line in own), \
+                f"{corruption.kind}: {needle!r} not in its lines of the report:\n" + "\n".join(own)
+        return
+    package = copy_package(tmp_path / "package")
     before = published_files(package)
     needles = corruption.apply(package)
-    if corruption.refresh and corruption.step == "checks.validate":
-        refresh_descriptor(package)
     result = run_step(corruption.step, package)
     assert result.returncode != 0, f"{corruption.kind}: accepted"
     for needle in needles:
         assert needle in result.stderr, f"{corruption.kind}: {needle!r} not in report:\n{result.stderr}"
-    if corruption.step == "outputs.publish":
-        assert published_files(package) == before, "a failed build changed the published files"
+    assert published_files(package) == before, "a failed build changed the published files"
+
+
+def test_batches_keep_one_kind_per_table_and_alone_kinds_alone():
+    """The batching itself: every checks.validate kind in exactly one batch, no two kinds of one table in
+    a batch nor one reaching another's table, a kind reaching EVERY table by itself, and fewer
+    validations than kinds."""
+    kinds = [c.kind for c in CORRUPTIONS if c.step == "checks.validate"]
+    assert sorted(c.kind for batch in BATCHES for c in batch) == sorted(kinds)
+    assert all(c.table for batch in BATCHES for c in batch)
+    for batch in BATCHES:
+        assert len({c.table for c in batch}) == len(batch)
+        assert all(apart(one, other) for one in batch for other in batch if one is not other)
+        assert len(batch) == 1 or not any(c.reaches == EVERY for c in batch)
+    assert len(BATCHES) < len(kinds)
+
+
+def test_a_batch_line_is_told_to_its_table():
+    assert line_table("  [frictionless] data/events.csv row 3: foreign-key: ...") == "events"
+    assert line_table("  [pandera] data/contacts.csv: column_in_dataframe (value: 'purpose')") == "contacts"
+    assert line_table("  [file] data/events.csv row 1: CR line ending") == "events"
+    assert line_table(f"  [profile] datapackage.json: at /resources/0/type: 'text'") == DESCRIPTOR["resources"][0]["name"]
+    assert line_table("  [frictionless] datapackage.json: package-error: ...") is None
 
 
 def test_a_misspelt_header_that_a_check_of_meaning_reads_is_reported(package):

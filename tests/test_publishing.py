@@ -257,7 +257,8 @@ def test_without_a_public_address_the_sitemap_uses_the_request_s_and_pages_no_ca
 def test_load_check_runs_the_bundle_beside_stock_datasette(bundle, site_files, capsys):
     with pytest.raises(SystemExit) as stop:
         load_check.main(["--bundle", str(bundle), "--db", str(site_files["db"]), "--inspect", str(site_files["inspect"]),
-                         "--metadata", str(site_files["metadata"]), "-n", "12", "-c", "4", "--max-seconds", "60"])
+                         "--metadata", str(site_files["metadata"]), "-n", "12", "-c", "4", "--max-seconds", "60",
+                         "--slow-ms", "300"])
     printed = capsys.readouterr().out
     assert stop.value.code == 0, printed
     assert re.search(r"^bundle at http://127\.0\.0\.1:\d+: .*bulletin 1", printed, re.MULTILINE)

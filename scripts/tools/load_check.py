@@ -86,20 +86,20 @@ SLOW_SQL = "with recursive c(x) as (select 1 union all select x + 1 from c) sele
 SLOW_STATUSES = (200, 400, 503)
 
 
-def with_slow_queries(mix: list[tuple[str, str]], route: str, every: int):
+def with_slow_queries(mix: list[tuple[str, str]], route: str, every: int, slow_ms: int | None = None):
     """The pages of `mix`, cycled, with a slow ad hoc query in place of every `every`-th request
-    (none when `every` is 0)."""
-    slow = (SLOW, f"/{route}.json?sql={quote(SLOW_SQL)}")
+    (none when `every` is 0), stopped by the site's time limit or, given `slow_ms`, sooner (`_timelimit`)."""
+    slow = (SLOW, f"/{route}.json?sql={quote(SLOW_SQL)}" + (f"&_timelimit={slow_ms}" if slow_ms else ""))
     for number, job in enumerate(itertools.cycle(mix), 1):
         yield slow if every and number % every == 0 else job
 
 
 async def run(base: str, mix: list[tuple[str, str]], total: int, concurrency: int, max_seconds: float,
-              timeout: float, route: str = "", slow_every: int = 0) -> dict:
+              timeout: float, route: str = "", slow_every: int = 0, slow_ms: int | None = None) -> dict:
     latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}
     errors: list[str] = []
-    jobs = itertools.islice(with_slow_queries(mix, route, slow_every), total)
+    jobs = itertools.islice(with_slow_queries(mix, route, slow_every, slow_ms), total)
     deadline = time.monotonic() + max_seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, timeout=timeout, limits=limits) as client:
@@ -215,6 +215,8 @@ def main(argv=None) -> None:
     parser.add_argument("--slow-every", type=int, default=5,
                         help="a second run of each site with a slow ad hoc SQL query in place of every Nth request "
                              "(default 5; 0: no second run)")
+    parser.add_argument("--slow-ms", type=int, help="stop each slow query after this many milliseconds (_timelimit; "
+                                                    "default: the site's own time limit)")
     args = parser.parse_args(argv)
     if not (1 <= args.concurrency <= args.requests <= 100_000):
         sys.exit("error: need 1 <= concurrency <= requests <= 100000")
@@ -239,7 +241,7 @@ def main(argv=None) -> None:
             route, mix = site_mix(base, db, metadata, args.timeout, own_pages)
             for every, label in ((0, name), (args.slow_every, name + SLOW_LABEL))[:2 if args.slow_every else 1]:
                 results[label] = asyncio.run(run(base, mix, args.requests, args.concurrency, args.max_seconds,
-                                                 args.timeout, route, every))
+                                                 args.timeout, route, every, args.slow_ms))
                 report(label, base, mix, results[label])
         finally:
             process.terminate()
