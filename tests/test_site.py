@@ -189,10 +189,19 @@ def test_the_3800_figure_leads_to_its_personnel_row(bulletin):
 
 @pytest.mark.parametrize("source_id", TEXTS)
 def test_legend_names_each_table_that_uses_a_span(ds, bulletins, source_id):
+    """The legend names the tables whose spans this bulletin marks, each with its number of spans, and
+    no other table (one that uses only other bulletins' words)."""
     html = page(ds, bulletin_path(source_id))
     legend = html[html.index('<div class="legend">'):html.index('<div class="bulletin-layout">')]
-    kinds = {c.split("k-")[1] for m in bulletins[source_id].marks for c in m["class"].split() if c.startswith("k-")}
-    for kind in kinds:
+    spans = {}  # a span's kind, from its first piece (the one with the anchor)
+    for mark in bulletins[source_id].marks:
+        if "id" in mark:
+            (kind,) = [c.split("k-")[1] for c in mark["class"].split() if c.startswith("k-")]
+            spans[mark["data-evidence"]] = kind
+    counts = {kind: list(spans.values()).count(kind) for kind in set(spans.values())}
+    listed = dict(re.findall(r'<li data-table="(\w+)">.*?</a> \((\d+) spans?\)', legend))
+    assert listed == {kind: str(count) for kind, count in counts.items()}
+    for kind in counts:
         assert f'href="/{DB}/{kind}"' in legend, kind
 
 
