@@ -8,6 +8,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 import shutil
 import sqlite3
 from urllib.parse import quote as urlquote
@@ -130,12 +131,17 @@ def test_filtered_export_keeps_booleans_and_the_page_names_the_canonical_file(ds
 
 
 def test_timeline_in_date_order(ds, typed_rows):
+    """Every event of every bulletin, on the one timeline (column timeline): each bulletin's own
+    sequence kept, and the dates (or the latest an undated event can have) never going back."""
     evidence = {row["evidence_id"]: row["quote"] for row in typed_rows["evidence"]}
-    events = sorted(typed_rows["events"], key=lambda e: (e["date"] or e["date_latest"], e["sequence"]))
+    events = sorted(typed_rows["events"], key=lambda e: e["timeline"])
     rows = query(ds, "timeline")
     assert [r["event_id"] for r in rows] == [e["event_id"] for e in events]
     assert all(r["quote"] == evidence[r["evidence_id"]] for r in rows)
-    dates = [r["date"] or r["date_latest"] for r in rows]
+    for source in {r["source_id"] for r in rows}:
+        sequence = [e["sequence"] for e in events if e["source_id"] == source]
+        assert sequence == list(range(1, len(sequence) + 1)), f"{source}: its own sequence is not kept"
+    dates = [r["date"] or r["date_latest"] for r in rows if r["date"] or r["date_latest"]]
     assert dates == sorted(dates)
 
 
@@ -240,14 +246,31 @@ def test_default_facets(ds, site_files):
     assert {"measure_type", "modality"} <= set(metadata["databases"][DB]["tables"]["measures"]["facets"])
 
 
-def test_full_text_search_of_evidence_statements_and_source_text(ds):
-    found = get_json(ds, f"/{DB}/evidence.json?_search=officer&_shape=array")
-    assert found and all("officer" in row["quote"] for row in found)
-    assert get_json(ds, f"/{DB}/statements.json?_search=vigilant&_shape=array")[0]["paragraph"] == 2
-    assert len(get_json(ds, f"/{DB}/source_texts.json?_search=Temperer&_shape=array")) == 1
+@pytest.mark.parametrize("table, column, word", [("evidence", "quote", "officer"), ("statements", "text", "vigilant"),
+                                                 ("source_texts", "text", "Temperer"),
+                                                 ("sentences", "text", "imminent")])
+def test_full_text_search_of_evidence_statements_and_source_text(ds, table, column, word):
+    """A search finds every row whose text has the word, in any case, singular or plural (the index
+    stems words, porter), and no other row."""
+    whole = get_json(ds, f"/{DB}/{table}.json?_size=max")  # every row, unfiltered
+    (key,) = whole["primary_keys"]
+    rows = [dict(zip(whole["columns"], row)) for row in whole["rows"]]
+    assert len(rows) == whole["filtered_table_rows_count"], f"{table}: larger than one page"
+    found = get_json(ds, f"/{DB}/{table}.json?_search={word}&_shape=array&_size=max")
+    has_word = re.compile(rf"\b{word}s?\b", re.IGNORECASE)
+    assert found and all(has_word.search(row[column]) for row in found), table
+    assert sorted(row[key] for row in found) == sorted(row[key] for row in rows if has_word.search(row[column]))
+
+
+def test_full_text_search_finds_the_archived_bulletin_s_words(ds):
+    (statement,) = [s for s in get_json(ds, f"/{DB}/statements.json?_search=vigilant&_shape=array")
+                    if s["source_id"] == "met-2017-05-24"]
+    assert statement["paragraph"] == 2
+    assert "met-2017-05-24" in [t["source_id"] for t in
+                                get_json(ds, f"/{DB}/source_texts.json?_search=Temperer&_shape=array")]
     sentences = get_json(ds, f"/{DB}/sentences.json?_search=imminent&_shape=array")
-    assert [s["text"] for s in sentences] == ["This means that their assessment is not only that an attack remains "
-                                              "highly likely, but a further attack may be imminent."]
+    assert "This means that their assessment is not only that an attack remains highly likely, but a further " \
+           "attack may be imminent." in [s["text"] for s in sentences if s["source_id"] == "met-2017-05-24"]
 
 
 @pytest.mark.parametrize("sql", [
@@ -321,9 +344,15 @@ def test_database_is_rebuilt_only_when_the_package_changes(repo_copy):
     assert "scripts.checks.validate" in again and "scripts.outputs.build_db" in again
 
 
-@pytest.mark.parametrize("table, column", [("events", "sequence"), ("evidence", "start"), ("threat_levels", "rank"),
+@pytest.mark.parametrize("table, column", [("events", "timeline"), ("evidence", "start"), ("threat_levels", "rank"),
                                            ("sentences", "start")])
 def test_tables_are_listed_in_reading_order(ds, table, column):
-    """The timeline in sequence, evidence in text order, the scale by rank: not by string ID."""
-    served = [row[column] for row in get_json(ds, f"/{DB}/{table}.json?_shape=array&_size=max")]
+    """The events on the one timeline of every bulletin (each bulletin's own sequence kept), evidence in
+    text order, the scale by rank: not by string ID."""
+    rows = get_json(ds, f"/{DB}/{table}.json?_shape=array&_size=max")
+    served = [row[column] for row in rows]
     assert served == sorted(served) and len(served) > 1
+    if table == "events":
+        for source in {row["source_id"] for row in rows}:
+            sequence = [row["sequence"] for row in rows if row["source_id"] == source]
+            assert sequence == sorted(sequence), f"{source}: its events out of their sequence"

@@ -15,13 +15,21 @@ from urllib.parse import quote as urlquote, urlsplit
 
 import pytest
 import sqlite_utils
-from conftest import ROOT, datasette_for, read_table
+from conftest import BULLETIN as ARCHIVED, ROOT, datasette_for, read_table
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 DB = PACKAGE["name"]
 TABLES = {r["name"]: r for r in PACKAGE["resources"] if r.get("type") == "table"}
-SOURCE_ID = next(row["source_id"] for row in read_table("sources") if row["path"])
+# Every source with an archived text has its annotated bulletin: the package's, whichever and however
+# many it holds. SOURCE_ID is the archived bulletin's, whose rows some tests name.
+TEXTS = {row["source_id"]: (ROOT / row["path"]).read_text(encoding="utf-8")
+         for row in read_table("sources") if row["path"]}
+SOURCE_ID = next(row["source_id"] for row in read_table("sources") if row["path"] and ARCHIVED in row["path"])
 BULLETIN = f"/{DB}/-/bulletin/{SOURCE_ID}"
+
+
+def bulletin_path(source_id: str) -> str:
+    return f"/{DB}/-/bulletin/{source_id}"
 
 
 ANSWERS = weakref.WeakKeyDictionary()  # an in-process site -> {path: its answer}
@@ -103,20 +111,36 @@ def bulletin(ds) -> Page:
     return Page(page(ds, BULLETIN), text_id="bulletin-text")
 
 
+@pytest.fixture(scope="session")
+def bulletins(ds) -> dict[str, Page]:
+    """Every annotated bulletin, by its source_id."""
+    return {source_id: Page(page(ds, bulletin_path(source_id)), text_id="bulletin-text") for source_id in TEXTS}
+
+
+def spans_of(evidence: dict, source_id: str) -> dict[str, dict]:
+    """The evidence rows that quote the text of `source_id`."""
+    return {evidence_id: row for evidence_id, row in evidence.items() if row["source_id"] == source_id}
+
+
 # ---------------------------------------------------------------------------------------------
 # The annotated bulletin
 
-def test_bulletin_read_as_text_is_the_archived_text(bulletin, source_text):
-    assert bulletin.text == source_text
+@pytest.mark.parametrize("source_id", TEXTS)
+def test_bulletin_read_as_text_is_the_archived_text(bulletins, source_id):
+    assert bulletins[source_id].text == TEXTS[source_id]
 
 
-def test_every_evidence_span_is_marked_and_every_mark_equals_its_quote(bulletin, evidence):
+@pytest.mark.parametrize("source_id", TEXTS)
+def test_every_evidence_span_is_marked_and_every_mark_equals_its_quote(bulletins, evidence, source_id):
+    """Each bulletin marks every span of its own text, and no other bulletin's."""
+    bulletin, spans = bulletins[source_id], spans_of(evidence, source_id)
+    assert spans, f"no evidence quotes {source_id}"
     pieces: dict[str, str] = {}
     for mark in bulletin.marks:
         pieces[mark["data-evidence"]] = pieces.get(mark["data-evidence"], "") + "".join(mark["text"])
-    assert set(pieces) == set(evidence)
+    assert set(pieces) == set(spans)
     for evidence_id, text in pieces.items():
-        assert text == evidence[evidence_id]["quote"], evidence_id
+        assert text == spans[evidence_id]["quote"], evidence_id
         assert f"ev-{evidence_id}" in bulletin.ids, f"no anchor for {evidence_id}"
 
 
@@ -131,7 +155,9 @@ def mark_end(html: str, start: int) -> int:
     return at
 
 
-def test_each_mark_leads_to_the_rows_that_use_it(ds, bulletin, tables):
+@pytest.mark.parametrize("source_id", TEXTS)
+def test_each_mark_leads_to_the_rows_that_use_it(ds, tables, evidence, source_id):
+    spans = spans_of(evidence, source_id)
     uses: dict[str, set] = {}
     for name, resource in TABLES.items():
         if name == "claims":
@@ -140,9 +166,10 @@ def test_each_mark_leads_to_the_rows_that_use_it(ds, bulletin, tables):
         for fk in resource["schema"].get("foreignKeys", []):
             if fk["reference"].get("resource") == "evidence":
                 for row in tables[name]:
-                    if row[fk["fields"][0]]:
+                    if row[fk["fields"][0]] in spans:
                         uses.setdefault(row[fk["fields"][0]], set()).add(f"/{DB}/{name}/{row[pk]}")
-    html = page(ds, BULLETIN)
+    assert uses, f"no row uses the words of {source_id}"
+    html = page(ds, bulletin_path(source_id))
     for evidence_id, rows in uses.items():
         # The words link to the one row that uses them, or to the evidence row that lists them all.
         target = next(iter(rows)) if len(rows) == 1 else f"/{DB}/evidence/{evidence_id}"
@@ -160,21 +187,33 @@ def test_the_3800_figure_leads_to_its_personnel_row(bulletin):
     assert f"/{DB}/personnel/met-2017-05-24-military-mobilisable" in bulletin.links
 
 
-def test_legend_names_each_table_that_uses_a_span(ds, bulletin):
-    html = page(ds, BULLETIN)
+@pytest.mark.parametrize("source_id", TEXTS)
+def test_legend_names_each_table_that_uses_a_span(ds, bulletins, source_id):
+    """The legend names the tables whose spans this bulletin marks, each with its number of spans, and
+    no other table (one that uses only other bulletins' words)."""
+    html = page(ds, bulletin_path(source_id))
     legend = html[html.index('<div class="legend">'):html.index('<div class="bulletin-layout">')]
-    kinds = {c.split("k-")[1] for m in bulletin.marks for c in m["class"].split() if c.startswith("k-")}
-    for kind in kinds:
+    spans = {}  # a span's kind, from its first piece (the one with the anchor)
+    for mark in bulletins[source_id].marks:
+        if "id" in mark:
+            (kind,) = [c.split("k-")[1] for c in mark["class"].split() if c.startswith("k-")]
+            spans[mark["data-evidence"]] = kind
+    counts = {kind: list(spans.values()).count(kind) for kind in set(spans.values())}
+    listed = dict(re.findall(r'<li data-table="(\w+)">.*?</a> \((\d+) spans?\)', legend))
+    assert listed == {kind: str(count) for kind, count in counts.items()}
+    for kind in counts:
         assert f'href="/{DB}/{kind}"' in legend, kind
 
 
-def test_every_link_of_the_bulletin_answers(ds, bulletin, checked_links):
-    check_links(ds, bulletin.links, checked_links)
+@pytest.mark.parametrize("source_id", TEXTS)
+def test_every_link_of_the_bulletin_answers(ds, bulletins, source_id, checked_links):
+    check_links(ds, bulletins[source_id].links, checked_links)
 
 
-def test_bulletin_is_one_click_from_home_database_and_source_pages(ds):
-    for path in ("/", f"/{DB}", f"/{DB}/sources/{SOURCE_ID}", f"/{DB}/source_texts/{SOURCE_ID}"):
-        assert f'href="{BULLETIN}' in page(ds, path), path
+@pytest.mark.parametrize("source_id", TEXTS)
+def test_bulletin_is_one_click_from_home_database_and_source_pages(ds, source_id):
+    for path in ("/", f"/{DB}", f"/{DB}/sources/{source_id}", f"/{DB}/source_texts/{source_id}"):
+        assert f'href="{bulletin_path(source_id)}' in page(ds, path), path
 
 
 def test_unknown_bulletin_is_404(ds):
@@ -202,8 +241,7 @@ def evidence_columns(resource):
 
 
 @pytest.mark.parametrize("table", [n for n, r in TABLES.items() if evidence_columns(r)])
-def test_row_pages_show_each_quote_marked_in_its_sentences(ds, table, tables, evidence, source_text,
-                                                           checked_links):
+def test_row_pages_show_each_quote_marked_in_its_sentences(ds, table, tables, evidence, checked_links):
     resource = TABLES[table]
     pk = resource["schema"]["primaryKey"][0]
     labels = {}
@@ -218,6 +256,7 @@ def test_row_pages_show_each_quote_marked_in_its_sentences(ds, table, tables, ev
             if not row[column]:
                 continue
             ev = evidence[row[column]]
+            source_text = TEXTS[ev["source_id"]]  # the text the quote is from
             assert f'<a class="evidence-link" href="/{DB}/evidence/{ev["evidence_id"]}">' in html
             marks = [m for m in parsed.marks if not m.get("data-evidence")]
             assert any("".join(m["text"]) == ev["quote"] for m in marks), f"{table} {row[pk]}: quote not marked"

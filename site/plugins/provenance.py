@@ -307,7 +307,7 @@ def bulletin_context(datasette, info: dict, source_id: str, config: dict) -> dic
     database = info["database"]
     text = info["texts"][source_id]
     spans = [ev for ev in info["evidence"].values() if ev["source_id"] == source_id]
-    looks = kind_looks(info, config.get("table_order", []))
+    looks = kind_looks(info, config.get("table_order", []))  # the package's: a table looks alike in every bulletin
     layers = [_mark_layer(datasette, info, ev, looks) for ev in spans]
     left = uncoded(info, source_id)
     layers += [_uncoded_layer(s) for s in left]
@@ -323,9 +323,10 @@ def bulletin_context(datasette, info: dict, source_id: str, config: dict) -> dic
         "source_url": row_url(datasette, database, SOURCES, source_id) if (SOURCES, source_id) in info["labels"]
         else None,
         "annotated": annotate(text, layers),
+        # The tables whose spans this text holds (another bulletin's tables are not this one's legend).
         "legend": [{"table": t, "colour": look["colour"], "pattern": look["pattern"],
-                    "url": datasette.urls.table(database, t),
-                    "count": sum(1 for s in spans_list if s["kind"] == t)} for t, look in looks.items()],
+                    "url": datasette.urls.table(database, t), "count": count}
+                   for t, look in looks.items() if (count := sum(1 for s in spans_list if s["kind"] == t))],
         "spans": spans_list,
         "coded_recorded": bool(info.get("sentences_excused")),
         "uncoded": [{"number": s["number"], "sentence_id": s["sentence_id"], "reason": s["reason"],
