@@ -733,7 +733,10 @@ def build_draft(source_text: str, levels: list[str], spec: dict, known: list[Kno
         if any(f[0] <= span[0] < f[1] for f in furniture):
             continue
         # A sentence told as an event is one claim: its other cues are facets or attributes of it.
+        # (Only an event the words tell whole: its kind recognised, or dated by a declared relative word or
+        # period; a date or time printed in a measure's words leaves the measure standing.)
         told = any(e.section == "events" and e.fields.get("event_type") != "bulletin_published"
+                   and (e.fields.get("event_type") or e.fields.get("date") == "relative")
                    and span[0] <= e.spans["quote"][0] < span[1] for e in d.entries.values())
         for section, cue in CLAIM_CUES.items():
             if section == "measures" and told:
