@@ -75,11 +75,111 @@ CLAIM_CUES = {
                              r"out and about|at this time|across the UK|(?:in|over) the coming (?:days|weeks))\b",
                              re.IGNORECASE),
 }
+# Cues of the attributes and links a curator codes inside a claim's words (each a candidate to confirm,
+# trim or delete); the examples schema/package.yaml quotes for their categories are cues too
+# (declared_cues), so a value declared with its words is looked for with no code change.
+ATTRIBUTE_CUES = {
+    "effects": r"\b(?:which|that|this) (?:may|might|could|will|would|can) (?:cause|lead to|mean) [^,;.]+",
+    "framing": r"\b(?:highly |very |most )?(?:un)?likely\b|\b(?:may|might|could) be imminent\b|\bimminent\b|"
+               r"\b(?:appalling|horrific|horrendous|cowardly|senseless|shocking|despicable|tragic|dreadful|"
+               r"heinous)\b|\b(?:We are|I am|we're) (?:grateful|thankful|proud)\b|\bthank(?:s| you)\b|"
+               r"\bIt may (?:well )?be nothing\b|\b(?:well-rehearsed|well-practised|tried and tested)\b",
+    "claim_links": r"^(?:[\w’'-]+ ){0,6}?(?:means|may mean|could mean|sees|leads to|led to|results in|"
+                   r"resulted in)\b|\b(?:freeing|allowing|enabling) up\b|\bfreeing up\b",
+}
+
+
+def declared_cues(spec: dict) -> dict[str, list[str]]:
+    """Section -> the words schema/package.yaml quotes as examples of the categories of its fields
+    ("leads_to: ... ('The move sees', 'freeing up')"), for the attribute and link kinds, from the lists of
+    codes that are the kind's own."""
+    categories = spec.get("categories") or {}
+    users: dict[str, set] = {}  # a category list -> the kinds whose fields take it
+    for res in spec.get("resources", []):
+        for f in res["fields"]:
+            if f.get("categories"):
+                users.setdefault(f["categories"], set()).add(res["name"])
+    found: dict[str, list[str]] = {}
+    for res in spec.get("resources", []):
+        if (res.get("claim") or {}).get("role") not in ("attribute", "link"):
+            continue
+        for f in res["fields"]:
+            if users.get(f.get("categories")) != {res["name"]}:
+                continue  # a list shared by every claim (modality) says nothing of this kind
+            values = (categories.get(f.get("categories")) or {}).get("values") or {}
+            for meaning in values.values():
+                for group in re.findall(r"\(('[^()]*')\)", str(meaning)):
+                    found.setdefault(res["name"], []).extend(re.findall(r"'([^']+)'", group))
+    return found
+
+
 CALL_WORDS_RE = re.compile(r"\b(?:call|ring|phone|text|dial|contact)\b", re.IGNORECASE)
 DAY_WORDS_RE = re.compile(r"^(?:today|tonight|yesterday|tomorrow|overnight)$", re.IGNORECASE)
 STATUS_WORDS = {"freed up": "freed_up", "mobilised": "mobilisable", "deployed": "deployed"}
+# A count of people (personnel) names them within a few words of the number: "150 additional officers",
+# "3,800 military personnel"; a count of anything else ("12 arrests") is no figure of officers or troops.
+PEOPLE_RE = re.compile(r"\s*(?:[\w-]+\s+){0,3}?(?:officers?|personnel|troops|soldiers|police|policemen|staff|"
+                       r"constables|detectives|members|specialists|experts|people|servicemen|reservists|"
+                       r"marines|sailors|airmen)\b", re.IGNORECASE)
 MILITARY_WORDS_RE = re.compile(r"\b(?:military|troops|soldiers|army)\b", re.IGNORECASE)
-STATEMENT_RE = re.compile(r"(?P<attribution>[^\n]*?\b(?:said|says|added)\s*:)\s*(?P<quote>[“\"][^\n]*)")
+# Lines of the web page around the bulletin: a follow link, a photograph's caption in brackets.
+FURNITURE_RE = re.compile(r"Follow [^\n]+|\[[^\n\]]+\]")
+
+
+@dataclass
+class Known:
+    """An organisation, person or contact another bulletin of data/raw/ defines: its ID, the names
+    (name and aliases) or number it is known by, and the folder of the bulletin that defines it."""
+    section: str
+    id: str
+    names: list[str]
+    bulletin: str
+    number: str | None = None  # a contact's number, normalised (E.164, or the digits of a short number)
+
+
+def contact_number(words: str) -> str | None:
+    """The number a contact's words print, normalised as the build keys it: E.164, else the digits."""
+    try:
+        phone = derive.phone(words)
+    except ValueError:
+        return None
+    return phone.e164 or re.sub(r"\D", "", phone.as_printed)
+
+
+def known_entities(root: Path, folder: Path | None = None, published: str | None = None) -> list[Known]:
+    """The organisations, people and contacts the bulletins of `root`/data/raw/ define, except the one in
+    `folder` (the bulletin being drafted) and, when `published` (an ISO date) is given, those published
+    after it: bulletins are read oldest first, and the first to list an ID defines it."""
+    here = Path(folder).resolve() if folder else None
+    bulletins = []
+    for path in sorted((Path(root) / "data" / "raw").glob("*/annotations.yaml")):
+        if here is not None and path.parent.resolve() == here:
+            continue
+        try:
+            meta = load_yaml(path.parent / "metadata.yaml")
+            day = str(meta.get("published", ""))[:10]
+        except (BuildError, OSError):
+            day = ""
+        if published and day and (day, path.parent.name) >= (published, here.name if here else ""):
+            continue
+        bulletins.append((day, path.parent.name, path))
+    found: dict[tuple, Known] = {}
+    for _, name, path in sorted(bulletins):
+        try:
+            annotations = load_yaml(path) or {}
+        except BuildError:
+            continue  # a bulletin the build rejects defines nothing here; the build names its error
+        for section in ("organisations", "people", "contacts"):
+            for entry in annotations.get(section) or []:
+                if not isinstance(entry, dict) or not entry.get("id"):
+                    continue
+                known = found.setdefault((section, entry["id"]), Known(section, entry["id"], [], name))
+                for word in [entry.get("name"), *(entry.get("aliases") or [])]:
+                    if word and word not in known.names:
+                        known.names.append(word)
+                if section == "contacts" and known.number is None and entry.get("quote"):
+                    known.number = contact_number(entry["quote"])
+    return list(found.values())
 
 
 @dataclass
@@ -174,6 +274,7 @@ class Draft:
     def __init__(self, text: Text, spec: dict):
         self.t = text
         self.entries: dict[tuple, Entry] = {}
+        self.registry = extract.registry(spec)  # the sections of the package's declared kinds
         self.enums = {(res["name"], f["name"]): f["enum"] for res in spec["resources"]
                       for f in res["fields"] if "enum" in f}
 
@@ -225,18 +326,33 @@ def quantity_text(q: derive.Quantity) -> str:
     return f"{bounds} ({q.qualifier})"
 
 
-def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
-    """Every candidate fact of `source_text`, as draft annotation entries."""
+def occurrences(text: str, name: str) -> list[tuple[int, int]]:
+    """Where `text` prints `name` as whole words, as the build finds mentions: case ignored, except for
+    an abbreviation in capitals."""
+    pattern = r"(?<![\w-])" + r"[ \u00a0]+".join(map(re.escape, name.split())) + r"(?![\w-])"
+    flags = 0 if ABBREVIATION_RE.fullmatch(name) else re.IGNORECASE
+    return [m.span() for m in re.finditer(pattern, text, flags)]
+
+
+def build_draft(source_text: str, levels: list[str], spec: dict, known: list[Known] | None = None,
+                root: Path = ROOT) -> Draft:
+    """Every candidate fact of `source_text`, as draft annotation entries; `known` are the entities
+    other bulletins define (proposed by their ID, never defined again)."""
     t = Text(source_text)
     d = Draft(t, spec)
     text = t.text
     tokens = recognise.all_tokens(text, levels)
     done: set = set()  # tokens that an entry already accounts for
+    known = known or []
 
     # The dateline (any shape schema/dates.yaml reads: "<category> • <date> <time> <zone>", a date alone)
     # and the title on the line before it: the first short paragraph that is a date and nothing else.
     published = None
-    rules = dates.load_rules(ROOT)
+    rules = dates.load_rules(root)
+    # Words that are no fact of the bulletin's own: the title (it restates the text's claims), the
+    # page's follow link and photo captions. No claim, event or organisation is proposed from them.
+    furniture = [p for p in t.paragraphs if FURNITURE_RE.fullmatch(text[p[0]:p[1]])]
+    title_span = (0, 0)
     for start, end in t.paragraphs:
         if end - start > 80 or not any(tk.kind == "date" and inside(tk, (start, end)) for tk in tokens):
             continue
@@ -245,7 +361,11 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
         except ValueError:
             continue
         published = dateline.day
-        title = t.paragraphs[t.paragraphs.index((start, end)) - 1] if t.paragraphs.index((start, end)) else None
+        before = [p for p in t.paragraphs[:t.paragraphs.index((start, end))] if p not in furniture]
+        title = before[-1] if before else None
+        if title:
+            furniture.append(title)
+            title_span = title
         spans = {"title": title, "dateline": (start, end)} if title else {"dateline": (start, end)}
         head = d.add("source", spans)
         event = d.add("events", {"quote": (start, end)}, date="dateline", event_type="bulletin_published")
@@ -259,13 +379,54 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
                 done.add(tk)
         break
 
+    # Entities other bulletins define, wherever this text prints one of their names: proposed by their
+    # ID and the name as printed, never defined again (the build records the mentions).
+    organisations: dict[str, str] = {}  # name or abbreviation printed here -> id
+    person_spans: list[tuple[int, int]] = []
+    people: dict[str, list] = {}
+    taken: list[tuple[int, int]] = []  # words an entity's name holds
+    names_at = [(tk.start, tk.end) for tk in tokens if tk.kind == "name"]
+    for entity in (k for k in known if k.section in ("organisations", "people")):
+        spots = []
+        for name in sorted(entity.names, key=len, reverse=True):
+            for lo, hi in occurrences(text, name):
+                # inside a longer name ("Police" of "British Transport Police") it names something else
+                if any(a <= lo and hi <= b and (a, b) != (lo, hi) and not any(
+                        occ[0] <= a and b <= occ[1] for n in entity.names for occ in occurrences(text, n))
+                       for a, b in names_at) or any(a < hi and lo < b for a, b in taken):
+                    continue
+                spots.append((lo, hi))
+        spots = sorted(s for s in spots if not title_span[0] <= s[0] < title_span[1])  # a title names no one
+        if not spots:
+            continue
+        first = spots[0]
+        entry = d.add(entity.section, {"name": first}, id=entity.id)
+        d.note(entry, f"defined in {entity.bulletin}: listed by its ID (the build finds its mentions here)")
+        taken.extend(spots)
+        for lo, hi in spots:
+            if entity.section == "organisations":
+                organisations[text[lo:hi]] = entity.id
+            else:
+                person_spans.append((lo, hi))
+                people.setdefault(text[lo:hi], [])
+        for tk in tokens:
+            if tk.kind == "name" and any(lo <= tk.start and tk.end <= hi for lo, hi in spots):
+                d.add(entity.section, entry.spans, tk)
+                done.add(tk)
+
     # People: a rank and a name. The occurrence followed by ", <role>" defines the person; others are mentions.
     person_re = re.compile(rf"({recognise.RANK_RE.pattern})[ \u00a0]+([A-Z][\w'’-]+(?:[ \u00a0]+[A-Z][\w'’-]+)+)")
-    people: dict[str, list] = {}
     for m in person_re.finditer(text):
+        if any(a <= m.start(2) < b for a, b in taken) and m.group(2) not in people:
+            continue
         people.setdefault(m.group(2), []).append(m)
-    person_spans = []
     for name, matches in people.items():
+        if not matches:
+            continue
+        for m in matches:
+            person_spans.append((m.start(), m.end()))
+        if any(e.section == "people" and text[slice(*e.spans["name"])] == name for e in d.entries.values()):
+            continue  # defined by another bulletin: already proposed by its ID
         person_id = slug(name)
         defining = next((m for m in matches if text[m.end():m.end() + 1] == ","), matches[0])
         end = defining.end()
@@ -275,15 +436,29 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
         entry = d.add("people", {"name": first.span(2)}, id=person_id)
         derived(d, entry, "person", derive.person, text[defining.start():end])
         d.note(entry, f"named {len(matches)} time(s); mentions, rank and role are found by the build")
-        for m in matches:
-            person_spans.append((m.start(), m.end()))
+        # Every other printing of the name (without its rank) is a mention the build finds.
+        for lo, hi in occurrences(text, name):
+            person_spans.append((lo, hi))
 
-    # Statements: '<speaker>, <role>, said: “...' and the quoted paragraphs that follow it.
+    def speaker_in(span):
+        return next((person_id_of(name) for name in people
+                     if any(span[0] <= lo < span[1] for lo, _ in occurrences(text, name))), None)
+
+    def person_id_of(name):
+        return next((e.fields["id"] for e in d.entries.values()
+                     if e.section == "people" and text[slice(*e.spans["name"])] == name), slug(name))
+
+    # Statements, by the words schema/package.yaml declares under `speech`: direct ('<speaker>, <role>,
+    # said: “...' and the quoted paragraphs that follow it) and reported ('X said that ...', 'According
+    # to X, ...': the attribution, and the reported clause up to the end of its sentence).
+    speech = spec.get("speech") or {}
+    verbs = sorted(speech.get("verbs") or ["said", "says", "added"], key=len, reverse=True)
+    verb_re = r"(?:" + "|".join(r"[ \u00a0]+".join(map(re.escape, v.split())) for v in verbs) + r")"
+    direct_re = re.compile(rf"(?P<attribution>[^\n]*?\b{verb_re}\s*:)\s*(?P<quote>[“\"][^\n]*)", re.IGNORECASE)
     statement_spans = []
-    for m in STATEMENT_RE.finditer(text):
+    for m in direct_re.finditer(text):
         attribution = (t.trim(*m.span("attribution"))[0], m.end("attribution"))
-        speaker = next((slug(name) for name, ms in people.items()
-                        if any(attribution[0] <= x.start() < attribution[1] for x in ms)), None)
+        speaker = speaker_in(attribution)
         quote_start = m.start("quote")
         paragraph = t.paragraph(quote_start)
         count = 0
@@ -298,23 +473,45 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
                 break
             paragraph = following[0]
             quote_start = paragraph[0]
+    prepositions = r"(?:" + "|".join(map(re.escape, speech.get("prepositions") or ["according to"])) + r")"
+    reported_re = re.compile(rf"(?P<attribution>{prepositions}\b[^,\n]+,|[^“\"\n]*?\b{verb_re}\b[^“\"\n:]*?\bthat)\s+"
+                             rf"(?P<quote>[^“\"\n]+)", re.IGNORECASE)
+    for sentence in t.sentences:
+        if any(a < sentence[1] and sentence[0] < b for a, b in statement_spans):
+            continue
+        m = reported_re.fullmatch(text, *sentence)
+        if not m:
+            continue
+        attribution, span = m.span("attribution"), m.span("quote")
+        statement_spans.append(span)
+        speaker = speaker_in(attribution)
+        entry = d.add("statements", {"attribution_quote": attribution, "quote": span},
+                      id=f"{speaker or 'statement'}-{len(statement_spans)}")
+        d.note(entry, "reported speech: the build reads its kind and its speaker from the attribution")
     for tk in tokens:
         for entry in list(d.entries.values()):
             if entry.section == "statements" and any(inside(tk, s) for s in entry.spans.values()):
                 d.add("statements", entry.spans, tk)
+    reported = [e.spans["quote"] for e in d.entries.values() if e.section == "statements"
+                and text[e.spans["quote"][0]] not in "“\""]
 
     def in_statement(tk):
-        return any(inside(tk, span) for span in statement_spans)
+        # a direct statement's tokens are its own; a reported clause's claims are drafted too
+        return any(inside(tk, span) for span in statement_spans if span not in reported)
 
     # Organisations: a name with an organisation word (and its "(ABBR)"); first occurrence defines it.
-    organisations: dict[str, str] = {}  # name or abbreviation -> id
+    # Never a threat-level word, a time zone, a month or a weekday printed in capitals ("CRITICAL").
+    not_names = {w.upper() for w in [*levels, *rules.zones, *recognise.MONTHS, *recognise.WEEKDAYS]}
     for tk in tokens:
         if tk in done or tk.kind != "name" or any(s[0] < tk.end and tk.start < s[1] for s in person_spans):
             continue
+        if any(a < tk.end and tk.start < b for a, b in taken):
+            continue  # part of a known entity's name
         kinds = [kind for word, kind in ORGANISATION_WORDS.items() if re.search(rf"\b{word}\b", tk.text)]
         abbreviation = re.match(r"[ \u00a0]*\(([A-Z]{2,})\)", text[tk.end:])
         # An abbreviation on its own ("NPCC said ...") names an organisation too.
-        acronym = ABBREVIATION_RE.fullmatch(tk.text) and tk.text not in NOT_ORGANISATIONS
+        acronym = (ABBREVIATION_RE.fullmatch(tk.text) and tk.text not in NOT_ORGANISATIONS
+                   and tk.text.upper() not in not_names)
         if not kinds and not acronym and tk.text not in organisations:
             continue
         if tk.text in organisations:  # a later mention: the build finds it from the name
@@ -341,14 +538,14 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
         done.add(tk)
 
     # Organisations named by a common noun ("the military", "police and partners"): the first
-    # occurrence of each, the longest first, as a candidate (the build finds the other mentions).
-    taken: list[tuple[int, int]] = []
+    # occurrence of each outside the title, the longest first, as a candidate (the build finds the
+    # other mentions); none when another bulletin defines an organisation of that name.
     for noun, kind in sorted(COMMON_ORGANISATIONS.items(), key=lambda item: -len(item[0])):
-        named = [m.span() for e in d.entries.values() if e.section == "organisations"
-                 for m in re.finditer(re.escape(text[slice(*e.spans["name"])]), text)]
+        named = [m for e in d.entries.values() if e.section == "organisations"
+                 for m in occurrences(text, text[slice(*e.spans["name"])])]
         m = next((m for m in re.finditer(rf"(?<![\w-]){re.escape(noun)}(?![\w-])", text, re.IGNORECASE)
-                  if not any(lo < m.end() and m.start() < hi for lo, hi in taken + named)), None)
-        if m is None:
+                  if not any(lo < m.end() and m.start() < hi for lo, hi in taken + named + furniture)), None)
+        if m is None or any(noun in (n.lower() for n in k.names) for k in known if k.section == "organisations"):
             continue
         taken.append(m.span())
         entry = d.add("organisations", {"name": m.span()}, id=slug(noun), kind=kind)
@@ -382,12 +579,18 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
         if (short and short.e164 is None and not short.emergency
                 and not CALL_WORDS_RE.search(text, sentence[0], sentence[1])):
             continue  # a short number with no call to make ("Around 150 officers"): a count, not a contact
-        entry = d.add("contacts", {"quote": t.widen(start, tk.end)}, tk,
-                      confidential="in confidence" in text[start:tk.end])
+        number = contact_number(tk.text)
+        same = next((k for k in known if k.section == "contacts" and number and k.number == number), None)
+        if same:  # printed before: the same contact, listed by its ID and quote (coded where first printed)
+            entry = d.add("contacts", {"quote": t.widen(start, tk.end)}, tk, id=same.id)
+            d.note(entry, f"printed before in {same.bulletin}: its purpose and confidentiality are coded there")
+        else:
+            entry = d.add("contacts", {"quote": t.widen(start, tk.end)}, tk,
+                          confidential="in confidence" in text[start:tk.end])
         phone = derived(d, entry, "number", derive.phone, d.quote(entry))
         done.update(other for other in tokens if other.kind == "name" and inside(other, sentence))
         if phone:
-            entry.fields.setdefault("id", phone.number_type if phone.emergency else f"contact-{slug(phone.as_printed)}")
+            entry.fields.setdefault("id", phone.number_type if phone.emergency else slug(phone.as_printed))
         done.update(other for other in tokens if inside(other, (tk.start, tk.end)))
         done.add(tk)
 
@@ -431,6 +634,38 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
         done.update(other for other in tokens if other.kind in ("name", "relative_time") and inside(other, (tk.start, tk.end)))
         done.add(tk)
 
+    # Relative words and periods schema/dates.yaml declares: a relative word ("overnight") or a closed
+    # period ("the bank holiday weekend": both its ends declared) dates an event by the rules; an open
+    # period ("the coming days") is a time frame, left to the claims below.
+    for lo, hi, how, rule in dates._matches(text, rules):
+        if how == "periods" and rule.get("to") is None:
+            continue
+        if any(f[0] <= lo < f[1] for f in furniture) or any(lo >= a and hi <= b for a, b in statement_spans
+                                                              if (a, b) not in reported):
+            continue
+        clause = t.clause(lo)
+        entry = event(clause, None, date="relative")
+        d.note(entry, f"{how} {rule['words']!r} (schema/dates.yaml)")
+        if published:
+            derived(d, entry, "date", lambda q: dates.read_relative(q, published, rules).columns()["date"],
+                    text[clause[0]:clause[1]])
+        for tk in tokens:
+            if tk.kind == "relative_time" and lo <= tk.start and tk.end <= hi:
+                d.add("events", entry.spans, tk)
+                done.add(tk)
+
+    # Counts of their own kind: a field schema/package.yaml declares `computed: number` with `words:`
+    # (a count read from the words: "12 arrests") makes its kind's section the place of such a count.
+    counted = [(res["name"], f["name"], f["words"]) for res in spec.get("resources", [])
+               if res.get("claim") is not None and res["name"] in d.registry.keys
+               for f in res["fields"] if f.get("computed") == "number" and f.get("words")]
+
+    def count_of(words, w):
+        try:
+            return derive.count_before(words, w)
+        except ValueError:
+            return None
+
     # Numbers: a count of people is a personnel figure; a span of time is its window, or "<n> days into" an event.
     # A number that is part of a date ("May 27", "2017") or a clock time ("0700 hours") is neither.
     clocks = [tk for tk in tokens if tk.kind in ("date", "time")]
@@ -457,6 +692,15 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
         elif mine is not None and mine.unit in derive.TIME_UNITS and re.search(r"\bdays?\s+into\b", words):
             entry = event(clause, tk, date="days_into")
             derived(d, entry, "days_into", derive.days_into, words)
+        elif mine is not None and any(count_of(words, w) for _, _, w in counted):
+            # a count a declared kind reads ("12 arrests"): filed under that kind, never as personnel
+            for section, name, w in counted:
+                if count_of(words, w):
+                    entry = d.add(section, {"quote": clause}, tk)
+                    entry.fields.setdefault("id", f"{section}-{len([e for e in d.entries.values() if e.section == section])}")
+                    d.note(entry, f"{name} = {count_of(words, w)} (the number before {w!r}, as the build reads it)")
+        elif mine is not None and counts and not PEOPLE_RE.match(words[counts[0].end - len(counts[0].unit or ""):]):
+            event(clause, tk, date="not_stated")  # a count of no people ("12 arrests"): told by an event
         elif mine is not None and counts:  # a count of people, or the window of one
             entry = d.add("personnel", {"quote": clause}, tk, **personnel_guess(words, counts[0]))
             derived(d, entry, "count", lambda q: quantity_text(derive.headcount(q)), words)
@@ -486,7 +730,17 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
     # candidate per sentence and kind, its actor and modality left to the curator.
     for span in t.sentences:
         words = text[span[0]:span[1]]
+        if any(f[0] <= span[0] < f[1] for f in furniture):
+            continue
+        # A sentence told as an event is one claim: its other cues are facets or attributes of it.
+        # (Only an event the words tell whole: its kind recognised, or dated by a declared relative word or
+        # period; a date or time printed in a measure's words leaves the measure standing.)
+        told = any(e.section == "events" and e.fields.get("event_type") != "bulletin_published"
+                   and (e.fields.get("event_type") or e.fields.get("date") == "relative")
+                   and span[0] <= e.spans["quote"][0] < span[1] for e in d.entries.values())
         for section, cue in CLAIM_CUES.items():
+            if section == "measures" and told:
+                continue
             if cue.search(words):
                 entry = d.add(section, {"quote": t.widen(*span)})
                 if section in ("aims", "qualifiers"):
@@ -500,6 +754,32 @@ def build_draft(source_text: str, levels: list[str], spec: dict) -> Draft:
                 for tk in tokens:
                     if inside(tk, span):
                         d.add(section, entry.spans, tk)
+
+    # Attributes and links whose cue words are in a claim's sentence: the words, widened until they occur
+    # once (the curator narrows them and names the claim under `of`, or `from` and `to`).
+    cues = {section: [cue] for section, cue in ATTRIBUTE_CUES.items()}
+    for section, words in declared_cues(spec).items():
+        if section in CLAIM_CUES:
+            continue  # drafted sentence by sentence above
+        cues.setdefault(section, []).extend(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])" for w in words)
+    for section, patterns in cues.items():
+        if section not in d.registry.keys:
+            continue
+        for span in t.sentences if section != "claim_links" else t.clauses:
+            if any(f[0] <= span[0] < f[1] for f in furniture):
+                continue
+            words = text[span[0]:span[1]]
+            hits = sorted({m.span() for pattern in patterns for m in re.finditer(pattern, words)})
+            for lo, hi in hits:
+                if any(a <= lo and hi <= b and (a, b) != (lo, hi) for a, b in hits):
+                    continue  # inside a longer cue
+                if section == "effects":
+                    hi = len(words)  # the effect's words run to the end of its clause
+                entry = d.add(section, {"quote": t.widen(span[0] + lo, span[0] + hi)})
+                entry.fields.setdefault("id", f"{section}-{len([e for e in d.entries.values() if e.section == section])}")
+                d.note(entry, f"cue {words[lo:hi]!r}; "
+                       + ("name the two claims it links under `from` and `to`" if section == "claim_links"
+                          else "narrow the quote to the words and name the claim they are of under `of`"))
 
     number_events(d)
     return d
@@ -535,7 +815,7 @@ def number_events(d: Draft) -> None:
             if same:  # the same words as an event: a facet of its claim, never a second claim
                 entry.fields.setdefault("event", same.fields["id"])
                 entry.fields.setdefault("facet_of", same.fields["id"])
-    for section in extract.SECTION_KEYS:
+    for section in d.registry.keys:
         seen: dict[str, int] = {}
         for entry in (e for e in d.entries.values() if e.section == section and "id" in e.fields):
             seen[entry.fields["id"]] = seen.get(entry.fields["id"], 0) + 1
@@ -579,35 +859,49 @@ def render(d: Draft, source_name: str, schema: str | None = None) -> str:
     """The draft file; `schema` is the path of schema/annotations.schema.json relative to it,
     named in the first line for editors (yaml-language-server)."""
     lines = ([f"# yaml-language-server: $schema={schema}"] if schema else []) + [HEADER.format(source=source_name)]
-    for section in extract.SECTION_KEYS:
+    for section in d.registry.keys:
+        if section == "mentions":
+            continue  # computed by the build
         entries = sorted((e for e in d.entries.values() if e.section == section), key=lambda e: min(e.spans.values()))
         if section == "source":
             for entry in entries[:1]:
                 lines.append("source:")
                 lines += [f"  {key}: {yaml_scalar(d.quote(entry, key))}" for key in entry.spans]
-                lines += [f"  draft: {yaml_scalar(note(entry))}", ""]
+                lines += [f"  draft: {yaml_scalar(note(entry, d.registry.required))}", ""]
             continue
         lines.append(f"{section}:" + ("" if entries else " []"))
         for entry in entries:
             body = [(key, entry.fields[key]) for key in FIRST_KEYS if key in entry.fields]
             body += [(key, d.quote(entry, key)) for key in sorted(entry.spans, key=lambda k: k != "quote")]
             body += [(key, value) for key, value in entry.fields.items() if key not in FIRST_KEYS]
-            body.append(("draft", note(entry)))
+            body.append(("draft", note(entry, d.registry.required)))
             for index, (key, value) in enumerate(body):
                 lines.append(f"  {'- ' if index == 0 else '  '}{key}: {yaml_scalar(value)}")
         lines.append("")
     return "\n".join(lines)
 
 
-def note(entry: Entry) -> str:
+def note(entry: Entry, required: dict) -> str:
     """Tokens recognised (those inside a longer one left out), derived values, keys still to fill."""
     shown = [tk for tk in entry.tokens
              if not any(other is not tk and inside(tk, (other.start, other.end)) and len(other.text) > len(tk.text)
                         for other in entry.tokens)]
-    missing = sorted(extract.REQUIRED_KEYS[entry.section] - set(entry.spans) - set(entry.fields))
+    missing = sorted(required.get(entry.section, set()) - set(entry.spans) - set(entry.fields))
     parts = ([", ".join(f"{tk.kind} {tk.text!r}" for tk in shown)] if shown else []) + entry.notes \
         + ([f"to fill: {', '.join(missing)}"] if missing else [])
     return "; ".join(parts)
+
+
+def published_day(text: str, root: Path) -> str | None:
+    """The ISO day of the bulletin's dateline (the first short line the date rules read), if any."""
+    rules = dates.load_rules(root)
+    for line in text.splitlines():
+        if len(line) <= 80:
+            try:
+                return dates.parse_dateline(line, rules).day.isoformat()
+            except ValueError:
+                continue
+    return None
 
 
 def reference_levels(root: Path) -> list[str]:
@@ -631,7 +925,10 @@ def main(argv=None) -> None:
             raise BuildError(args.source, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
         if out.exists() and not args.force:
             raise BuildError(out, "already exists; not overwritten (use --force, or FORCE=1 with make draft)")
-        draft = build_draft(text, reference_levels(args.root), package_spec(args.root))
+        spec = package_spec(args.root)
+        dateline = published_day(text, args.root)
+        known = known_entities(args.root, args.source.parent, dateline)
+        draft = build_draft(text, reference_levels(args.root), spec, known, args.root)
     except BuildError as error:
         fail(error)
     schema = os.path.relpath(Path(args.root).resolve() / "schema" / "annotations.schema.json", out.resolve().parent)
