@@ -201,14 +201,16 @@ def figure_line(name: str, result: dict) -> str:
             f"precision {result['correct']}/{result['candidates']} = {result['precision']:.1%}")
 
 
-def held_out() -> list[str]:
-    """The bulletin folders of tests/fixtures/raw/ listed as held out (none when the list is absent)."""
+def held_out() -> tuple[list[str], dict[str, str]]:
+    """The bulletin folders of tests/fixtures/raw/ listed as held out (none when the list is absent), and
+    those recorded as short of the floors, with the figures measured and why."""
     if not HELD_OUT_LIST.exists():
-        return []
-    return list((yaml.safe_load(HELD_OUT_LIST.read_text(encoding="utf-8")) or {}).get("held_out") or [])
+        return [], {}
+    listed = yaml.safe_load(HELD_OUT_LIST.read_text(encoding="utf-8")) or {}
+    return list(listed.get("held_out") or []), dict(listed.get("short_of_target") or {})
 
 
-HELD_OUT = held_out()
+HELD_OUT, SHORT_OF_TARGET = held_out()
 DEVELOPMENT = [("archived", RAW / BULLETIN)] + [
     ("fixture", p) for p in sorted(FIXTURES.iterdir()) if (p / "annotations.yaml").exists() and p.name not in HELD_OUT]
 FICTIONAL = sorted(p for p in DRAFTING.iterdir() if (p / "expected.yaml").exists())
@@ -236,8 +238,13 @@ def test_figures_on_the_fictional_texts(folder, tmp_path, record_property):
 
 
 @pytest.mark.parametrize("name", HELD_OUT or [None], ids=HELD_OUT or ["none-listed"])
-def test_figures_on_the_held_out_bulletins(name, tmp_path, record_property):
-    """Bulletins written after the aid's last change, never tuned on (tests/fixtures/drafting/held-out.yaml)."""
+def test_figures_on_the_held_out_bulletins(name, tmp_path, record_property, request):
+    """Bulletins written after the aid's last change, never tuned on (tests/fixtures/drafting/held-out.yaml).
+    One recorded there as short of the floors is an expected failure, strictly: the figures are still
+    measured and printed, and once they reach the floors the test fails until the record is removed."""
+    if name in SHORT_OF_TARGET:
+        request.node.add_marker(pytest.mark.xfail(strict=True, reason=f"short of the floors: {SHORT_OF_TARGET[name]}"))
+    assert set(SHORT_OF_TARGET) <= set(HELD_OUT), "a bulletin short of the floors that is not held out"
     if name is None:
         pytest.skip(f"no held-out bulletin is listed in {HELD_OUT_LIST.relative_to(ROOT)} yet: only the "
                     "development set is measured")
