@@ -1574,8 +1574,8 @@ def organisations_part_of(tables: Tables, bulletins, levels) -> None:
         while parent in where and parent not in chain:
             chain.append(parent)
             parent = where[parent][0]
-        if parent in chain:
-            loop = " -> ".join(chain[chain.index(parent):] + [parent])
+        if parent == org:  # org is in the cycle (one that only leads into a cycle is not its fault)
+            loop = " -> ".join(chain + [parent])
             raise c.error(f"organisation {org!r}: part_of makes a cycle ({loop}); an organisation is never part "
                           "of itself through others", line)
 
