@@ -306,12 +306,14 @@ def test_a_count_follows_the_words_the_curator_copies(tmp_path):
     annotations.write_text(source.replace("\ncounts: []\n", "\ncounts:\n" + entry, 1), encoding="utf-8")
     result = extract.build(root)
     event = next(r for r in read_table("events") if r["event_id"].endswith("-" + claim["id"]))
-    assert [(r["count_id"], r["counted"], r["count"], r["claim_id"]) for r in result["rows"]["counts"]] == [
+    assert [(r["count_id"], r["counted"], r["count"], r["claim_id"]) for r in result["rows"]["counts"]
+            if r["source_id"] == event["source_id"]] == [  # other bulletins may have counts of their own
         (f"{event['source_id']}-troops-counted", "armed officers", 1000, event["event_id"])]  # "One thousand additional"
 
     annotations.write_text(annotations.read_text(encoding="utf-8").replace('counted: "armed officers"',
                                                                            'counted: "officers"'), encoding="utf-8")
-    assert extract.build(root)["rows"]["counts"][0]["count"] == 1000  # two words may stand between
+    assert [r["count"] for r in extract.build(root)["rows"]["counts"] if r["source_id"] == event["source_id"]] == [1000]
+    # (two words may stand between)
 
     text = annotations.read_text(encoding="utf-8").replace('counted: "officers"', 'counted: "patrols"')
     annotations.write_text(text, encoding="utf-8")
