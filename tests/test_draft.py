@@ -394,3 +394,18 @@ def test_a_declared_count_kind_gets_its_counts(tmp_path):
     assert [e["quote"] for e in draft["arrests"]] == ["Officers have made 12 arrests in connection with the attack."]
     assert "arrests = 12" in draft["arrests"][0]["draft"]
     assert not draft.get("personnel")
+
+
+def test_a_count_read_before_a_fields_words_gets_that_field_and_its_category(tmp_path):
+    """Table counts (`computed: number, words_from: counted`): the aid proposes each count under counts,
+    with the words it counts and what is counted (count_type, from the stem of each category's name),
+    never as a personnel figure; a sentence with no counting word stays where it was."""
+    source = tmp_path / "source.txt"
+    source.write_text("Arrests after the attack\n\nNews • June 9, 2017 10:00 BST\n\n"
+                      "Eight people have been arrested in connection with the attack. "
+                      "Officers have searched 14 properties. Two men remain in custody.", encoding="utf-8")
+    draft = write_draft(source, tmp_path / DRAFT_NAME)
+    got = sorted((e["count_type"], e["counted"]) for e in draft["counts"])
+    assert got == [("arrests", "people"), ("in_custody", "men"), ("searches", "properties")], draft["counts"]
+    assert any("count = 8 " in e["draft"] for e in draft["counts"])
+    assert not draft.get("personnel")

@@ -19,6 +19,7 @@ overwrites an existing file without --force.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -666,6 +667,36 @@ def build_draft(source_text: str, levels: list[str], spec: dict, known: list[Kno
         except ValueError:
             return None
 
+    # Counts whose noun varies: a field `computed: number` with `words_from: <field>` reads the number
+    # before the words the curator copies there ("eight people", "14 properties"); the kind's coded field
+    # with categories says what is counted, each category known by the stem of its own name
+    # ("arrests": arrested, "in_custody": custody, "searches": searched).
+    categories = spec.get("categories") or {}
+    claim_kinds = [res for res in spec.get("resources", []) if res.get("claim") is not None]
+    uses = collections.Counter(f.get("categories") for res in spec.get("resources", []) for f in res["fields"])
+    counted_from = []
+    for res in claim_kinds:
+        if res["name"] not in d.registry.keys:
+            continue
+        for f in res["fields"]:
+            if f.get("computed") != "number" or not f.get("words_from"):
+                continue
+            # the kind's own coded field: categories no other field uses (not a claim's modality)
+            coded = next((g for g in res["fields"] if g.get("input") == "code" and g.get("categories")
+                          and uses[g["categories"]] == 1), None)
+            values = list(((categories.get(coded["categories"]) or {}).get("values") or {})) if coded else []
+            cues = {v: [re.sub(r"(es|ed|s)$", "", word) for word in v.split("_") if len(word) > 3] for v in values}
+            counted_from.append((res["name"], f["name"], f["words_from"], coded and coded["name"], cues))
+
+    def count_kind(words, quantity):
+        """(section, its fields) for a count of a words_from kind in `words`, or None."""
+        for section, name, source, coded, cues in counted_from:
+            kind = next((v for v, stems in cues.items()
+                         if stems and all(re.search(rf"\b{re.escape(stem)}", words, re.IGNORECASE) for stem in stems)), None)
+            if kind and quantity.unit and count_of(words, quantity.unit) is not None:
+                return section, {source: quantity.unit, **({coded: kind} if coded else {})}, name
+        return None
+
     # Numbers: a count of people is a personnel figure; a span of time is its window, or "<n> days into" an event.
     # A number that is part of a date ("May 27", "2017") or a clock time ("0700 hours") is neither.
     clocks = [tk for tk in tokens if tk.kind in ("date", "time")]
@@ -699,6 +730,13 @@ def build_draft(source_text: str, levels: list[str], spec: dict, known: list[Kno
                     entry = d.add(section, {"quote": clause}, tk)
                     entry.fields.setdefault("id", f"{section}-{len([e for e in d.entries.values() if e.section == section])}")
                     d.note(entry, f"{name} = {count_of(words, w)} (the number before {w!r}, as the build reads it)")
+        elif mine is not None and mine.unit not in derive.TIME_UNITS and count_kind(words, mine):
+            # a count a declared kind reads before the words of one of its fields ("eight people ... arrested");
+            # a kind that names its words (above) is the more specific
+            section, fields, name = count_kind(words, mine)
+            entry = d.add(section, {"quote": clause}, tk, **fields)
+            entry.fields.setdefault("id", f"{section}-{len([e for e in d.entries.values() if e.section == section])}")
+            d.note(entry, f"{name} = {count_of(words, mine.unit)} (the number before {mine.unit!r}, as the build reads it)")
         elif mine is not None and counts and not PEOPLE_RE.match(words[counts[0].end - len(counts[0].unit or ""):]):
             event(clause, tk, date="not_stated")  # a count of no people ("12 arrests"): told by an event
         elif mine is not None and counts:  # a count of people, or the window of one
