@@ -63,6 +63,29 @@ def published_files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
 
 
+def failing_publish(root: Path, path: Path | str, edits: list[tuple[str, str]]) -> tuple[str, int]:
+    """Apply (old, new) edits, each once and in turn, to `path` (relative to `root`), run the publish
+    step, restore the file; the build must fail and leave the published files as they were. Returns what
+    it printed on standard error and the line of the first edit."""
+    target = root / path
+    kept = target.read_bytes()
+    before = published_files(root)
+    text = kept.decode("utf-8")
+    assert edits[0][0] in text, edits[0][0]
+    line = text[:text.index(edits[0][0])].count("\n") + 1
+    try:
+        for old, new in edits:
+            assert old in text, old
+            text = text.replace(old, new, 1)
+        target.write_text(text, encoding="utf-8")
+        result = run_step("outputs.publish", root)
+    finally:
+        target.write_bytes(kept)
+    assert result.returncode != 0, f"the build accepted {edits}"
+    assert published_files(root) == before, "a failing build changed the published files"
+    return result.stderr, line
+
+
 def run_step(module: str, root: Path, *args: str) -> subprocess.CompletedProcess:
     """`python -m scripts.<module> --root ROOT ARGS`, `module` being the step's path under scripts/
     (e.g. "outputs.publish"), run in this process: the step's `main()` with its standard output and

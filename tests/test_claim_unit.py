@@ -8,7 +8,7 @@ import re
 import shutil
 
 import pytest
-from conftest import ROOT, add_bulletin, copy_package, published_files, run_step
+from conftest import ROOT, add_bulletin, copy_package, failing_publish, run_step
 
 ANNOTATIONS = "data/raw/met-2017-05-24-additional-armed-officers/annotations.yaml"
 
@@ -17,14 +17,6 @@ ANNOTATIONS = "data/raw/met-2017-05-24-additional-armed-officers/annotations.yam
 def package(tmp_path_factory):
     """One copy of the published package; each case edits its annotations and restores them."""
     return copy_package(tmp_path_factory.mktemp("unit") / "package")
-
-
-def edit_once(root, old: str, new: str) -> int:
-    path = root / ANNOTATIONS
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) >= 1, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return text[:text.index(old)].count("\n") + 1
 
 
 # (what, old text, new text, the line the error names relative to the edit's first line, words of the error)
@@ -63,21 +55,10 @@ SLIPS = [
 
 @pytest.mark.parametrize("what, old, new, offset, words", SLIPS, ids=[s[0] for s in SLIPS])
 def test_a_slip_in_the_unit_stops_the_build_at_its_line(package, what, old, new, offset, words):
-    path = package / ANNOTATIONS
-    kept = path.read_bytes()
-    before = published_files(package)
-    try:
-        line = edit_once(package, old, new)
-        result = run_step("outputs.publish", package)
-    finally:
-        path.write_bytes(kept)
-    assert result.returncode != 0, what
-    assert words in result.stderr, result.stderr
-    found = re.search(r"annotations\.yaml:(\d+):", result.stderr)
-    assert found, result.stderr  # the curator's file and line
+    message, moved = failing_build(package, [(old, new)])  # the curator's file and line
+    assert words in message, message
     if offset is not None:
-        assert int(found.group(1)) == line + offset, result.stderr
-    assert published_files(package) == before, "a failing build publishes nothing"
+        assert moved == offset, message
 
 
 def test_the_copy_builds_when_nothing_is_slipped(package):
@@ -93,26 +74,12 @@ FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-10-14-fixture-railway-
 
 
 def failing_build(root, edits, path=ANNOTATIONS) -> tuple[str, int]:
-    """Apply (old, new) edits to `path` of the package at `root`, run the build, restore the file:
-    the error printed and the line of the first edit (which must be where the error points, or near)."""
-    target = root / path
-    kept = target.read_bytes()
-    before = published_files(root)
-    try:
-        text = kept.decode("utf-8")
-        line = text[:text.index(edits[0][0])].count("\n") + 1
-        for old, new in edits:
-            assert old in text, old
-            text = text.replace(old, new, 1)
-        target.write_text(text, encoding="utf-8")
-        result = run_step("outputs.publish", root)
-    finally:
-        target.write_bytes(kept)
-    assert result.returncode != 0
-    assert published_files(root) == before, "a failing build publishes nothing"
-    found = re.search(r"annotations\.yaml:(\d+):", result.stderr)
-    assert found, result.stderr
-    return result.stderr, int(found.group(1)) - line
+    """The error the build prints for (old, new) edits to `path` (conftest's failing_publish), and where it
+    points in annotations.yaml relative to the first edit's line."""
+    message, line = failing_publish(root, path, edits)
+    found = re.search(r"annotations\.yaml:(\d+):", message)
+    assert found, message
+    return message, int(found.group(1)) - line
 
 
 def test_a_day_phrase_never_resolves_words_that_print_their_date(package):
