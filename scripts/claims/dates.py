@@ -278,7 +278,7 @@ def resolve_day_phrase(text: str, published: date) -> When:
 # ---------------------------------------------------------------- relative words and periods
 
 
-def _matches(text: str, rules: Rules) -> list[tuple[int, int, str, dict]]:
+def matches(text: str, rules: Rules) -> list[tuple[int, int, str, dict]]:
     """Every declared relative word or period in `text` (whole words, any case), longest first where
     two overlap."""
     found = []
@@ -319,7 +319,7 @@ def read_relative(text: str, published: date, rules: Rules) -> When:
     printed = printed_date(text)
     if printed:
         raise ValueError(f"the quote prints its date ({printed!r}): use `date: printed`, not a relative rule")
-    found = _matches(text, rules)
+    found = matches(text, rules)
     if len({f[3]["words"] for f in found}) != 1:
         declared = [r["words"] for r in rules.relative_days + rules.periods]
         raise ValueError((f"the words hold {len(found)} relative words or periods of {RULES_FILE} "

@@ -638,7 +638,7 @@ def build_draft(source_text: str, levels: list[str], spec: dict, known: list[Kno
     # Relative words and periods schema/dates.yaml declares: a relative word ("overnight") or a closed
     # period ("the bank holiday weekend": both its ends declared) dates an event by the rules; an open
     # period ("the coming days") is a time frame, left to the claims below.
-    for lo, hi, how, rule in dates._matches(text, rules):
+    for lo, hi, how, rule in dates.matches(text, rules):
         if how == "periods" and rule.get("to") is None:
             continue
         if any(f[0] <= lo < f[1] for f in furniture) or any(lo >= a and hi <= b for a, b in statement_spans
@@ -655,46 +655,46 @@ def build_draft(source_text: str, levels: list[str], spec: dict, known: list[Kno
                 d.add("events", entry.spans, tk)
                 done.add(tk)
 
-    # Counts of their own kind: a field schema/package.yaml declares `computed: number` with `words:`
-    # (a count read from the words: "12 arrests") makes its kind's section the place of such a count.
-    counted = [(res["name"], f["name"], f["words"]) for res in spec.get("resources", [])
-               if res.get("claim") is not None and res["name"] in d.registry.keys
-               for f in res["fields"] if f.get("computed") == "number" and f.get("words")]
-
     def count_of(words, w):
         try:
             return derive.count_before(words, w)
         except ValueError:
             return None
 
-    # Counts whose noun varies: a field `computed: number` with `words_from: <field>` reads the number
-    # before the words the curator copies there ("eight people", "14 properties"); the kind's coded field
-    # with categories says what is counted, each category known by the stem of its own name
-    # ("arrests": arrested, "in_custody": custody, "searches": searched).
+    # Counts of their own kind: a field schema/package.yaml declares `computed: number` reads the number
+    # before its `words:` ("12 arrests"), or before the words the curator copies into the field it names
+    # by `words_from:` ("eight people", "14 properties"). Such a kind's section is the place of the count;
+    # for `words_from`, the kind's own coded field (categories no other field uses: not a claim's
+    # modality) says what is counted, each category known by the stem of its name ("in_custody": custody).
     categories = spec.get("categories") or {}
-    claim_kinds = [res for res in spec.get("resources", []) if res.get("claim") is not None]
     uses = collections.Counter(f.get("categories") for res in spec.get("resources", []) for f in res["fields"])
-    counted_from = []
-    for res in claim_kinds:
-        if res["name"] not in d.registry.keys:
+    count_kinds = []  # (section, field, fixed words or None, words_from field, coded field, {category: stems})
+    for res in spec.get("resources", []):
+        if res.get("claim") is None or res["name"] not in d.registry.keys:
             continue
+        coded = next((g for g in res["fields"] if g.get("input") == "code" and g.get("categories")
+                      and uses[g["categories"]] == 1), None)
+        values = list(((categories.get(coded["categories"]) or {}).get("values") or {})) if coded else []
+        cues = {v: [re.sub(r"(es|ed|s)$", "", word) for word in v.split("_") if len(word) > 3] for v in values}
         for f in res["fields"]:
-            if f.get("computed") != "number" or not f.get("words_from"):
-                continue
-            # the kind's own coded field: categories no other field uses (not a claim's modality)
-            coded = next((g for g in res["fields"] if g.get("input") == "code" and g.get("categories")
-                          and uses[g["categories"]] == 1), None)
-            values = list(((categories.get(coded["categories"]) or {}).get("values") or {})) if coded else []
-            cues = {v: [re.sub(r"(es|ed|s)$", "", word) for word in v.split("_") if len(word) > 3] for v in values}
-            counted_from.append((res["name"], f["name"], f["words_from"], coded and coded["name"], cues))
+            if f.get("computed") == "number" and (f.get("words") or f.get("words_from")):
+                count_kinds.append((res["name"], f["name"], f.get("words"), f.get("words_from"),
+                                    coded and coded["name"], cues))
+    # A kind that names its words is the more specific: it is tried first.
+    count_kinds.sort(key=lambda kind: kind[2] is None)
 
     def count_kind(words, quantity):
-        """(section, its fields) for a count of a words_from kind in `words`, or None."""
-        for section, name, source, coded, cues in counted_from:
+        """(section, its fields, the counted field's name, the words counted) for a count in `words` of a
+        declared kind, or None."""
+        for section, name, fixed, source, coded, cues in count_kinds:
+            if fixed:
+                if count_of(words, fixed) is not None:
+                    return section, {}, name, fixed
+                continue
             kind = next((v for v, stems in cues.items()
                          if stems and all(re.search(rf"\b{re.escape(stem)}", words, re.IGNORECASE) for stem in stems)), None)
-            if kind and quantity.unit and count_of(words, quantity.unit) is not None:
-                return section, {source: quantity.unit, **({coded: kind} if coded else {})}, name
+            if kind and quantity.unit and quantity.unit not in derive.TIME_UNITS and count_of(words, quantity.unit) is not None:
+                return section, {source: quantity.unit, **({coded: kind} if coded else {})}, name, quantity.unit
         return None
 
     # Numbers: a count of people is a personnel figure; a span of time is its window, or "<n> days into" an event.
@@ -723,20 +723,12 @@ def build_draft(source_text: str, levels: list[str], spec: dict, known: list[Kno
         elif mine is not None and mine.unit in derive.TIME_UNITS and re.search(r"\bdays?\s+into\b", words):
             entry = event(clause, tk, date="days_into")
             derived(d, entry, "days_into", derive.days_into, words)
-        elif mine is not None and any(count_of(words, w) for _, _, w in counted):
-            # a count a declared kind reads ("12 arrests"): filed under that kind, never as personnel
-            for section, name, w in counted:
-                if count_of(words, w):
-                    entry = d.add(section, {"quote": clause}, tk)
-                    entry.fields.setdefault("id", f"{section}-{len([e for e in d.entries.values() if e.section == section])}")
-                    d.note(entry, f"{name} = {count_of(words, w)} (the number before {w!r}, as the build reads it)")
-        elif mine is not None and mine.unit not in derive.TIME_UNITS and count_kind(words, mine):
-            # a count a declared kind reads before the words of one of its fields ("eight people ... arrested");
-            # a kind that names its words (above) is the more specific
-            section, fields, name = count_kind(words, mine)
+        elif mine is not None and count_kind(words, mine):
+            # a count a declared kind reads ("12 arrests", "eight people ... arrested"): never personnel
+            section, fields, name, counted = count_kind(words, mine)
             entry = d.add(section, {"quote": clause}, tk, **fields)
             entry.fields.setdefault("id", f"{section}-{len([e for e in d.entries.values() if e.section == section])}")
-            d.note(entry, f"{name} = {count_of(words, mine.unit)} (the number before {mine.unit!r}, as the build reads it)")
+            d.note(entry, f"{name} = {count_of(words, counted)} (the number before {counted!r}, as the build reads it)")
         elif mine is not None and counts and not PEOPLE_RE.match(words[counts[0].end - len(counts[0].unit or ""):]):
             event(clause, tk, date="not_stated")  # a count of no people ("12 arrests"): told by an event
         elif mine is not None and counts:  # a count of people, or the window of one
