@@ -43,8 +43,8 @@ def pages(site: str) -> dict[str, str]:
     return {name: site + path for name, path in out.items()}
 
 
-def axe_violations(page, url: str) -> list[dict]:
-    page.goto(url)
+def axe_violations(page) -> list[dict]:
+    """axe-core run on the page open in `page`."""
     page.add_script_tag(path=str(axe_script()))
     return page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
 
@@ -57,19 +57,37 @@ def summary(violations: list[dict]) -> dict[str, int]:
     return out
 
 
+LEGEND = """() => ({
+  tables: [...document.querySelectorAll('.legend li[data-table]')].map(e => e.dataset.table),
+  looks: [...document.querySelectorAll('.legend li[data-table] .legend-swatch')].map(e => {
+    const s = getComputedStyle(e); return [s.backgroundColor, s.backgroundImage]; }),
+  marks: [...document.querySelectorAll('#bulletin-text mark.span[data-table]')].map(e => [e.dataset.table,
+    getComputedStyle(e).getPropertyValue('--k').trim(), getComputedStyle(e).getPropertyValue('--p').trim()]),
+})"""
+
+
 @pytest.fixture(scope="module")
-def scanned(chromium, served):
+def visited(chromium, served):
+    """Each page of `pages()` loaded once: {name: {"lang", "text", "legend", "axe"}}, the page's language,
+    its text as shown, its legend (bulletin pages) and what axe-core finds there; the tests below read it."""
     axe_script()
-    # The auditor is injected into each page: its script is no part of the site, so the site's
-    # Content-Security-Policy (which refuses any other script, checked in tests/test_browser.py) is
-    # bypassed for this page alone.
+    # The auditor is injected into each page after the rest is read: its script is no part of the site,
+    # so the site's Content-Security-Policy (which refuses any other script, checked in
+    # tests/test_browser.py) is bypassed for this page alone.
     page = chromium.new_page(viewport=SCREEN, bypass_csp=True)
-    results = {name: axe_violations(page, url) for name, url in pages(served).items()}
+    results = {}
+    for name, url in pages(served).items():
+        page.goto(url)
+        results[name] = {"lang": page.evaluate("document.documentElement.lang"),
+                         "text": page.evaluate("document.body.innerText"),
+                         "legend": page.evaluate(LEGEND) if name.startswith("bulletin") else None,
+                         "axe": axe_violations(page)}
     page.close()
     return results
 
 
-def test_axe_finds_no_critical_or_serious_violation(scanned, record_property):
+def test_axe_finds_no_critical_or_serious_violation(visited, record_property):
+    scanned = {name: seen["axe"] for name, seen in visited.items()}
     for name, violations in scanned.items():
         record_property(f"axe {name}", json.dumps(summary(violations)))
         print(f"axe-core {AXE_VERSION}, {name}: {summary(violations) or 'no violations'}")
@@ -78,12 +96,8 @@ def test_axe_finds_no_critical_or_serious_violation(scanned, record_property):
     assert blocking == dict.fromkeys(scanned, [])
 
 
-def test_every_page_names_its_language(chromium, served):
-    page = chromium.new_page(viewport=SCREEN)
-    for name, url in pages(served).items():
-        page.goto(url)
-        assert page.evaluate("document.documentElement.lang") == "en-GB", name
-    page.close()
+def test_every_page_names_its_language(visited):
+    assert {name: seen["lang"] for name, seen in visited.items()} == dict.fromkeys(visited, "en-GB")
 
 
 # The first row starts this far up the first screen at least (a row of long quotes may be taller
@@ -104,39 +118,25 @@ def test_a_table_page_shows_its_first_row_on_the_first_screen(chromium, served):
     assert tops and late == {}, f"first row below the first screen: {late}"
 
 
-def test_the_bulletin_legend_tells_every_table_apart_by_colour_and_pattern(chromium, served):
-    page = chromium.new_page(viewport=SCREEN)
-    for name, url in pages(served).items():
-        if not name.startswith("bulletin"):
-            continue
-        page.goto(url)
-        swatches = page.locator(".legend li[data-table] .legend-swatch")
-        looks = swatches.evaluate_all(
-            "els => els.map(e => { const s = getComputedStyle(e); return [s.backgroundColor, s.backgroundImage]; })")
-        tables = page.locator(".legend li[data-table]").evaluate_all("els => els.map(e => e.dataset.table)")
-        assert tables and len(set(tables)) == len(tables)
-        assert len({tuple(look) for look in looks}) == len(tables), "two tables look the same in the legend"
+def test_the_bulletin_legend_tells_every_table_apart_by_colour_and_pattern(visited):
+    bulletins = {name: seen["legend"] for name, seen in visited.items() if name.startswith("bulletin")}
+    assert bulletins
+    for name, legend in bulletins.items():
+        tables, looks, marks = legend["tables"], legend["looks"], legend["marks"]
+        assert tables and len(set(tables)) == len(tables), name
+        assert len({tuple(look) for look in looks}) == len(tables), f"{name}: two tables look the same in the legend"
         patterns = [image for _, image in looks]
-        assert all(image and image != "none" for image in patterns), "every table has a pattern, not colour alone"
+        assert all(image and image != "none" for image in patterns), f"{name}: every table has a pattern, not colour alone"
         # The marks in the text wear the look of their table, so the legend reads them.
-        marks = page.locator("#bulletin-text mark.span[data-table]").evaluate_all(
-            "els => els.map(e => [e.dataset.table, getComputedStyle(e).getPropertyValue('--k').trim(),"
-            " getComputedStyle(e).getPropertyValue('--p').trim()])")
-        assert marks and {m[0] for m in marks} <= set(tables)
-    page.close()
+        assert marks and {m[0] for m in marks} <= set(tables), name
 
 
-def test_the_citation_is_printed_once_per_page(chromium, served):
+def test_the_citation_is_printed_once_per_page(visited):
     """The citation's opening (its author and year, as APA prints them) is counted in each page's text."""
     csl = json.loads((ROOT / "citation" / "dataset.csl.json").read_text(encoding="utf-8"))[0]
     author = csl["author"][0].get("literal") or csl["author"][0]["family"]
     cited = f"{author}. ({csl['issued']['date-parts'][0][0]})"
-    page = chromium.new_page(viewport=SCREEN)
-    counts = {}
-    for name, url in pages(served).items():
-        page.goto(url)
-        counts[name] = page.evaluate("document.body.innerText").count(cited)
-    page.close()
+    counts = {name: seen["text"].count(cited) for name, seen in visited.items()}
     assert counts["home"] == 1 and counts["row"] == 1, counts
     assert all(n <= 1 for n in counts.values()), counts
 
