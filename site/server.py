@@ -22,7 +22,24 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 MAX_CONNECTIONS = 200
-HEADER_SECONDS = float(os.environ.get("SITE_HEADER_SECONDS") or 10.0)
+
+
+def seconds_from_environment(name: str, default: float) -> float:
+    """A positive number of seconds from the environment variable `name`, or `default` when unset;
+    anything else stops the site before it starts, naming the variable."""
+    given = os.environ.get(name)
+    if not given:
+        return default
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        sys.exit(f"error: {name}={given!r}: give a positive number of seconds (unset: {default:g})")
+    return seconds
+
+
+HEADER_SECONDS = seconds_from_environment("SITE_HEADER_SECONDS", 10.0)
 MAX_HEADER_BYTES = 32 * 1024
 KEEP_ALIVE_SECONDS = 5
 BACKLOG = 256

@@ -30,8 +30,10 @@ TABLE = "claims"
 (KEY,) = next(r for r in PACKAGE["resources"] if r["name"] == TABLE)["schema"]["primaryKey"]
 MAX_RSS_MB = 500  # the server's memory through every probe (it took 1.4 GB from one query before)
 # The headers' deadline the module's site is started with (SITE_HEADER_SECONDS; site/server.py's default
-# is longer): past the 1 s the half-open probe waits before counting, so its connections are still open then.
-HEADER_SECONDS = 4.0
+# is longer): past the HALF_OPEN_WAIT the half-open probe waits before counting, so its connections are
+# still open then.
+HEADER_SECONDS = 2.0
+HALF_OPEN_WAIT = 0.5
 # Words of a Python exception or traceback, which no answer may carry.
 EXCEPTION_TEXT = re.compile(r"Traceback|File \"|Error binding|JSONDecodeError|KeyError|ValueError|TypeError|"
                             r"ProgrammingError|invalid literal|Expecting value")
@@ -161,20 +163,29 @@ def test_half_open_connections_are_capped_and_timed_out(site, record_property):
     base, pid, route, _ = site
     limits = server_limits()
     assert HEADER_SECONDS < limits["HEADER_SECONDS"], "the site under test waits less than the default"
-    answer, opened, sockets = hostile.half_open(base, pid)
+    answer, opened, sockets = hostile.half_open(base, pid, wait=HALF_OPEN_WAIT)
     try:
         deadline = time.monotonic() + HEADER_SECONDS + 5
         while time.monotonic() < deadline and hostile.open_count(sockets):
-            time.sleep(0.5)
+            time.sleep(0.1)
         left = hostile.open_count(sockets)
     finally:
         for sock in sockets:
             sock.close()
-    summary(record_property, f"hostile:{answer.line()} (of {opened} opened: still open after 1 s; "
+    summary(record_property, f"hostile:{answer.line()} (of {opened} opened: still open after {HALF_OPEN_WAIT} s; "
                              f"{left} open {HEADER_SECONDS + 5:.0f} s later)")
     assert opened == hostile.HALF_OPEN and answer.status <= limits["MAX_CONNECTIONS"]
     assert left == 0, "a half-sent request is closed after the headers' deadline"
     assert httpx.get(f"{base}/{route}/{TABLE}.json?_size=1").status_code == 200
+
+
+@pytest.mark.parametrize("given", ["4s", "0", "-1", "nan", "inf"])
+def test_a_deadline_that_is_no_positive_number_stops_the_site_naming_its_variable(given, monkeypatch):
+    """site/server.py reads SITE_HEADER_SECONDS when it is loaded, before the site starts."""
+    monkeypatch.setenv("SITE_HEADER_SECONDS", given)
+    with pytest.raises(SystemExit) as stop:
+        server_limits()
+    assert stop.value.code == f"error: SITE_HEADER_SECONDS={given!r}: give a positive number of seconds (unset: 10)"
 
 
 def test_ad_hoc_sql_waits_its_turn_and_pages_are_served_meanwhile(site, record_property):
