@@ -140,17 +140,15 @@ def route_of(base: str, db: str, timeout: float) -> str:
     return db
 
 
-def start_site(command: list, env: dict, log: Path):
-    """A site started in the background on a free port of 127.0.0.1 (written where `command` or `env`
-    says {port}): the process and its base URL, once it answers."""
+def launch_site(command: list, env: dict, log: Path):
+    """A site launched in the background on a free port of 127.0.0.1 (written where `command` or `env`
+    says {port}): the process and its base URL (see wait_until_answering)."""
     port = str(free_port())
     with open(log, "w") as out:
         process = subprocess.Popen([str(a).replace("{port}", port) for a in command],
                                    env={k: v.replace("{port}", port) for k, v in env.items()},
                                    stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://{HOST}:{port}"
-    wait_until_answering(process, base, log)
-    return process, base
+    return process, f"http://{HOST}:{port}"
 
 
 def site_mix(base: str, db: str, metadata: dict, timeout: float, own_pages: bool) -> tuple[str, list[tuple[str, str]]]:
@@ -232,19 +230,28 @@ def main(argv=None) -> None:
                                      "--inspect-file", args.inspect.resolve(), "--host", HOST, "--port", "{port}"],
                                     stock_env, False)}
     results, logs = {}, Path(tempfile.mkdtemp(prefix="load-check-"))
-    for name, (command, environment, own_pages) in sites.items():
-        try:
-            process, base = start_site(command, environment, logs / f"{name.split()[0]}.log")
-        except RuntimeError as error:
-            sys.exit(f"error: {name}: {error}")
-        try:
+    # Both sites start at once (each waits for its imports, not for the other's); each is then measured
+    # in turn, the other idle.
+    started = {}
+    try:
+        for name, (command, environment, _) in sites.items():
+            started[name] = launch_site(command, environment, logs / f"{name.split()[0]}.log")
+        for name, (process, base) in started.items():
+            try:
+                wait_until_answering(process, base, logs / f"{name.split()[0]}.log")
+            except RuntimeError as error:
+                sys.exit(f"error: {name}: {error}")
+        for name, (_, _, own_pages) in sites.items():
+            base = started[name][1]
             route, mix = site_mix(base, db, metadata, args.timeout, own_pages)
             for every, label in ((0, name), (args.slow_every, name + SLOW_LABEL))[:2 if args.slow_every else 1]:
                 results[label] = asyncio.run(run(base, mix, args.requests, args.concurrency, args.max_seconds,
                                                  args.timeout, route, every, args.slow_ms))
                 report(label, base, mix, results[label])
-        finally:
+    finally:
+        for process, _ in started.values():
             process.terminate()
+        for process, _ in started.values():
             process.wait(timeout=30)
     side_by_side(results, args.slow_every)
     # Stock Datasette's timeouts behind slow queries are what the comparison shows, not a failure.
