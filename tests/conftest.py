@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import fcntl
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -111,6 +113,33 @@ def run_cli(module: str, root: Path, *args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
+def once_per_run(tmp_path_factory, name: str, make) -> Path:
+    """`make(folder)` run once in the whole test run, in a folder every pytest-xdist worker sees: the first
+    test to ask makes it, behind a lock; the others wait for it and read what it made (never changing
+    it). Returns the folder. A making that fails is tried again by the next test to ask, so each test
+    that needs it reports the failure."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    folder, done = base / f"once-{name}", base / f"once-{name}.done"
+    with open(base / f"once-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def clean_build(tmp_path_factory) -> Path:
+    """The package's inputs, unchanged, copied and built once in the run (once_per_run): the package folder."""
+    def make(folder: Path) -> None:
+        build_package(copy_inputs(folder / "package"))
+    return once_per_run(tmp_path_factory, "clean-build", make) / "package"
+
+
 def build_package(root: Path) -> None:
     """Run the whole build (extract, describe, validate, publish) on the package at `root`."""
     result = run_step("outputs.publish", root)
@@ -189,19 +218,23 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture(scope="session")
 def site_files(tmp_path_factory) -> dict[str, Path]:
     """The Datasette site's files (database, metadata, inspect data) built from this
-    package into a temporary folder, as `make serve` builds them into build/."""
+    package into a temporary folder, as `make serve` builds them into build/ (once in the run)."""
     import json
-    out = tmp_path_factory.mktemp("site")
     package = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
-    files = {"db": out / f"{package['name']}.db", "metadata": out / "metadata.json", "inspect": out / "inspect.json"}
-    for step, key in (("outputs.build_db", "db"), ("outputs.build_datasette_metadata", "metadata")):
-        result = run_step(step, ROOT, "--out", str(files[key]))
-        assert result.returncode == 0, result.stderr
-    from click.testing import CliRunner
-    from datasette.cli import cli
-    result = CliRunner().invoke(cli, ["inspect", str(files["db"]), "--inspect-file", str(files["inspect"])])
-    assert result.exit_code == 0, result.output
-    return files
+
+    def files_in(out: Path) -> dict[str, Path]:
+        return {"db": out / f"{package['name']}.db", "metadata": out / "metadata.json", "inspect": out / "inspect.json"}
+
+    def make(out: Path) -> None:
+        files = files_in(out)
+        for step, key in (("outputs.build_db", "db"), ("outputs.build_datasette_metadata", "metadata")):
+            result = run_step(step, ROOT, "--out", str(files[key]))
+            assert result.returncode == 0, result.stderr
+        from click.testing import CliRunner
+        from datasette.cli import cli
+        result = CliRunner().invoke(cli, ["inspect", str(files["db"]), "--inspect-file", str(files["inspect"])])
+        assert result.exit_code == 0, result.output
+    return files_in(once_per_run(tmp_path_factory, "site", make))
 
 
 def datasette_for(db_files, metadata: dict | None = None, inspect: dict | None = None, template_dir=None):
@@ -236,11 +269,12 @@ def public_ds(site_files):
 @pytest.fixture(scope="session")
 def release_archive(tmp_path_factory) -> Path:
     """The release archive of this package, as `make dist` writes it (dist/<name>-<version>.zip), in a
-    temporary folder."""
-    from scripts.outputs import build_dist
-    name, data = build_dist.build(ROOT)
-    path = tmp_path_factory.mktemp("dist") / name
-    path.write_bytes(data)
+    temporary folder (once in the run)."""
+    def make(folder: Path) -> None:
+        from scripts.outputs import build_dist
+        name, data = build_dist.build(ROOT)
+        (folder / name).write_bytes(data)
+    (path,) = once_per_run(tmp_path_factory, "dist", make).iterdir()
     return path
 
 

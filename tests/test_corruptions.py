@@ -17,18 +17,16 @@ own test, and fails alone.
 from __future__ import annotations
 
 import csv
-import fcntl
 import hashlib
 import io
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import BULLETIN, ROOT, copy_package, published_files, run_cli, run_step
+from conftest import BULLETIN, ROOT, copy_package, once_per_run, published_files, run_step
 
 from scripts.common import load_yaml
 
@@ -452,18 +450,13 @@ def validate_batch(batch: list[Corruption], folder: Path) -> dict:
 
 
 def batch_report(number: int, tmp_path_factory) -> dict:
-    """Batch `number`'s validation, run once for the whole test run: the first test of the batch runs
-    it (under pytest-xdist, in the folder the workers share, behind a lock), the others read its report."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # the run's folder, above each worker's own
-    saved = base / f"corruption-batch-{number}" / "report.json"
-    with open(base / f"corruption-batch-{number}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not saved.exists():
-            report = validate_batch(BATCHES[number], saved.parent)
-            saved.write_text(json.dumps(report), encoding="utf-8")
-        return json.loads(saved.read_text(encoding="utf-8"))
+    """Batch `number`'s validation, run once for the whole test run (conftest's once_per_run: the first
+    test of the batch runs it, under pytest-xdist in a folder the workers share), the others read its report."""
+    def make(folder: Path) -> None:
+        report = validate_batch(BATCHES[number], folder)
+        (folder / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    folder = once_per_run(tmp_path_factory, f"corruption-batch-{number}", make)
+    return json.loads((folder / "report.json").read_text(encoding="utf-8"))
 
 
 def line_table(line: str) -> str | None:
