@@ -151,6 +151,17 @@ def inputs(tmp_path):
     return copy_inputs(tmp_path / "package")
 
 
+@pytest.fixture
+def archived_inputs(tmp_path):
+    """The inputs with the archived bulletin alone in data/raw/: for tests that edit its annotations and
+    read what the build says of them, which another bulletin printing the same number or name changes."""
+    root = copy_inputs(tmp_path / "package")
+    for folder in (root / "data" / "raw").iterdir():
+        if folder.is_dir() and folder.name != BULLETIN:
+            shutil.rmtree(folder)
+    return root
+
+
 @pytest.fixture(scope="session")
 def source_text() -> str:
     return SOURCE_TEXT.read_text(encoding="utf-8")

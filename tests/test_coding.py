@@ -686,7 +686,8 @@ def test_a_row_whose_meaning_changed_has_a_new_id(tables):
         assert old["replacement_ids"] == f"{SID}-more-armed-officers-{place}" and "status" in old["reason"]
 
 
-def test_a_released_id_dropped_without_retiring_fails(inputs):
+def test_a_released_id_dropped_without_retiring_fails(archived_inputs):
+    inputs = archived_inputs  # (a later bulletin printing 999 would take over the emergency number)
     edit(inputs, "  - id: call-999\n", "  - id: call-emergency\n")  # a new ID: fine, never released
     edit(inputs, "  - id: emergency\n", "  - id: emergency-number\n")
     edit(inputs, "    contact: emergency\n", "    contact: emergency-number\n")

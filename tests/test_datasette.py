@@ -165,11 +165,16 @@ def test_contacts(ds, typed_rows):
 
 
 def test_threat_assessments_on_the_scale(ds, typed_rows):
+    """Every level of the scale, in its order, each once with no assessment or once per assessment at it
+    (any bulletin's; several may assess one level)."""
     rows = query(ds, "threat_level_assessments")
     scale = sorted(typed_rows["threat_levels"], key=lambda level: level["rank"])
-    assert [r["level_id"] for r in rows] == [level["level_id"] for level in scale]
-    assessed = {r["level_id"]: r["assessment_id"] for r in rows if r["assessment_id"]}
-    assert assessed == {a["level_id"]: a["assessment_id"] for a in typed_rows["threat_assessments"]}
+    assert list(dict.fromkeys(r["level_id"] for r in rows)) == [level["level_id"] for level in scale]
+    assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows)
+    assessed = sorted((r["level_id"], r["assessment_id"]) for r in rows if r["assessment_id"])
+    assert assessed == sorted((a["level_id"], a["assessment_id"]) for a in typed_rows["threat_assessments"])
+    unassessed = [r["level_id"] for r in rows if not r["assessment_id"]]
+    assert not set(unassessed) & {level for level, _ in assessed}, "a level assessed is also listed as unassessed"
     assert all(r["quote"] for r in rows if r["assessment_id"])
 
 

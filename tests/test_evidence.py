@@ -65,8 +65,9 @@ def test_coverage_recognises_the_facts(source_text):
         assert token in found, token
 
 
-def test_uncovered_token_is_reported(inputs):
+def test_uncovered_token_is_reported(archived_inputs):
     """Drop the 999 contact and the statement that holds it: the build names the token left over."""
+    inputs = archived_inputs
     path = inputs / "data" / "raw" / "met-2017-05-24-additional-armed-officers" / "annotations.yaml"
     text = path.read_text(encoding="utf-8")
     start = text.index("  - id: emergency")

@@ -67,8 +67,8 @@ order by c.emergency, c.contact_id""",
     },
     "threat_level_assessments": {
         "title": "Threat level assessments on the UK scale",
-        "description": "The five levels of the UK threat scale in order, each with the assessments the bulletin "
-                       "reports at that level: who assessed it, when the level was set, and the assessment's words.",
+        "description": "The five levels of the UK threat scale in order, each with the assessments the bulletins "
+                       "report at that level: who assessed it, when the level was set, and the assessment's words.",
         "sql": """
 select l.rank, l.level_id, a.assessment_id, o.name as assessor, a.assessor_basis, e.date, e.date_latest,
        ev.quote, a.evidence_id, a.level_evidence_id
