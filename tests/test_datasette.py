@@ -132,7 +132,8 @@ def test_filtered_export_keeps_booleans_and_the_page_names_the_canonical_file(ds
 
 def test_timeline_in_date_order(ds, typed_rows):
     """Every event of every bulletin, on the one timeline (column timeline): each bulletin's own
-    sequence kept, and the dates (or the latest an undated event can have) never going back."""
+    sequence kept, the dates never going back, and an undated event's bounds kept by its place: no dated
+    event before it is later than its latest day, none after it earlier than its earliest."""
     evidence = {row["evidence_id"]: row["quote"] for row in typed_rows["evidence"]}
     events = sorted(typed_rows["events"], key=lambda e: e["timeline"])
     rows = query(ds, "timeline")
@@ -141,8 +142,14 @@ def test_timeline_in_date_order(ds, typed_rows):
     for source in {r["source_id"] for r in rows}:
         sequence = [e["sequence"] for e in events if e["source_id"] == source]
         assert sequence == list(range(1, len(sequence) + 1)), f"{source}: its own sequence is not kept"
-    dates = [r["date"] or r["date_latest"] for r in rows if r["date"] or r["date_latest"]]
+    dates = [r["date"] for r in rows if r["date"]]
     assert dates == sorted(dates)
+    for place, row in enumerate(rows):
+        earliest, latest = row["date_earliest"], row["date_latest"]
+        if row["date"]:
+            continue
+        assert not latest or all(r["date"] <= latest for r in rows[:place] if r["date"]), row["event_id"]
+        assert not earliest or all(r["date"] >= earliest for r in rows[place + 1:] if r["date"]), row["event_id"]
 
 
 def test_personnel_figures_with_their_quotes(ds, typed_rows):
