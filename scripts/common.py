@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Modalities of a claim that has happened (or is happening): an event told so cannot be dated after the
 # bulletin that reports it; a future, possible or planned one may (the build and the gate both check it).
 PAST_MODALITIES = ("in_effect", "under_way")
+# Modalities of a claim told as still to come: a weekday phrase on one ("on Saturday") is the next such
+# day on or after the bulletin's publication, not the last one before it.
+FORWARD_MODALITIES = ("future", "expected")
 
 
 class BuildError(Exception):

@@ -79,6 +79,56 @@ def test_a_day_phrase_is_the_last_such_day_and_never_reads_a_printed_date():
         dates.resolve_day_phrase("until 0700 hours on Tuesday 30th May 2017", PUBLISHED)
 
 
+@pytest.mark.parametrize("published, forward, day", [
+    (date(2017, 5, 25), True, date(2017, 5, 27)),   # Thursday: the coming Saturday
+    (date(2017, 5, 25), False, date(2017, 5, 20)),  # told as done: the last one
+    (date(2017, 5, 27), True, date(2017, 5, 27)),   # on a Saturday, that day
+    (date(2017, 5, 27), False, date(2017, 5, 27)),
+])
+def test_a_day_phrase_of_a_claim_still_to_come_is_the_next_such_day(published, forward, day):
+    read = dates.resolve_day_phrase("Armed officers will patrol the final on Saturday", published, forward)
+    assert (read.day, read.precision, read.basis) == (day, "day", "inferred")
+    assert ("the next Saturday on or after" if forward else "the last Saturday on or before") in read.rule
+
+
+def test_a_planned_event_dated_by_its_weekday_is_dated_ahead_and_the_same_words_told_as_done_stop_the_build(tmp_path):
+    """The Police Scotland fixture's planned patrols, with "on Saturday" for the printed "Saturday 27 May":
+    told as future they are dated 27 May, after the Thursday's publication; told as done (in_effect) they
+    would be the Saturday before, 20 May, before the events they follow, and the build says so at the entry."""
+    import hashlib
+    from scripts.claims import extract
+    fixture = ROOT / "tests" / "fixtures" / "raw" / "scot-2017-05-25-fixture-weekend-events"
+    root = copy_inputs(tmp_path / "package")
+    folder = add_bulletin(root, fixture)
+    printed = "during the Scottish Cup Final on Saturday 27 May."
+    for name in ("source.txt", "annotations.yaml"):
+        path = folder / name
+        assert path.read_text(encoding="utf-8").count(printed) == 1, name
+        path.write_text(path.read_text(encoding="utf-8").replace(printed, "during the Scottish Cup Final on Saturday."),
+                        encoding="utf-8")
+    meta = folder / "metadata.yaml"
+    digest = hashlib.sha256((folder / "source.txt").read_bytes()).hexdigest()
+    meta.write_text(re.sub(r"sha256: [0-9a-f]{64}", f"sha256: {digest}", meta.read_text(encoding="utf-8")), encoding="utf-8")
+    annotations = folder / "annotations.yaml"
+    planned = "    modality: future\n    date: printed\n"
+    text = annotations.read_text(encoding="utf-8")
+    start = text.index("on Saturday.\"")
+    assert text.index(planned, start) == text.find(planned, start)
+    where = text.index(planned, start)
+    annotations.write_text(text[:where] + "    modality: future\n    date: day_phrase\n" + text[where + len(planned):],
+                           encoding="utf-8")
+    built = extract.build(root)
+    (row,) = [r for r in built["rows"]["events"] if r["event_id"].endswith("-patrols-at-hampden-park")]
+    assert (row["date"], row["date_basis"]) == ("2017-05-27", "inferred"), row
+    assert "the next Saturday on or after the publication date (2017-05-25, a Thursday)" in row["date_rule"]
+    text = annotations.read_text(encoding="utf-8")
+    annotations.write_text(text.replace("    modality: future\n    date: day_phrase\n",
+                                        "    modality: in_effect\n    date: day_phrase\n"), encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        extract.build(root)
+    assert "annotations.yaml" in str(caught.value) and "contradicts the order of events" in str(caught.value), caught.value
+
+
 @pytest.mark.parametrize("words, day, last, precision, part", [
     ("Two men were arrested overnight", date(2017, 5, 26), None, "part_of_day", "night"),
     ("searches carried out today", date(2017, 5, 27), None, "day", None),

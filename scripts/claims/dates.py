@@ -254,10 +254,12 @@ def read_printed(text: str, published: date, rules: Rules) -> When:
     return When(read.date(), "day", basis, rule)
 
 
-def resolve_day_phrase(text: str, published: date) -> When:
+def resolve_day_phrase(text: str, published: date, forward: bool = False) -> When:
     """A weekday (optionally with a part of day) resolved to the latest such day on or before the
-    publication day: 'Tuesday night' said on Wednesday 24 May 2017 is 23 May 2017. Words that print
-    their own calendar date are never resolved so: the weekday would guess what the words state."""
+    publication day: 'Tuesday night' said on Wednesday 24 May 2017 is 23 May 2017; of a claim told as
+    still to come (`forward`: its modality is one of common.FORWARD_MODALITIES), the next such day on or
+    after it: 'on Saturday' said on Thursday 25 May 2017 is 27 May 2017. Words that print their own
+    calendar date are never resolved so: the weekday would guess what the words state."""
     printed = printed_date(text)
     if printed:
         raise ValueError(f"the quote prints its date ({printed!r}): a day phrase never resolves words that print "
@@ -269,9 +271,11 @@ def resolve_day_phrase(text: str, published: date) -> When:
     phrase = found[0]
     day_name, _, part = phrase.partition(" ")
     index = recognise.WEEKDAYS.index(day_name)
-    resolved = published + relativedelta(weekday=dateutil_weekday(index)(-1))
-    rule = (f"'{phrase}' resolved to the last {day_name} on or before the publication date "
-            f"({published.isoformat()}, a {published.strftime('%A')})")
+    resolved = published + relativedelta(weekday=dateutil_weekday(index)(+1 if forward else -1))
+    which = "next" if forward else "last"
+    rule = (f"'{phrase}' resolved to the {which} {day_name} on or {'after' if forward else 'before'} the publication "
+            f"date ({published.isoformat()}, a {published.strftime('%A')})"
+            + (", the claim being told as still to come" if forward else ""))
     return When(resolved, "part_of_day" if part else "day", "inferred", rule, part_of_day=part or None)
 
 

@@ -31,8 +31,8 @@ from pathlib import Path
 
 from . import claim_rows, clauses, coverage, dates, derive, recognise, sentences
 from ..inputs import declarations, fact_kinds, input_models, rules, yaml_input
-from ..common import (PAST_MODALITIES, ROOT, BuildError, atomic_write_bytes, csv_bytes, fail, field_names, line_of,
-                     package_spec)
+from ..common import (FORWARD_MODALITIES, PAST_MODALITIES, ROOT, BuildError, atomic_write_bytes, csv_bytes, fail,
+                      field_names, line_of, package_spec)
 from ..inputs.yaml_input import InputErrors, Problem
 
 # Words may be excused from coding only a few at a time (a connective), or as whole lines of page
@@ -676,7 +676,8 @@ def event_date(c: Context, e: dict) -> dict:
                     utc_offset=dates.offset_text(stated.published), date_precision="minute", date_basis="stated",
                     date_rule="printed in the bulletin's dateline")
     if how == "day_phrase":
-        return c.derived(e, dates.resolve_day_phrase, e["quote"], c.b.published_day).columns()
+        return c.derived(e, dates.resolve_day_phrase, e["quote"], c.b.published_day,
+                         e.get("modality") in FORWARD_MODALITIES).columns()
     if how == "printed":
         return c.derived(e, dates.read_printed, e["quote"], c.b.published_day, c.tables.date_rules).columns()
     if how == "relative":
