@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
-import hashlib
-
+import pytest
 from conftest import SOURCE_TEXT
 
 from scripts.claims import coverage
@@ -63,6 +63,21 @@ def test_coverage_recognises_the_facts(source_text):
                   ("name", "Joint Terrorism Analysis Centre"), ("name", "JTAC"),
                   ("name", "Commissioner Mark Rowley"), ("relative_time", "day")]:
         assert token in found, token
+
+
+@pytest.mark.parametrize("text, date_words", [
+    ("News | 30/05/2017 11:45", "30/05/2017"),
+    ("Two addresses were searched on 28/05/2017 in Oxford.", "28/05/2017"),
+    ("until at least 0700 hours on Tuesday 30th May 2017", "30th May 2017"),
+])
+def test_a_calendar_date_in_words_or_digits_is_one_date_token_and_no_quantity(text, date_words):
+    """A date printed in digits, as a dateline may print it, is a date to cover (not three numbers left
+    over), the drafting aid's and the date reader's, and its digits are never read as a count."""
+    from scripts.claims import dates, derive, recognise
+    assert [t.text for t in recognise.all_tokens(text, LEVELS) if t.kind == "date"] == [date_words]
+    assert dates.printed_date(text) == date_words
+    assert not [q for q in derive.quantities(text) if q.start < text.index(date_words) + len(date_words)
+                and text.index(date_words) < q.end]
 
 
 def test_uncovered_token_is_reported(archived_inputs):

@@ -111,7 +111,6 @@ def _load_rules(path: Path, mtime_ns: int, size: int) -> Rules:
 
 # ---------------------------------------------------------------- reading printed dates and times
 
-NUMERIC_DATE_RE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b")
 _TWO_DEFAULTS = (datetime(1900, 1, 1, 0, 0), datetime(1904, 2, 2, 1, 1))
 
 
@@ -216,16 +215,15 @@ class When:
 
 def printed_date(text: str) -> str | None:
     """The first calendar date the words print ('30th May 2017', 'May 24, 2017', '23 May', '30/05/2017')."""
-    found = sorted([m for m in recognise.DATE_RE.finditer(text)] + [m for m in NUMERIC_DATE_RE.finditer(text)],
-                   key=lambda m: m.start())
-    return found[0].group(0) if found else None
+    found = recognise.DATE_RE.search(text)
+    return found.group(0) if found else None
 
 
 def read_printed(text: str, published: date, rules: Rules) -> When:
     """The one date the words print, with the clock time when one is printed: 'until at least 0700 hours
     on Tuesday 30th May 2017' -> 2017-05-30 07:00 +01:00 (the local zone's offset that day). A date
     printed without its year takes the publication's year (inferred, by that rule)."""
-    dates = [m.group(0) for m in recognise.DATE_RE.finditer(text)] + NUMERIC_DATE_RE.findall(text)
+    dates = [m.group(0) for m in recognise.DATE_RE.finditer(text)]
     if len(dates) != 1:
         raise ValueError(f"`date: printed` reads the one calendar date the words print; they print {len(dates)}"
                          + (f" ({', '.join(map(repr, dates))})" if dates else ""))

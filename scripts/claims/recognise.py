@@ -31,9 +31,12 @@ TIME_RE = re.compile(r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b|\b\d{1,2}(?:\.\d{2})?\s?(?
 MONTHS = ("January February March April May June July August September October "
           "November December").split()
 _MONTH = "(?:" + "|".join(MONTHS) + ")"
+# Calendar dates in words ("30th May 2017", "May 24, 2017", "23 May") or in digits ("30/05/2017", read
+# day first by schema/dates.yaml's `dayfirst`).
+NUMERIC_DATE_RE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b")
 DATE_RE = re.compile(
     rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:\s+\d{{4}})?"
-    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?)\b")
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?)\b|{NUMERIC_DATE_RE.pattern}")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PARTS_OF_DAY = ("morning", "afternoon", "evening", "night")
 WEEKDAY_RE = re.compile(rf"\b(?:{'|'.join(WEEKDAYS)})(?:\s+(?:{'|'.join(PARTS_OF_DAY)}))?\b")
