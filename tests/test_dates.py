@@ -91,42 +91,63 @@ def test_a_day_phrase_of_a_claim_still_to_come_is_the_next_such_day(published, f
     assert ("the next Saturday on or after" if forward else "the last Saturday on or before") in read.rule
 
 
+def reworded_fixture(root: Path, name: str, old: str, new: str, entry_id: str, coding: dict[str, str]) -> Path:
+    """The fixture bulletin `name` added to the inputs at `root`, its words `old` reworded `new` in its text
+    and in its quotes (the text's hash recomputed in its metadata), and the keys `coding` set on the event
+    `entry_id`. Returns the bulletin's annotations file."""
+    import hashlib
+    folder = add_bulletin(root, ROOT / "tests" / "fixtures" / "raw" / name)
+    for file in ("source.txt", "annotations.yaml"):
+        path = folder / file
+        assert old in path.read_text(encoding="utf-8"), (file, old)
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    meta = folder / "metadata.yaml"
+    digest = hashlib.sha256((folder / "source.txt").read_bytes()).hexdigest()
+    meta.write_text(re.sub(r"sha256: [0-9a-f]{64}", f"sha256: {digest}", meta.read_text(encoding="utf-8")),
+                    encoding="utf-8")
+    annotations = folder / "annotations.yaml"
+    text = annotations.read_text(encoding="utf-8")
+    start = text.index(f"  - id: {entry_id}\n")
+    end = text.find("\n  - id: ", start + 1)
+    end = len(text) if end < 0 else end + 1
+    entry = text[start:end]
+    for key, value in coding.items():
+        entry, changed = re.subn(rf"^    {key}: .*$", f"    {key}: {value}", entry, count=1, flags=re.M)
+        assert changed, (entry_id, key)
+    annotations.write_text(text[:start] + entry + text[end:], encoding="utf-8")
+    return annotations
+
+
 def test_a_planned_event_dated_by_its_weekday_is_dated_ahead_and_the_same_words_told_as_done_stop_the_build(tmp_path):
     """The Police Scotland fixture's planned patrols, with "on Saturday" for the printed "Saturday 27 May":
     told as future they are dated 27 May, after the Thursday's publication; told as done (in_effect) they
     would be the Saturday before, 20 May, before the events they follow, and the build says so at the entry."""
-    import hashlib
     from scripts.claims import extract
-    fixture = ROOT / "tests" / "fixtures" / "raw" / "scot-2017-05-25-fixture-weekend-events"
     root = copy_inputs(tmp_path / "package")
-    folder = add_bulletin(root, fixture)
-    printed = "during the Scottish Cup Final on Saturday 27 May."
-    for name in ("source.txt", "annotations.yaml"):
-        path = folder / name
-        assert path.read_text(encoding="utf-8").count(printed) == 1, name
-        path.write_text(path.read_text(encoding="utf-8").replace(printed, "during the Scottish Cup Final on Saturday."),
-                        encoding="utf-8")
-    meta = folder / "metadata.yaml"
-    digest = hashlib.sha256((folder / "source.txt").read_bytes()).hexdigest()
-    meta.write_text(re.sub(r"sha256: [0-9a-f]{64}", f"sha256: {digest}", meta.read_text(encoding="utf-8")), encoding="utf-8")
-    annotations = folder / "annotations.yaml"
-    planned = "    modality: future\n    date: printed\n"
-    text = annotations.read_text(encoding="utf-8")
-    start = text.index("on Saturday.\"")
-    assert text.index(planned, start) == text.find(planned, start)
-    where = text.index(planned, start)
-    annotations.write_text(text[:where] + "    modality: future\n    date: day_phrase\n" + text[where + len(planned):],
-                           encoding="utf-8")
-    built = extract.build(root)
-    (row,) = [r for r in built["rows"]["events"] if r["event_id"].endswith("-patrols-at-hampden-park")]
+    args = (root, "scot-2017-05-25-fixture-weekend-events", "Final on Saturday 27 May.", "Final on Saturday.",
+            "patrols-at-hampden-park")
+    reworded_fixture(*args, {"date": "day_phrase"})
+    (row,) = [r for r in extract.build(root)["rows"]["events"] if r["event_id"].endswith("-patrols-at-hampden-park")]
     assert (row["date"], row["date_basis"]) == ("2017-05-27", "inferred"), row
     assert "the next Saturday on or after the publication date (2017-05-25, a Thursday)" in row["date_rule"]
-    text = annotations.read_text(encoding="utf-8")
-    annotations.write_text(text.replace("    modality: future\n    date: day_phrase\n",
-                                        "    modality: in_effect\n    date: day_phrase\n"), encoding="utf-8")
+    root = copy_inputs(tmp_path / "again")
+    reworded_fixture(root, *args[1:], {"date": "day_phrase", "modality": "in_effect"})
     with pytest.raises(BuildError) as caught:
         extract.build(root)
     assert "annotations.yaml" in str(caught.value) and "contradicts the order of events" in str(caught.value), caught.value
+
+
+def test_arrests_over_the_weekend_in_a_tuesday_bulletin_are_dated_the_weekend_just_past(tmp_path):
+    """The Thames Valley fixture (Tuesday 30 May 2017) with "over the weekend" for the printed "on Sunday 28
+    May", read by the declared period 'the weekend': the arrests, told as done, are 27 to 28 May."""
+    from scripts.claims import extract
+    root = copy_inputs(tmp_path / "package")
+    reworded_fixture(root, "tvp-2017-05-30-fixture-military-withdrawn", "in Oxford on Sunday 28 May",
+                     "in Oxford over the weekend", "arrests-made", {"date": "relative"})
+    (row,) = [r for r in extract.build(root)["rows"]["events"] if r["event_id"].endswith("-arrests-made")]
+    assert (row["date"], row["date_end"], row["date_precision"], row["date_basis"]) == (
+        "2017-05-27", "2017-05-28", "period", "inferred"), row
+    assert "the Saturday and Sunday just past" in row["date_rule"], row["date_rule"]
 
 
 @pytest.mark.parametrize("words, day, last, precision, part", [
@@ -152,6 +173,25 @@ def test_the_bank_holiday_weekend_follows_the_calendar():
     # Published in August 2017: the Late Summer bank holiday, Monday 28 August.
     read = dates.read_relative("the bank holiday weekend", date(2017, 8, 21), RULES)
     assert (read.day, read.last_day) == (date(2017, 8, 26), date(2017, 8, 28))
+
+
+@pytest.mark.parametrize("words, published, past, first, last", [
+    ("Three men were arrested over the weekend", date(2017, 5, 30), True, date(2017, 5, 27), date(2017, 5, 28)),
+    ("Patrols will run over the weekend", date(2017, 5, 30), False, date(2017, 6, 3), date(2017, 6, 4)),
+    ("arrested at the weekend", date(2017, 5, 28), True, date(2017, 5, 27), date(2017, 5, 28)),  # on a Sunday: this one
+    ("arrests over the bank holiday weekend", date(2017, 5, 30), True, date(2017, 5, 27), date(2017, 5, 29)),
+    ("arrests over the bank holiday weekend", date(2017, 5, 28), True, date(2017, 5, 27), date(2017, 5, 29)),
+    ("patrols over the bank holiday weekend", date(2017, 5, 30), False, date(2017, 8, 26), date(2017, 8, 28)),
+])
+def test_a_weekend_of_an_event_told_as_done_is_the_one_just_past(words, published, past, first, last):
+    """The same declared words ('the weekend', 'the bank holiday weekend') of an event told as done
+    (in_effect, under_way) are the weekend just past, of one told as to come the coming one, each with
+    its rule written out."""
+    read = dates.read_relative(words, published, RULES, past)
+    assert (read.day, read.last_day, read.precision, read.basis) == (first, last, "period", "inferred")
+    # (On a weekend day, that weekend is the one just past and the one to come alike.)
+    just_past = past and ("bank holiday" in words or published.weekday() < 5)
+    assert ("the event being told as done" in read.rule) == just_past, read.rule
 
 
 @pytest.mark.parametrize("words, reason", [

@@ -302,22 +302,39 @@ def _weekend(day: date) -> tuple[date, date]:
     return saturday, saturday + timedelta(days=1)
 
 
-def _bank_holiday_weekend(day: date, calendar: dict) -> tuple[date, date, str]:
+def _past_weekend(day: date) -> tuple[date, date]:
+    """The Saturday and Sunday of `day`'s week when it is a weekend day, else the ones just past."""
+    if day.weekday() >= 5:
+        return _weekend(day)
+    saturday = day - timedelta(days=day.weekday() + 2)
+    return saturday, saturday + timedelta(days=1)
+
+
+def _bank_holiday_weekend(day: date, calendar: dict, past: bool = False) -> tuple[date, date, str]:
+    """The Saturday to the bank holiday Monday of the first such weekend ending on or after `day`, or
+    (`past`) of the last one begun on or before it."""
     import holidays  # only the build reads bank holidays
 
     found = holidays.country_holidays(calendar["country"], subdiv=calendar.get("subdivision"),
-                                      years=[day.year, day.year + 1])
-    mondays = sorted(d for d in found if d >= day and d.weekday() == 0)
+                                      years=[day.year - 1, day.year, day.year + 1])
+    if past:
+        mondays = sorted(d for d in found if d - timedelta(days=2) <= day and d.weekday() == 0)[-1:]
+    else:
+        mondays = sorted(d for d in found if d >= day and d.weekday() == 0)
     if not mondays:
-        raise ValueError(f"no bank holiday Monday on or after {day.isoformat()} in the calendar")
+        raise ValueError(f"no bank holiday Monday {'begun on or before' if past else 'on or after'} "
+                         f"{day.isoformat()} in the calendar")
     monday = mondays[0]
     return monday - timedelta(days=2), monday, found.get(monday)
 
 
-def read_relative(text: str, published: date, rules: Rules) -> When:
+def read_relative(text: str, published: date, rules: Rules, past: bool = False) -> When:
     """The one declared relative word or period in the words, counted from the publication day:
     'overnight' in a bulletin of 27 May is the night of 26 May; 'the bank holiday weekend' is the
-    Saturday before the next bank holiday Monday to that Monday."""
+    Saturday before the next bank holiday Monday to that Monday. 'The weekend' of an event told as done
+    (`past`: its modality is one of common.PAST_MODALITIES) in a weekday's bulletin is the one just past
+    ('arrested over the weekend', said on a Tuesday), else the weekend of the publication day's week or
+    the coming one."""
     printed = printed_date(text)
     if printed:
         raise ValueError(f"the quote prints its date ({printed!r}): use `date: printed`, not a relative rule")
@@ -340,10 +357,18 @@ def read_relative(text: str, published: date, rules: Rules) -> When:
                     f"{said}: {when} {on}" + (f", {part}" if part else ""), part_of_day=part)
     first, last = rule["from"], rule.get("to")
     if first == "bank_holiday_weekend":
-        saturday, monday, name = _bank_holiday_weekend(published, rules.bank_holidays)
+        saturday, monday, name = _bank_holiday_weekend(published, rules.bank_holidays, past)
+        calendar = f"by the calendar of python-holidays ({rules.bank_holidays['country']})"
+        if past:
+            return When(saturday, "period", "inferred", f"{said}: the last bank holiday weekend begun on or before "
+                        f"{on}, the event being told as done: the Saturday before {name} ({monday.isoformat()}) to "
+                        f"that Monday, {calendar}", last_day=monday)
         return When(saturday, "period", "inferred", f"{said}: the Saturday before the first bank holiday Monday on "
-                    f"or after {on} ({name}, {monday.isoformat()}) to that Monday, by the calendar of python-holidays "
-                    f"({rules.bank_holidays['country']})", last_day=monday)
+                    f"or after {on} ({name}, {monday.isoformat()}) to that Monday, {calendar}", last_day=monday)
+    if first == "weekend" and past and published.weekday() < 5:
+        saturday, sunday = _past_weekend(published)
+        return When(saturday, "period", "inferred", f"{said}: the Saturday and Sunday just past before {on}, the "
+                    "event being told as done", last_day=sunday)
     if first == "weekend":
         saturday, sunday = _weekend(published)
         return When(saturday, "period", "inferred", f"{said}: the Saturday and Sunday of the weekend of {on}",

@@ -681,7 +681,8 @@ def event_date(c: Context, e: dict) -> dict:
     if how == "printed":
         return c.derived(e, dates.read_printed, e["quote"], c.b.published_day, c.tables.date_rules).columns()
     if how == "relative":
-        return c.derived(e, dates.read_relative, e["quote"], c.b.published_day, c.tables.date_rules).columns()
+        return c.derived(e, dates.read_relative, e["quote"], c.b.published_day, c.tables.date_rules,
+                         e.get("modality") in PAST_MODALITIES).columns()
     if how == "days_into":
         anchor = c.events.get(e.get("anchor"))
         if not anchor or not anchor["date"]:
