@@ -26,6 +26,8 @@ PUBLISHED = date(2017, 5, 27)  # a Saturday
     ("Saturday 27 May 2017 09:30", None, "2017-05-27T09:30:00+01:00", "minute"),  # no zone: Europe/London
     ("Press release | 27/05/2017 09:30 GMT", "Press release", "2017-05-27T09:30:00+00:00", "minute"),
     ("Updates • 3 January 2018 1730 hours", "Updates", "2018-01-03T17:30:00+00:00", "minute"),  # winter: GMT
+    ("Thursday 25 May 2017, 2.30pm", None, "2017-05-25T14:30:00+01:00", "minute"),  # a dotted clock time
+    ("News | 24 May 2017 at 9.15am", "News", "2017-05-24T09:15:00+01:00", "minute"),
 ])
 def test_a_dateline_of_any_shape_dates_the_bulletin(dateline, category, iso, precision):
     read = dates.parse_dateline(dateline, RULES)
@@ -49,6 +51,9 @@ def test_a_dateline_that_cannot_date_the_bulletin_says_why(dateline, words):
     ("policing will remain in place until at least 0700 hours on Tuesday 30th May 2017",
      date(2017, 5, 30), time(7, 0), "+01:00", "minute", "stated"),
     ("at around 10pm on Tuesday 23 May", date(2017, 5, 23), time(22, 0), "+01:00", "minute", "inferred"),
+    # "9.30am" was read as 09:00 and "2.30pm" not at all.
+    ("at 9.30am on Tuesday 23 May", date(2017, 5, 23), time(9, 30), "+01:00", "minute", "inferred"),
+    ("at 2.30pm on 23 May 2017", date(2017, 5, 23), time(14, 30), "+01:00", "minute", "stated"),
     ("on May 24, 2017", date(2017, 5, 24), None, None, "day", "stated"),
     ("from 30/05/2017", date(2017, 5, 30), None, None, "day", "stated"),
     ("on Friday 26 May 2017 at 18:00 GMT", date(2017, 5, 26), time(18, 0), "+00:00", "minute", "stated"),

@@ -114,9 +114,14 @@ def _load_rules(path: Path, mtime_ns: int, size: int) -> Rules:
 _TWO_DEFAULTS = (datetime(1900, 1, 1, 0, 0), datetime(1904, 2, 2, 1, 1))
 
 
+_DOTTED_CLOCK_RE = re.compile(r"\b(\d{1,2})\.([0-5]\d)\s?(am|pm)\b", re.IGNORECASE)
+
+
 def _clock_words(text: str) -> str:
-    """'0700 hours' -> '07:00' (dateutil reads 'hours' as a unit, not a clock time)."""
-    return recognise.CLOCK_HOURS_RE.sub(lambda m: f"{m.group(0)[:2]}:{m.group(0)[2:4]}", text)
+    """Clock times as dateutil reads them: '0700 hours' -> '07:00' (it reads 'hours' as a unit, not a clock
+    time) and '2.30pm' -> '2:30pm' (it reads '9.30am' as 09:00, and '2.30pm' not at all)."""
+    text = recognise.CLOCK_HOURS_RE.sub(lambda m: f"{m.group(0)[:2]}:{m.group(0)[2:4]}", text)
+    return _DOTTED_CLOCK_RE.sub(lambda m: f"{m.group(1)}:{m.group(2)}{m.group(3)}", text)
 
 
 def _parse(words: str, rules: Rules) -> tuple[datetime, set[str]]:
