@@ -143,16 +143,18 @@ def test_a_planned_event_dated_by_its_weekday_is_dated_ahead_and_the_same_words_
 
 
 def test_arrests_over_the_weekend_in_a_tuesday_bulletin_are_dated_the_weekend_just_past(tmp_path):
-    """The Thames Valley fixture (Tuesday 30 May 2017) with "over the weekend" for the printed "on Sunday 28
-    May", read by the declared period 'the weekend': the arrests, told as done, are 27 to 28 May."""
+    """The Thames Valley fixture (Tuesday 30 May 2017): the arrests "over the weekend", told as done, are read by
+    the declared period 'the weekend' as 27 to 28 May, and the lowering of the level "On Saturday" as 27 May."""
     from scripts.claims import extract
     root = copy_inputs(tmp_path / "package")
-    reworded_fixture(root, "tvp-2017-05-30-fixture-military-withdrawn", "in Oxford on Sunday 28 May",
-                     "in Oxford over the weekend", "arrests-made", {"date": "relative"})
-    (row,) = [r for r in extract.build(root)["rows"]["events"] if r["event_id"].endswith("-arrests-made")]
-    assert (row["date"], row["date_end"], row["date_precision"], row["date_basis"]) == (
-        "2017-05-27", "2017-05-28", "period", "inferred"), row
-    assert "the Saturday and Sunday just past" in row["date_rule"], row["date_rule"]
+    add_bulletin(root, ROOT / "tests" / "fixtures" / "raw" / "tvp-2017-05-30-fixture-military-withdrawn")
+    events = {r["event_id"].split("-fixture-")[-1]: r for r in extract.build(root)["rows"]["events"]
+              if r["source_id"] == "tvp-2017-05-30-fixture"}
+    arrests, lowered = events["arrests-made"], events["threat-level-lowered"]
+    assert (arrests["date"], arrests["date_end"], arrests["date_precision"], arrests["date_basis"]) == (
+        "2017-05-27", "2017-05-28", "period", "inferred"), arrests
+    assert "the Saturday and Sunday just past" in arrests["date_rule"], arrests["date_rule"]
+    assert (lowered["date"], lowered["date_precision"]) == ("2017-05-27", "day"), lowered
 
 
 @pytest.mark.parametrize("words, day, last, precision, part", [
