@@ -63,7 +63,7 @@ CLAIM_CUES = {
                            r"stop and search|(?:increased|extra|more|additional) (?:police |armed )?patrols)\b|"
                            r"(?<!military )\b(?:to|will) patrol\b",
                            re.IGNORECASE),
-    "advice": re.compile(r"\bshould\b|\bplease\b|\b[Ii]f you (?:see|hear|notice)\b|\bIt is (?:critical|vital|important|essential) that\b|"
+    "advice": re.compile(r"\bshould\b|\b[Pp]lease\b|\b[Ii]f you (?:see|hear|notice)\b|\bIt is (?:critical|vital|important|essential) that\b|"
                          r"\b(?:let us know|call us|trust your instinct|remain vigilant|stay alert|report it)\b|"
                          r"^[“\"]?(?:Look out|Call|Report|Keep|Allow|Plan|Stay|Remain|Trust|Do not|Don’t)\b"),
     "partnerships": re.compile(r"(?<!public )\bwork(?:s|ing)? (?:closely )?with\b|\balongside\b|\bin partnership\b|"
