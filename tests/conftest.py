@@ -140,6 +140,36 @@ def clean_build(tmp_path_factory) -> Path:
     return once_per_run(tmp_path_factory, "clean-build", make) / "package"
 
 
+# The fixture bulletins of tests/fixtures/raw/ that the bulletin, date and speech tests read, built with
+# the package's inputs once in the run (fixtures_build).
+FIXTURES = ROOT / "tests" / "fixtures" / "raw"
+SHARED_FIXTURES = ("met-2017-05-27-fixture-bank-holiday", "met-2017-10-14-fixture-railway-patrols",
+                   "cp-2017-06-03-fixture-reported-update")
+
+
+def repository_published_bytes() -> dict[str, bytes]:
+    """Every file of the repository's published package: data/ (tables and raw inputs) and the descriptor."""
+    files = [p for p in (ROOT / "data").rglob("*") if p.is_file()] + [ROOT / "datapackage.json"]
+    return {p.relative_to(ROOT).as_posix(): p.read_bytes() for p in files}
+
+
+@pytest.fixture(scope="session")
+def fixtures_build(tmp_path_factory) -> Path:
+    """The package's inputs plus the SHARED_FIXTURES bulletins, built (extract, describe, validate, publish)
+    once in the run (once_per_run) and only read: the package folder. Building it leaves the repository's
+    published files byte for byte as they were."""
+    def make(folder: Path) -> None:
+        before = repository_published_bytes()
+        root = copy_inputs(folder / "package")
+        for name in SHARED_FIXTURES:
+            add_bulletin(root, FIXTURES / name)
+        build_package(root)
+        after = repository_published_bytes()
+        assert after == before, "building the fixtures changed the repository's published files: " + ", ".join(
+            sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name)))
+    return once_per_run(tmp_path_factory, "fixtures-build", make) / "package"
+
+
 def build_package(root: Path) -> None:
     """Run the whole build (extract, describe, validate, publish) on the package at `root`."""
     result = run_step("outputs.publish", root)

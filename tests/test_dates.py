@@ -9,7 +9,7 @@ from datetime import date, time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, add_bulletin, build_package, copy_inputs, failing_publish, read_table
+from conftest import ROOT, SHARED_FIXTURES, add_bulletin, copy_inputs, copy_package, failing_publish, read_table
 
 from scripts.claims import dates
 from scripts.common import BuildError, load_yaml
@@ -139,7 +139,8 @@ def test_a_planned_event_dated_by_its_weekday_is_dated_ahead_and_the_same_words_
     reworded_fixture(root, *args[1:], {"date": "day_phrase", "modality": "in_effect"})
     with pytest.raises(BuildError) as caught:
         extract.build(root)
-    assert "annotations.yaml" in str(caught.value) and "contradicts the order of events" in str(caught.value), caught.value
+    message = str(caught.value)
+    assert "annotations.yaml" in message and "contradicts the order of events" in message, message
 
 
 def test_arrests_over_the_weekend_in_a_tuesday_bulletin_are_dated_the_weekend_just_past(tmp_path):
@@ -250,11 +251,19 @@ FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-05-27-fixture-bank-hol
 
 
 @pytest.fixture(scope="module")
-def with_dates_fixture(tmp_path_factory):
-    """The package's inputs plus the fixture bulletin whose dateline is a date alone, built once."""
-    root = copy_inputs(tmp_path_factory.mktemp("dates") / "package")
+def with_dates_fixture(fixtures_build):
+    """The package's inputs plus the fixture bulletin whose dateline is a date alone, built (with the other
+    fixtures the run builds with it, conftest's fixtures_build): only read."""
+    assert FIXTURE.name in SHARED_FIXTURES
+    return fixtures_build
+
+
+@pytest.fixture(scope="module")
+def dates_package(tmp_path_factory):
+    """The published package copied, with the fixture bulletin's inputs added: the slips below edit it,
+    each restoring what it edits, and the build must publish nothing."""
+    root = copy_package(tmp_path_factory.mktemp("dates") / "package")
     add_bulletin(root, FIXTURE)
-    build_package(root)
     return root
 
 
@@ -303,13 +312,13 @@ BULLETIN_SLIPS = [
 
 
 @pytest.mark.parametrize("what, old, new, words", BULLETIN_SLIPS, ids=[s[0] for s in BULLETIN_SLIPS])
-def test_a_date_the_words_do_not_give_stops_the_build_at_its_line(with_dates_fixture, what, old, new, words):
+def test_a_date_the_words_do_not_give_stops_the_build_at_its_line(dates_package, what, old, new, words):
     path = Path("data") / "raw" / FIXTURE.name / "annotations.yaml"
-    assert (with_dates_fixture / path).read_text(encoding="utf-8").count(old) == 1, old
+    assert (dates_package / path).read_text(encoding="utf-8").count(old) == 1, old
     edits = [(old, new)]
     if what.startswith("a date that contradicts"):  # the first and the last events swap places
         edits += [("    sequence: 4\n", "    sequence: 1\n"), ("    sequence: 0\n", "    sequence: 4\n")]
-    message, line = failing_publish(with_dates_fixture, path, edits)
+    message, line = failing_publish(dates_package, path, edits)
     assert words in message, message
     named = re.search(rf"{re.escape(FIXTURE.name)}/annotations\.yaml:(\d+)", message)
     assert named, message

@@ -11,7 +11,7 @@ import re
 import shutil
 
 import pytest
-from conftest import ROOT, add_bulletin, build_package, copy_inputs, copy_package, published_files, read_table, run_step
+from conftest import ROOT, SHARED_FIXTURES, add_bulletin, copy_package, published_files, read_table, run_step
 
 from scripts.claims import derive
 from scripts.common import load_yaml, package_spec
@@ -72,11 +72,12 @@ def test_an_attribution_without_a_verb_names_no_speaker():
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = copy_inputs(tmp_path_factory.mktemp("speech") / "package")
-    add_bulletin(root, FIXTURE)
-    build_package(root)  # extract, describe, validate (the schema's rules and keys), publish
-    return {name: read_table(name, root) for name in ("statements", "mentions", "evidence", "claims", "measures")}
+def built(fixtures_build):
+    """The tables of the package with the fixture bulletin (and the other fixtures the run builds with it,
+    conftest's fixtures_build: extract, describe, validate (the schema's rules and keys), publish)."""
+    assert FIXTURE.name in SHARED_FIXTURES
+    names = ("statements", "mentions", "evidence", "claims", "measures")
+    return {name: read_table(name, fixtures_build) for name in names}
 
 
 def test_every_statement_is_direct_or_reported_by_its_words(built):
