@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, read_table
 
 import temperer_data
-from scripts.outputs import build_dist, build_parquet
+from scripts.outputs import build_parquet
 from scripts.checks.validate import profile_failures
 
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
@@ -64,14 +64,13 @@ def test_each_field_with_categories_gives_them_as_enum_too(item):
 # ---------------------------------------------------------------- the Parquet files
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory):
-    """The release's files (Parquet and their descriptor) as build_dist packs them, unpacked."""
+def release(release_archive, tmp_path_factory):
+    """The release's files (Parquet and their descriptor) as build_dist packs them (the run's release
+    archive, conftest's release_archive), unpacked."""
     out = tmp_path_factory.mktemp("release")
-    name, data = build_dist.build(ROOT)
-    (out / name).write_bytes(data)
-    with zipfile.ZipFile(out / name) as archive:
+    with zipfile.ZipFile(release_archive) as archive:
         archive.extractall(out)
-    return out / name[:-len(".zip")]
+    return out / release_archive.name[:-len(".zip")]
 
 
 def test_the_release_holds_a_parquet_file_per_table_described_beside_the_descriptor(release):

@@ -16,7 +16,7 @@ import zipfile
 
 import pandas as pd
 import pytest
-from conftest import BULLETIN, ROOT, copy_package, read_table, run_step
+from conftest import BULLETIN, ROOT, copy_package, read_table
 
 import temperer_data as load
 
@@ -57,12 +57,12 @@ def only_block(heading: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def reader(tmp_path_factory):
-    """A reader's own folder, outside the repository, holding the release unpacked as downloaded."""
-    out = tmp_path_factory.mktemp("dist")
-    assert run_step("outputs.build_dist", ROOT, "--out", str(out)).returncode == 0
+def reader(release_archive, tmp_path_factory):
+    """A reader's own folder, outside the repository, holding the release unpacked as downloaded (the run's
+    release archive, conftest's release_archive, as `make dist` writes it)."""
+    assert release_archive.name == f"{RELEASE}.zip"
     folder = tmp_path_factory.mktemp("reader")
-    with zipfile.ZipFile(out / f"{RELEASE}.zip") as archive:
+    with zipfile.ZipFile(release_archive) as archive:
         archive.extractall(folder)
     assert ROOT not in folder.parents and (folder / RELEASE / "temperer_data.py").is_file()
     return folder
