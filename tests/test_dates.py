@@ -28,6 +28,7 @@ PUBLISHED = date(2017, 5, 27)  # a Saturday
     ("Updates • 3 January 2018 1730 hours", "Updates", "2018-01-03T17:30:00+00:00", "minute"),  # winter: GMT
     ("Thursday 25 May 2017, 2.30pm", None, "2017-05-25T14:30:00+01:00", "minute"),  # a dotted clock time
     ("News | 24 May 2017 at 9.15am", "News", "2017-05-24T09:15:00+01:00", "minute"),
+    ("News • 24 May 2017 22.15hrs", "News", "2017-05-24T22:15:00+01:00", "minute"),
 ])
 def test_a_dateline_of_any_shape_dates_the_bulletin(dateline, category, iso, precision):
     read = dates.parse_dateline(dateline, RULES)
@@ -54,6 +55,11 @@ def test_a_dateline_that_cannot_date_the_bulletin_says_why(dateline, words):
     # "9.30am" was read as 09:00 and "2.30pm" not at all.
     ("at 9.30am on Tuesday 23 May", date(2017, 5, 23), time(9, 30), "+01:00", "minute", "inferred"),
     ("at 2.30pm on 23 May 2017", date(2017, 5, 23), time(14, 30), "+01:00", "minute", "stated"),
+    ("at 22.15hrs on 23 May 2017", date(2017, 5, 23), time(22, 15), "+01:00", "minute", "stated"),
+    ("at noon on Tuesday 23 May", date(2017, 5, 23), time(12, 0), "+01:00", "minute", "inferred"),
+    # A dotted time without its unit may be a decimal, and midnight may start or end its day: the day alone.
+    ("at 10.30 on 23 May 2017", date(2017, 5, 23), None, None, "day", "stated"),
+    ("shortly before midnight on 23 May 2017", date(2017, 5, 23), None, None, "day", "stated"),
     ("on May 24, 2017", date(2017, 5, 24), None, None, "day", "stated"),
     ("from 30/05/2017", date(2017, 5, 30), None, None, "day", "stated"),
     ("on Friday 26 May 2017 at 18:00 GMT", date(2017, 5, 26), time(18, 0), "+00:00", "minute", "stated"),

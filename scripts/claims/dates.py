@@ -118,9 +118,11 @@ _DOTTED_CLOCK_RE = re.compile(r"\b(\d{1,2})\.([0-5]\d)\s?(am|pm)\b", re.IGNORECA
 
 
 def _clock_words(text: str) -> str:
-    """Clock times as dateutil reads them: '0700 hours' -> '07:00' (it reads 'hours' as a unit, not a clock
-    time) and '2.30pm' -> '2:30pm' (it reads '9.30am' as 09:00, and '2.30pm' not at all)."""
-    text = recognise.CLOCK_HOURS_RE.sub(lambda m: f"{m.group(0)[:2]}:{m.group(0)[2:4]}", text)
+    """Clock times as dateutil reads them: '0700 hours' and '22.15hrs' -> '07:00' and '22:15' (it reads
+    'hours' as a unit, not a clock time), '2.30pm' -> '2:30pm' (it reads '9.30am' as 09:00, and '2.30pm' not
+    at all) and 'noon' -> '12:00' (which it does not read)."""
+    text = recognise.CLOCK_HOURS_RE.sub(lambda m: f"{m.group(0)[:2]}:{m.group(0).replace('.', '')[2:4]}", text)
+    text = recognise.NOON_RE.sub("12:00", text)
     return _DOTTED_CLOCK_RE.sub(lambda m: f"{m.group(1)}:{m.group(2)}{m.group(3)}", text)
 
 

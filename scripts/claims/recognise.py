@@ -25,9 +25,12 @@ _WORD = r"(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
 NUMBER_WORDS_RE = re.compile(rf"\b{_WORD}(?:(?:[\s-]+|\s+and\s+){_WORD})*\b", re.IGNORECASE)
 DIGITS_RE = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\w.,])\d+(?!\d)")
 # Clock times: "20:15", "9.30am", and the 24-hour "0700 hours" of police bulletins (a time, not a span).
-CLOCK_HOURS_RE = re.compile(r"\b(?:[01]\d|2[0-3])[0-5]\d\s?(?:hours|hrs)\b", re.IGNORECASE)
+# ("22.15hrs" too: a dotted 24-hour time is a clock time only with its unit, else it may be a decimal.)
+CLOCK_HOURS_RE = re.compile(r"\b(?:[01]\d|2[0-3])\.?[0-5]\d\s?(?:hours|hrs)\b", re.IGNORECASE)
+# Noon by name (midnight is left out: whether it starts or ends the day it is printed with is not said).
+NOON_RE = re.compile(r"\b(?:noon|midday|mid-day)\b", re.IGNORECASE)
 TIME_RE = re.compile(r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b|\b\d{1,2}(?:\.\d{2})?\s?(?:am|pm)\b|"
-                     + CLOCK_HOURS_RE.pattern, re.IGNORECASE)
+                     + CLOCK_HOURS_RE.pattern + "|" + NOON_RE.pattern, re.IGNORECASE)
 MONTHS = ("January February March April May June July August September October "
           "November December").split()
 _MONTH = "(?:" + "|".join(MONTHS) + ")"
