@@ -12,13 +12,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED_FIXTURES, add_bulletin, copy_inputs, read_table, run_step
+from conftest import FIXTURES, ROOT, SHARED_FIXTURES, add_bulletin, copy_inputs, read_table, run_step
 
 
 
 from scripts.common import load_yaml, package_spec
 
-FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-10-14-fixture-railway-patrols"
+FIXTURE = FIXTURES / "met-2017-10-14-fixture-railway-patrols"
 FIXTURE_ID = load_yaml(FIXTURE / "metadata.yaml")["source_id"]
 SPEC = package_spec()
 TABLES = [res["name"] for res in SPEC["resources"]]

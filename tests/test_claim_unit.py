@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import ROOT, add_bulletin, copy_package, failing_publish, published_files
+from conftest import FIXTURES, ROOT, add_bulletin, copy_package, failing_publish, published_files
 
 ANNOTATIONS = "data/raw/met-2017-05-24-additional-armed-officers/annotations.yaml"
 
@@ -73,7 +73,7 @@ def test_the_copy_builds_when_nothing_is_slipped(package, clean_build):
 
 # ---------------------------------------------------------------- dates the words and the order decide
 
-FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-10-14-fixture-railway-patrols"
+FIXTURE = FIXTURES / "met-2017-10-14-fixture-railway-patrols"
 
 
 def failing_build(root, edits, path=ANNOTATIONS) -> tuple[str, int]:

@@ -9,7 +9,8 @@ from datetime import date, time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED_FIXTURES, add_bulletin, copy_inputs, copy_package, failing_publish, read_table
+from conftest import (FIXTURES, ROOT, SHARED_FIXTURES, add_bulletin, copy_inputs, copy_package, failing_publish,
+                      read_table)
 
 from scripts.claims import dates
 from scripts.common import BuildError, load_yaml
@@ -107,7 +108,7 @@ def reworded_fixture(root: Path, name: str, old: str, new: str, entry_id: str, c
     and in its quotes (the text's hash recomputed in its metadata), and the keys `coding` set on the event
     `entry_id`. Returns the bulletin's annotations file."""
     import hashlib
-    folder = add_bulletin(root, ROOT / "tests" / "fixtures" / "raw" / name)
+    folder = add_bulletin(root, FIXTURES / name)
     for file in ("source.txt", "annotations.yaml"):
         path = folder / file
         assert old in path.read_text(encoding="utf-8"), (file, old)
@@ -138,7 +139,8 @@ def test_a_planned_event_dated_by_its_weekday_is_dated_ahead_and_the_same_words_
     args = (root, "scot-2017-05-25-fixture-weekend-events", "Final on Saturday 27 May.", "Final on Saturday.",
             "patrols-at-hampden-park")
     reworded_fixture(*args, {"date": "day_phrase"})
-    (row,) = [r for r in extract.build(root)["rows"]["events"] if r["event_id"].endswith("-patrols-at-hampden-park")]
+    (row,) = [r for r in extract.build(root)["rows"]["events"]
+              if r["source_id"] == "scot-2017-05-25-fixture" and r["event_id"].endswith("-patrols-at-hampden-park")]
     assert (row["date"], row["date_basis"]) == ("2017-05-27", "inferred"), row
     assert "the next Saturday on or after the publication date (2017-05-25, a Thursday)" in row["date_rule"]
     root = copy_inputs(tmp_path / "again")
@@ -154,7 +156,7 @@ def test_arrests_over_the_weekend_in_a_tuesday_bulletin_are_dated_the_weekend_ju
     the declared period 'the weekend' as 27 to 28 May, and the lowering of the level "On Saturday" as 27 May."""
     from scripts.claims import extract
     root = copy_inputs(tmp_path / "package")
-    add_bulletin(root, ROOT / "tests" / "fixtures" / "raw" / "tvp-2017-05-30-fixture-military-withdrawn")
+    add_bulletin(root, FIXTURES / "tvp-2017-05-30-fixture-military-withdrawn")
     events = {r["event_id"].split("-fixture-")[-1]: r for r in extract.build(root)["rows"]["events"]
               if r["source_id"] == "tvp-2017-05-30-fixture"}
     arrests, lowered = events["arrests-made"], events["threat-level-lowered"]
@@ -253,7 +255,7 @@ def test_the_rules_a_curator_reads_are_the_rules_the_build_applies():
 
 # ---------------------------------------------------------------- a bulletin of another shape, built
 
-FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-05-27-fixture-bank-holiday"
+FIXTURE = FIXTURES / "met-2017-05-27-fixture-bank-holiday"
 
 
 @pytest.fixture(scope="module")

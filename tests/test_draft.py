@@ -43,14 +43,14 @@ from dataclasses import dataclass, field
 
 import pytest
 import yaml
-from conftest import BULLETIN, ROOT, SOURCE_TEXT, copy_inputs, run_step
+from conftest import BULLETIN, FIXTURES, ROOT, SOURCE_TEXT, copy_inputs, run_step
 
 from scripts.common import package_spec
 from scripts.inputs import fact_kinds
 from scripts.tools.draft_annotations import DRAFT_NAME
 
 RAW = ROOT / "data" / "raw"
-FIXTURES = ROOT / "tests" / "fixtures" / "raw"
+FIXTURES = FIXTURES
 DRAFTING = ROOT / "tests" / "fixtures" / "drafting"
 HELD_OUT_LIST = DRAFTING / "held-out.yaml"
 QUOTE_KEYS = ("quote", "title", "dateline", "attribution_quote", "level_quote")

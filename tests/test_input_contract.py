@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from conftest import BULLETIN, ROOT, add_bulletin, copy_inputs, make
+from conftest import BULLETIN, FIXTURES, ROOT, add_bulletin, copy_inputs, make
 
 from scripts.outputs import build_input_schemas
 from scripts.claims import extract
@@ -274,7 +274,7 @@ def test_every_registered_section_has_an_input_model():
 def test_enums_come_from_the_descriptor(root):
     """A value added to an enum in schema/package.yaml is accepted with no other edit."""
     # Coded on a bulletin no release published (a released row's coding never changes: its meaning is recorded).
-    folder = add_bulletin(root, ROOT / "tests" / "fixtures" / "raw" / "met-2017-10-14-fixture-railway-patrols")
+    folder = add_bulletin(root, FIXTURES / "met-2017-10-14-fixture-railway-patrols")
     annotations = Path("data") / "raw" / folder.name / "annotations.yaml"
     measure_types = "enum: [policing_plan, increased_patrols,"
     edit(root, Path("schema/package.yaml"), measure_types, measure_types.replace("[", "[rumoured_patrols, "))

@@ -11,13 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, add_bulletin, copy_inputs, copy_package
+from conftest import FIXTURES, ROOT, add_bulletin, copy_inputs, copy_package
 from test_input_contract import ANNOTATIONS, edit, rejected
 
 from scripts.outputs import build_dist
 from scripts.common import BuildError, load_descriptor
 
-FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "met-2017-10-14-fixture-railway-patrols"
+FIXTURE = FIXTURES / "met-2017-10-14-fixture-railway-patrols"
 OTHER = Path("data") / "raw" / FIXTURE.name / "annotations.yaml"
 RETIRED = Path("data") / "releases" / "retired-ids.yaml"
 

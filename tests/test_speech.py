@@ -11,12 +11,12 @@ import re
 import shutil
 
 import pytest
-from conftest import ROOT, SHARED_FIXTURES, add_bulletin, copy_package, published_files, read_table, run_step
+from conftest import FIXTURES, SHARED_FIXTURES, add_bulletin, copy_package, published_files, read_table, run_step
 
 from scripts.claims import derive
 from scripts.common import load_yaml, package_spec
 
-FIXTURE = ROOT / "tests" / "fixtures" / "raw" / "cp-2017-06-03-fixture-reported-update"
+FIXTURE = FIXTURES / "cp-2017-06-03-fixture-reported-update"
 FIXTURE_ID = load_yaml(FIXTURE / "metadata.yaml")["source_id"]
 SPEECH = package_spec()["speech"]
 QUOTATION_MARKS = "“\"‘'"
